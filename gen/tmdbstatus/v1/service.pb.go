@@ -419,9 +419,12 @@ type TranslateResponse struct {
 	// an error whose details hold exactly one google.rpc.ErrorInfo (domain
 	// "api.themoviedb.org"; reason the TmdbStatus name without its prefix, or
 	// UNKNOWN_STATUS_CODE for a code TMDB's table does not define, or
-	// HTTP_STATUS_ONLY when there was no status code) and, where they help,
-	// google.rpc.RetryInfo, QuotaFailure, BadRequest and Help. A Go gRPC
-	// handler can return it as is.
+	// NO_STATUS_CODE when TMDB gave none; metadata "tmdbStatusCode" and
+	// "httpStatus" when known) and, where they help, google.rpc.RetryInfo (a
+	// retryable failure with a Retry-After), QuotaFailure (code 25),
+	// BadRequest (the parameters at fault, TMDB's "errors") and Help (TMDB's
+	// documentation). A Go gRPC handler can return it as is. A success, or a
+	// 2xx answer without a status code, is OK with no details.
 	Status *status.Status `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
 	// The table entry of the status code, unset when the code is not in
 	// TMDB's table.

@@ -33,7 +33,8 @@ const (
 //
 // Errors of the service itself (a request it cannot answer) carry a
 // google.rpc.ErrorInfo in the domain "tmdbstatus" with one of the reasons
-// MISSING_STATUS, INVALID_HTTP_STATUS, INVALID_CODE or UNKNOWN_CODE.
+// MISSING_STATUS, INVALID_HTTP_STATUS (Translate), INVALID_CODE or
+// UNKNOWN_CODE (Lookup).
 type StatusServiceClient interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
@@ -93,7 +94,8 @@ func (c *statusServiceClient) Translate(ctx context.Context, in *TranslateReques
 //
 // Errors of the service itself (a request it cannot answer) carry a
 // google.rpc.ErrorInfo in the domain "tmdbstatus" with one of the reasons
-// MISSING_STATUS, INVALID_HTTP_STATUS, INVALID_CODE or UNKNOWN_CODE.
+// MISSING_STATUS, INVALID_HTTP_STATUS (Translate), INVALID_CODE or
+// UNKNOWN_CODE (Lookup).
 type StatusServiceServer interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
