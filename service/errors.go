@@ -1,0 +1,70 @@
+package service
+
+import (
+	"fmt"
+	"strconv"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// ServiceDomain is the google.rpc.ErrorInfo domain of errors of tmdbstatus
+// itself: requests it cannot answer.
+const ServiceDomain = "tmdbstatus"
+
+// ErrorInfo reasons of the service's own errors, in ServiceDomain.
+const (
+	// ReasonMissingStatus: a Translate request with nothing to translate.
+	ReasonMissingStatus = "MISSING_STATUS"
+	// ReasonInvalidHTTPStatus: an HTTP status outside 100-599.
+	ReasonInvalidHTTPStatus = "INVALID_HTTP_STATUS"
+	// ReasonInvalidCode: a Lookup of a code of zero or less.
+	ReasonInvalidCode = "INVALID_CODE"
+	// ReasonUnknownCode: a Lookup of a code TMDB's table does not define.
+	ReasonUnknownCode = "UNKNOWN_CODE"
+)
+
+// requestError builds an error of the service itself, with its ErrorInfo
+// and, for a bad field, a BadRequest naming it.
+func requestError(c codes.Code, reason, msg string, md map[string]string, field string) error {
+	details := []proto.Message{&errdetails.ErrorInfo{Reason: reason, Domain: ServiceDomain, Metadata: md}}
+	if field != "" {
+		details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+			{Field: field, Description: msg, Reason: reason},
+		}})
+	}
+	return status.FromProto(newStatus(c, msg, details...)).Err()
+}
+
+var (
+	errMissingStatus = requestError(codes.InvalidArgument, ReasonMissingStatus,
+		"nothing to translate: give status_code, http_status, or a body holding TMDB's status_code", nil, "status_code")
+	errBodyNotTMDB = requestError(codes.InvalidArgument, ReasonMissingStatus,
+		"body is not a TMDB JSON error body and no http_status was given", nil, "body")
+)
+
+func missingStatus(badBody bool) error {
+	if badBody {
+		return errBodyNotTMDB
+	}
+	return errMissingStatus
+}
+
+func invalidHTTPStatus(h int) error {
+	return requestError(codes.InvalidArgument, ReasonInvalidHTTPStatus,
+		fmt.Sprintf("http_status %d is not an HTTP status (100-599)", h),
+		map[string]string{"httpStatus": strconv.Itoa(h)}, "http_status")
+}
+
+// lookupError is the error of Lookup for a code with no row.
+func lookupError(code int32) error {
+	md := map[string]string{"code": strconv.Itoa(int(code))}
+	if code <= 0 {
+		return requestError(codes.InvalidArgument, ReasonInvalidCode,
+			fmt.Sprintf("code %d is not a TMDB status code: codes start at 1", code), md, "code")
+	}
+	return requestError(codes.NotFound, ReasonUnknownCode,
+		fmt.Sprintf("TMDB status code %d is not in TMDB's table", code), md, "")
+}

@@ -1,0 +1,50 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// Server is the StatusService: a thin gRPC layer over Lookup, Entries and
+// Translate. Its answers for the table's entries are built once, at start-up.
+type Server struct {
+	tmdbstatusv1.UnimplementedStatusServiceServer
+}
+
+var _ tmdbstatusv1.StatusServiceServer = (*Server)(nil)
+
+// New returns the StatusService server.
+func New() *Server { return &Server{} }
+
+// Lookup returns the table entry of one TMDB status code.
+func (*Server) Lookup(_ context.Context, req *tmdbstatusv1.LookupRequest) (*tmdbstatusv1.LookupResponse, error) {
+	r := tmdb.row(req.GetCode())
+	if r == nil {
+		return nil, lookupError(req.GetCode())
+	}
+	return r.lookup, nil
+}
+
+// ListStatuses returns TMDB's whole table in code order.
+func (*Server) ListStatuses(context.Context, *tmdbstatusv1.ListStatusesRequest) (*tmdbstatusv1.ListStatusesResponse, error) {
+	return tmdb.list, nil
+}
+
+// Translate maps what TMDB answered to a google.rpc.Status; see the package
+// function Translate.
+func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
+	res, err := translate(req, time.Now)
+	switch {
+	case err != nil:
+		return nil, err
+	case res.shared != nil:
+		return res.shared.resp, nil
+	}
+	resp := &tmdbstatusv1.TranslateResponse{Status: res.pb}
+	if res.row != nil {
+		resp.Entry = res.row.pb
+	}
+	return resp, nil
+}

@@ -1,0 +1,157 @@
+package service
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// reasonPrefix is the prefix every TmdbStatus value name carries; the rest of
+// the name is the ErrorInfo reason.
+const reasonPrefix = "TMDB_STATUS_"
+
+// Entry is one row of TMDB's status-code table with the gRPC mapping
+// tmdbstatus gives it. It is a plain value: changing it changes nothing else.
+type Entry struct {
+	// Status is the TMDB status code as an enum value; its number is the code.
+	Status tmdbstatusv1.TmdbStatus
+	// HTTPStatus is the HTTP status TMDB answers with for this code.
+	HTTPStatus int
+	// Message is TMDB's message for this code, verbatim.
+	Message string
+	// Code is the canonical gRPC code the TMDB code maps to.
+	Code codes.Code
+	// Reason is the google.rpc.ErrorInfo reason: the enum name without its
+	// TMDB_STATUS_ prefix.
+	Reason string
+	// Retryable reports whether the same request may succeed if retried.
+	Retryable bool
+}
+
+// TMDBCode returns the TMDB status code of e.
+func (e Entry) TMDBCode() int32 { return int32(e.Status) }
+
+// row is an Entry with everything the service answers about it, built once.
+type row struct {
+	Entry
+	fields []string // request parameters for BadRequest violations
+
+	pb     *tmdbstatusv1.StatusEntry
+	lookup *tmdbstatusv1.LookupResponse
+	answer *answer // the translation of an answer that adds nothing to the table
+}
+
+// table is TMDB's table, indexed by code; codes TMDB does not define are nil.
+type table struct {
+	rows    []*row // rows[code]
+	entries []Entry
+	list    *tmdbstatusv1.ListStatusesResponse
+}
+
+// tmdb is the table built from the proto descriptors at start-up.
+var tmdb = mustBuildTable()
+
+func mustBuildTable() *table {
+	t, err := buildTable(tmdbstatusv1.TmdbStatus(0).Descriptor().Values())
+	if err != nil {
+		// The table is compiled in: a broken one is a build defect.
+		panic("tmdbstatus: " + err.Error())
+	}
+	return t
+}
+
+// buildTable reads the StatusSpec option of every enum value. It fails if a
+// value lacks the option or holds an impossible one.
+func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
+	t := &table{list: &tmdbstatusv1.ListStatusesResponse{}}
+	for i := range values.Len() {
+		v := values.Get(i)
+		code := int(v.Number())
+		if code == 0 {
+			continue
+		}
+		if code < 0 {
+			return nil, fmt.Errorf("%s: negative code %d", v.Name(), code)
+		}
+		spec, _ := proto.GetExtension(v.Options(), tmdbstatusv1.E_Status).(*tmdbstatusv1.StatusSpec)
+		if spec == nil || spec.GetMessage() == "" {
+			return nil, fmt.Errorf("%s: missing (tmdbstatus.v1.status) option", v.Name())
+		}
+		if h := spec.GetHttpStatus(); h < 100 || h > 599 {
+			return nil, fmt.Errorf("%s: http_status %d outside 100-599", v.Name(), h)
+		}
+		c := codes.Code(spec.GetGrpcCode())
+		if c > codes.Unauthenticated {
+			return nil, fmt.Errorf("%s: grpc_code %d is not a gRPC code", v.Name(), c)
+		}
+		name := string(v.Name())
+		if !strings.HasPrefix(name, reasonPrefix) {
+			return nil, fmt.Errorf("%s: name lacks the %s prefix", name, reasonPrefix)
+		}
+		if c == codes.OK && spec.GetRetryable() {
+			return nil, fmt.Errorf("%s: a success code cannot be retryable", name)
+		}
+		r := &row{
+			Entry: Entry{
+				Status:     tmdbstatusv1.TmdbStatus(code),
+				HTTPStatus: int(spec.GetHttpStatus()),
+				Message:    spec.GetMessage(),
+				Code:       c,
+				Reason:     strings.TrimPrefix(name, reasonPrefix),
+				Retryable:  spec.GetRetryable(),
+			},
+			fields: spec.GetFields(),
+		}
+		r.pb = &tmdbstatusv1.StatusEntry{
+			Status:     r.Status,
+			Code:       int32(code),
+			HttpStatus: int32(r.HTTPStatus),
+			Message:    r.Message,
+			GrpcCode:   spec.GetGrpcCode(),
+			Reason:     r.Reason,
+			Retryable:  r.Retryable,
+		}
+		r.lookup = &tmdbstatusv1.LookupResponse{Entry: r.pb}
+		a, err := newAnswer(r.known(r.Message, 0, nil, 0, false), r.pb)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		r.answer = a
+
+		for len(t.rows) <= code {
+			t.rows = append(t.rows, nil)
+		}
+		t.rows[code] = r
+		t.entries = append(t.entries, r.Entry)
+		t.list.Entries = append(t.list.Entries, r.pb)
+	}
+	return t, nil
+}
+
+// row returns the row of code, or nil if TMDB does not define it.
+func (t *table) row(code int32) *row {
+	if code <= 0 || int(code) >= len(t.rows) {
+		return nil
+	}
+	return t.rows[code]
+}
+
+// Lookup returns the table entry of a TMDB status code. It reports false if
+// TMDB's table does not define the code.
+func Lookup(code int32) (Entry, bool) {
+	r := tmdb.row(code)
+	if r == nil {
+		return Entry{}, false
+	}
+	return r.Entry, true
+}
+
+// Entries returns TMDB's whole table in code order. The slice is a copy.
+func Entries() []Entry {
+	return append([]Entry(nil), tmdb.entries...)
+}

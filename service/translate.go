@@ -1,0 +1,368 @@
+package service
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+const (
+	// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures.
+	Domain = "api.themoviedb.org"
+
+	// ReasonUnknownStatusCode is the ErrorInfo reason of a TMDB status code
+	// that TMDB's table does not define. The gRPC code then follows the HTTP
+	// status, or is UNKNOWN without one.
+	ReasonUnknownStatusCode = "UNKNOWN_STATUS_CODE"
+	// ReasonNoStatusCode is the ErrorInfo reason of a failure TMDB gave no
+	// status code for (a proxy's error page, TMDB's {"errors": [...]} shape).
+	// The gRPC code follows the HTTP status.
+	ReasonNoStatusCode = "NO_STATUS_CODE"
+
+	// maxMessageBytes bounds the status message taken from a response, so a
+	// huge body cannot make a huge status.
+	maxMessageBytes = 1024
+)
+
+// helpLinks point a caller at TMDB's documentation.
+var (
+	errorsLink    = &errdetails.Help_Link{Description: "TMDB API errors", Url: "https://developer.themoviedb.org/docs/errors"}
+	rateLimitLink = &errdetails.Help_Link{Description: "TMDB API rate limiting", Url: "https://developer.themoviedb.org/docs/rate-limiting"}
+)
+
+// Translate maps what TMDB answered to a gRPC status: OK for TMDB's success
+// codes and for a 2xx answer without a status code, else an error status
+// whose details hold exactly one google.rpc.ErrorInfo and, where they help,
+// RetryInfo, QuotaFailure, BadRequest and Help. It returns an INVALID_ARGUMENT
+// error only when req says nothing to translate (no status code, HTTP status
+// or body holding a code) or holds an impossible HTTP status.
+//
+// The returned status may be shared with other callers; *status.Status only
+// hands out copies, so that is safe.
+func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
+	res, err := translate(req, time.Now)
+	if err != nil {
+		return Translation{}, err
+	}
+	t := Translation{}
+	if res.row != nil {
+		t.Entry = res.row.Entry
+	}
+	if res.shared != nil {
+		t.Status = res.shared.st
+	} else {
+		t.Status = status.FromProto(res.pb)
+	}
+	return t, nil
+}
+
+// Translation is the result of Translate.
+type Translation struct {
+	// Status is the gRPC status of TMDB's answer; Status.Err() is nil for
+	// success and otherwise an error a gRPC handler can return as is.
+	Status *status.Status
+	// Entry is the table entry of TMDB's status code; its Status is
+	// TMDB_STATUS_UNSPECIFIED when the code is absent or not in the table.
+	Entry Entry
+}
+
+// Error returns the error TMDB means by a status code, as Translate gives it
+// for a response holding only that code: nil for TMDB's success codes, else
+// an error carrying a *status.Status (status.FromError reads it back). A code
+// TMDB does not define gives an UNKNOWN error with reason UNKNOWN_STATUS_CODE;
+// zero, which is no code, gives an INVALID_ARGUMENT error.
+func Error(code int32) error {
+	if r := tmdb.row(code); r != nil {
+		return r.answer.err
+	}
+	t, err := Translate(&tmdbstatusv1.TranslateRequest{StatusCode: code})
+	if err != nil {
+		return err
+	}
+	return t.Status.Err()
+}
+
+// result is a translation: either a shared answer built once, or a status
+// built for this call.
+type result struct {
+	row    *row        // the table row of the status code; nil if none
+	shared *answer     // a prebuilt answer; nil when pb was built
+	pb     *spb.Status // the status built for an answer that adds to the table
+}
+
+// translate does the work of Translate. When TMDB's answer adds nothing to
+// what is known in advance (the table's row, an HTTP status alone, success)
+// the result is a shared answer built once.
+func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result, error) {
+	code, message, errs, httpStatus := req.GetStatusCode(), req.GetStatusMessage(), req.GetErrors(), int(req.GetHttpStatus())
+	bodyRead := false
+	if raw := req.GetBody(); raw != "" {
+		b, ok := parseBody([]byte(raw))
+		bodyRead = ok
+		if code == 0 && b.hasCode {
+			code = b.statusCode
+		}
+		if message == "" {
+			message = b.statusMessage
+		}
+		if len(errs) == 0 {
+			errs = b.errors
+		}
+	}
+	if httpStatus != 0 && (httpStatus < 100 || httpStatus > 599) {
+		return result{}, invalidHTTPStatus(httpStatus)
+	}
+
+	if r := tmdb.row(code); r != nil {
+		if r.Code == codes.OK {
+			return result{row: r, shared: r.answer}, nil
+		}
+		delay, hasDelay := time.Duration(0), false
+		if r.Retryable {
+			delay, hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
+		}
+		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 && !hasDelay {
+			return result{row: r, shared: r.answer}, nil
+		}
+		if message == "" {
+			message = r.Message
+		}
+		return result{row: r, pb: r.known(message, httpStatus, errs, delay, hasDelay).status()}, nil
+	}
+
+	if code == 0 && httpStatus == 0 {
+		return result{}, missingStatus(req.GetBody() != "" && !bodyRead)
+	}
+	f := failure{tmdbCode: code, http: httpStatus, errors: errs, message: message}
+	if code != 0 {
+		f.reason = ReasonUnknownStatusCode
+		f.code = codes.Unknown
+		if httpStatus != 0 {
+			f.code = codeFromHTTP(httpStatus)
+		}
+		if f.code == codes.OK {
+			// A status code is there but unknown: TMDB's codes are
+			// mostly failures (21 comes with a 200), so don't call it OK.
+			f.code = codes.Unknown
+		}
+		if f.message == "" {
+			f.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", code)
+		}
+	} else {
+		f.code = codeFromHTTP(httpStatus)
+		if f.code == codes.OK {
+			return result{shared: okAnswer}, nil
+		}
+		f.reason = ReasonNoStatusCode
+	}
+	if retryableHTTP(httpStatus) {
+		f.delay, f.hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
+	}
+	if code == 0 && message == "" && len(errs) == 0 && !f.hasDelay {
+		// Nothing but an HTTP status: the answer is always the same.
+		return result{shared: httpOnly(httpStatus)}, nil
+	}
+	if f.message == "" {
+		f.message = httpMessage(httpStatus)
+	}
+	return result{pb: f.status()}, nil
+}
+
+// httpOnlyCache holds the translations of answers that carry nothing but
+// an HTTP status, built on first use: they are all alike.
+var httpOnlyCache [600]atomic.Pointer[answer]
+
+// httpOnly returns the translation of an answer holding only an HTTP
+// status, 100 to 599, that does not map to OK.
+func httpOnly(httpStatus int) *answer {
+	if p := httpOnlyCache[httpStatus].Load(); p != nil {
+		return p
+	}
+	p, _ := newAnswer(failure{
+		code:    codeFromHTTP(httpStatus),
+		reason:  ReasonNoStatusCode,
+		message: httpMessage(httpStatus),
+		http:    httpStatus,
+	}, nil)
+	// Two callers may both build it; the results are equal.
+	httpOnlyCache[httpStatus].Store(p)
+	return p
+}
+
+func httpMessage(httpStatus int) string {
+	return strings.TrimSpace(fmt.Sprintf("TMDB answered HTTP %d %s", httpStatus, http.StatusText(httpStatus)))
+}
+
+// known describes the failure of a row's code with what TMDB's answer adds.
+func (r *row) known(message string, httpStatus int, errs []string, delay time.Duration, hasDelay bool) failure {
+	if httpStatus == 0 {
+		httpStatus = r.HTTPStatus
+	}
+	return failure{
+		code:     r.Code,
+		message:  message,
+		reason:   r.Reason,
+		tmdbCode: int32(r.Status),
+		http:     httpStatus,
+		fields:   r.fields,
+		errors:   errs,
+		delay:    delay,
+		hasDelay: hasDelay,
+		quota:    r.Status == tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED,
+	}
+}
+
+// failure describes a translated TMDB answer before it becomes a status.
+type failure struct {
+	code     codes.Code
+	message  string
+	reason   string
+	tmdbCode int32    // 0 when TMDB gave none
+	http     int      // 0 when unknown
+	fields   []string // request parameters the code is about
+	errors   []string // TMDB's errors list
+	delay    time.Duration
+	hasDelay bool // add RetryInfo with delay
+	quota    bool // add QuotaFailure
+}
+
+// status builds the google.rpc.Status of f: exactly one ErrorInfo, then the
+// other details that apply, at most one of each type.
+func (f failure) status() *spb.Status {
+	if f.code == codes.OK {
+		return &spb.Status{}
+	}
+	msg := clip(f.message)
+	md := make(map[string]string, 4)
+	if f.tmdbCode != 0 {
+		md["tmdbStatusCode"] = strconv.Itoa(int(f.tmdbCode))
+	}
+	if f.http != 0 {
+		md["httpStatus"] = strconv.Itoa(f.http)
+	}
+	var quota *errdetails.QuotaFailure
+	if f.quota {
+		v := &errdetails.QuotaFailure_Violation{Subject: "api_key", Description: msg, ApiService: Domain}
+		// TMDB's message names the caller's count and the limit:
+		// "Your request count (#) is over the allowed limit of (40)."
+		if count, limit, ok := quotaNumbers(msg); ok {
+			md["requestCount"], md["requestLimit"] = count, limit
+			if n, err := strconv.ParseInt(limit, 10, 64); err == nil {
+				v.QuotaValue = n
+			}
+		}
+		quota = &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
+	}
+	details := []proto.Message{&errdetails.ErrorInfo{Reason: f.reason, Domain: Domain, Metadata: md}}
+	if f.hasDelay {
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(f.delay)})
+	}
+	if quota != nil {
+		details = append(details, quota)
+	}
+	if len(f.fields) > 0 || len(f.errors) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, name := range f.fields {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: name, Description: msg, Reason: f.reason})
+		}
+		// Explicit errors are bounded as parsed ones are (maxErrors).
+		for _, e := range f.errors[:min(len(f.errors), maxErrors)] {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Description: clip(e)})
+		}
+		details = append(details, br)
+	}
+	links := []*errdetails.Help_Link{errorsLink}
+	if f.quota {
+		links = append(links, rateLimitLink)
+	}
+	details = append(details, &errdetails.Help{Links: links})
+	return newStatus(f.code, msg, details...)
+}
+
+// newStatus builds a google.rpc.Status. Marshalling the fixed detail types
+// into Any cannot fail; if it ever did, the status says so rather than
+// dropping details silently.
+func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
+	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
+	for _, d := range details {
+		a, err := anypb.New(d)
+		if err != nil {
+			return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
+		}
+		s.Details = append(s.Details, a)
+	}
+	return s
+}
+
+// answer is a translation built once and shared: the status as the proto a
+// handler returns in its TranslateResponse, and as a *status.Status and its
+// error for Go callers. Nothing may change it once built.
+type answer struct {
+	pb   *spb.Status
+	st   *status.Status
+	err  error
+	resp *tmdbstatusv1.TranslateResponse
+}
+
+// newAnswer builds the answer of f; entry is the table row's, or nil.
+func newAnswer(f failure, entry *tmdbstatusv1.StatusEntry) (*answer, error) {
+	pb := f.status()
+	if f.code != codes.OK && len(pb.GetDetails()) == 0 {
+		return nil, fmt.Errorf("no details: %s", pb.GetMessage())
+	}
+	st := status.FromProto(pb)
+	return &answer{pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb, Entry: entry}}, nil
+}
+
+// okAnswer is the translation of a success without a table row.
+var okAnswer, _ = newAnswer(failure{code: codes.OK}, nil)
+
+// clip bounds s to maxMessageBytes, cutting at a rune boundary.
+func clip(s string) string {
+	if len(s) <= maxMessageBytes {
+		return s
+	}
+	cut := maxMessageBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// quotaNumbers reads the request count and the limit from TMDB's message of
+// code 25, "Your request count (45) is over the allowed limit of (40).".
+func quotaNumbers(msg string) (count, limit string, ok bool) {
+	var nums [2]string
+	n := 0
+	for rest := msg; n < 2; {
+		open := strings.IndexByte(rest, '(')
+		if open < 0 {
+			break
+		}
+		rest = rest[open+1:]
+		end := strings.IndexByte(rest, ')')
+		if end < 0 {
+			break
+		}
+		if num := rest[:end]; num != "" && strings.Trim(num, "0123456789") == "" {
+			nums[n] = num
+			n++
+		}
+		rest = rest[end+1:]
+	}
+	return nums[0], nums[1], n == 2
+}
