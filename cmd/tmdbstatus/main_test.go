@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// waitTimeout bounds every wait of these tests: for a server to start, an
+// RPC, a shutdown.
+const waitTimeout = 10 * time.Second
+
+// TestMain runs main instead of the tests when runMainEnv is set, so that
+// TestExit can run the command as a process of its own.
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const runMainEnv = "TMDBSTATUS_TEST_RUN_MAIN"
+
+// syncBuffer is a bytes.Buffer that a server's logger and a test can use at
+// the same time.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitForLog waits until the log holds a match of re and returns the
+// match's submatches.
+func waitForLog(t *testing.T, log *syncBuffer, re *regexp.Regexp) []string {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if m := re.FindStringSubmatch(log.String()); m != nil {
+			return m
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log has no match of %v after %v:\n%s", re, waitTimeout, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// listen listens on a free loopback port.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("net.Listen: %v", err)
+	}
+	return lis
+}
+
+// startServe runs serve on two loopback listeners until the returned
+// cancel is called; serve's result is then sent on the returned channel.
+func startServe(t *testing.T) (grpcAddr, httpAddr string, log *syncBuffer, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	grpcLis, httpLis := listen(t), listen(t)
+	log = new(syncBuffer)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1) // The test may read it.
+	finished := make(chan struct{})
+	go func() {
+		errc <- serve(ctx, slog.New(slog.NewTextHandler(log, nil)), grpcLis, httpLis)
+		close(finished)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-finished:
+		case <-time.After(waitTimeout):
+			t.Errorf("serve still running %v after cancel", waitTimeout)
+		}
+	})
+	return grpcLis.Addr().String(), httpLis.Addr().String(), log, cancel, errc
+}
+
+// waitDone waits for serve or run to return after its context was canceled
+// and checks that it returned nil.
+func waitDone(t *testing.T, what string, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("%s = %v after cancel; want nil", what, err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("%s still running %v after cancel", what, waitTimeout)
+	}
+}
+
+// dial returns a gRPC client of addr.
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("grpc.NewClient(%s): %v", addr, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func rpcContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// listServices asks the reflection service on stream for the services the
+// server has.
+func listServices(t *testing.T, stream reflectionpb.ServerReflection_ServerReflectionInfoClient) []string {
+	t.Helper()
+	req := &reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
+	}
+	if err := stream.Send(req); err != nil {
+		t.Fatalf("ServerReflectionInfo: Send(ListServices): %v", err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("ServerReflectionInfo: Recv: %v", err)
+	}
+	var names []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	return names
+}
+
+func TestServe(t *testing.T) {
+	grpcAddr, httpAddr, log, cancel, done := startServe(t)
+	conn := dial(t, grpcAddr)
+	ctx := rpcContext(t)
+
+	t.Run("Lookup", func(t *testing.T) {
+		client := tmdbstatusv1.NewStatusServiceClient(conn)
+		resp, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7})
+		if err != nil {
+			t.Fatalf("Lookup(7): %v", err)
+		}
+		if e := resp.GetEntry(); e.GetReason() != "INVALID_API_KEY" || e.GetGrpcCode() != code.Code_UNAUTHENTICATED {
+			t.Errorf("Lookup(7) = %v; want reason INVALID_API_KEY, grpc_code UNAUTHENTICATED", e)
+		}
+
+		_, err = client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 99})
+		st := status.Convert(err)
+		if st.Code() != codes.NotFound {
+			t.Fatalf("Lookup(99) error = %v; want code NotFound", err)
+		}
+		var reasons []string
+		for _, d := range st.Details() {
+			if info, ok := d.(*errdetails.ErrorInfo); ok {
+				reasons = append(reasons, info.GetReason())
+			}
+		}
+		if !slices.Equal(reasons, []string{"UNKNOWN_CODE"}) {
+			t.Errorf("Lookup(99): ErrorInfo reasons = %q; want [UNKNOWN_CODE]", reasons)
+		}
+	})
+
+	t.Run("health", func(t *testing.T) {
+		client := healthpb.NewHealthClient(conn)
+		for _, svc := range []string{"", "tmdbstatus.v1.StatusService"} {
+			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+			if err != nil {
+				t.Fatalf("Check(%q): %v", svc, err)
+			}
+			if got, want := resp.GetStatus(), healthpb.HealthCheckResponse_SERVING; got != want {
+				t.Errorf("Check(%q) = %v; want %v", svc, got, want)
+			}
+		}
+	})
+
+	t.Run("reflection", func(t *testing.T) {
+		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
+		if err != nil {
+			t.Fatalf("ServerReflectionInfo: %v", err)
+		}
+		defer stream.CloseSend()
+		got := listServices(t, stream)
+		for _, want := range []string{"tmdbstatus.v1.StatusService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("ListServices() = %q; want %s among them", got, want)
+			}
+		}
+	})
+
+	t.Run("REST", func(t *testing.T) {
+		url := "http://" + httpAddr + "/v1/statuses/7"
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatalf("NewRequest: %v", err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("GET %s: read body: %v", url, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d %s; want %d", url, resp.StatusCode, body, http.StatusOK)
+		}
+		var got tmdbstatusv1.LookupResponse
+		if err := protojson.Unmarshal(body, &got); err != nil {
+			t.Fatalf("GET %s: protojson.Unmarshal(%s): %v", url, body, err)
+		}
+		if got.GetEntry().GetCode() != 7 || got.GetEntry().GetReason() != "INVALID_API_KEY" {
+			t.Errorf("GET %s: entry = %v; want code 7, reason INVALID_API_KEY", url, got.GetEntry())
+		}
+	})
+
+	// One line per server, with the address it really listens on.
+	for _, want := range []string{
+		`msg="gRPC server listening" addr=` + grpcAddr + "\n",
+		`msg="HTTP server listening" addr=` + httpAddr + "\n",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log = %s; want a line ending %s", log, want)
+		}
+	}
+
+	cancel()
+	waitDone(t, "serve", done)
+	if !strings.Contains(log.String(), `msg="shutting down"`) {
+		t.Errorf("log = %s; want a shutting down line", log)
+	}
+	// The servers closed their listeners.
+	for _, addr := range []string{grpcAddr, httpAddr} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("Dial(%s) after shutdown succeeded; want an error", addr)
+		}
+	}
+}
+
+// TestServeFinishesRPCInFlight checks that shutting down waits for an RPC in
+// flight, which can still use the server. The RPC is a reflection stream:
+// the server is in the middle of it until the client closes it.
+func TestServeFinishesRPCInFlight(t *testing.T) {
+	grpcAddr, _, log, cancel, done := startServe(t)
+	ctx := rpcContext(t)
+	stream, err := reflectionpb.NewServerReflectionClient(dial(t, grpcAddr)).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatalf("ServerReflectionInfo: %v", err)
+	}
+	listServices(t, stream) // The RPC is now running on the server.
+
+	cancel()
+	waitForLog(t, log, regexp.MustCompile(`msg="shutting down"`))
+	select {
+	case err := <-done:
+		t.Fatalf("serve = %v with an RPC in flight; want it to wait", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if got := listServices(t, stream); !slices.Contains(got, "tmdbstatus.v1.StatusService") {
+		t.Errorf("ListServices() during shutdown = %q; want tmdbstatus.v1.StatusService among them", got)
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatalf("CloseSend: %v", err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("Recv after CloseSend = %v; want io.EOF", err)
+	}
+	waitDone(t, "serve", done)
+}
+
+var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
+
+// TestRun runs the command line as main does, on port 0, learning the HTTP
+// address from the log.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+
+	url := "http://" + waitForLog(t, &stderr, listeningRE)[1] + "/v1/statuses/7"
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s = %d; want %d", url, resp.StatusCode, http.StatusOK)
+	}
+
+	cancel()
+	waitDone(t, "run", done)
+	if stdout.String() != "" {
+		t.Errorf("run wrote %q to stdout; want nothing", stdout.String())
+	}
+}
+
+// TestRunAddressInUse checks that run fails at once, with the address in
+// the error, when it cannot listen.
+func TestRunAddressInUse(t *testing.T) {
+	taken := listen(t)
+	defer taken.Close()
+	for _, flagName := range []string{"--grpc-addr", "--http-addr"} {
+		args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", flagName + "=" + taken.Addr().String()}
+		var stdout, stderr syncBuffer
+		err := run(t.Context(), args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
+			t.Errorf("run(%q) = %v; want an error naming %s", args, err, taken.Addr())
+		}
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	env := map[string]string{
+		"TMDBSTATUS_GRPC_ADDR": "127.0.0.1:9191",
+		"TMDBSTATUS_HTTP_ADDR": "127.0.0.1:8181",
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		env        map[string]string
+		want       config
+		wantErr    error  // errUsage, flag.ErrHelp or nil.
+		wantStdout string // Held by stdout.
+		wantStderr string // First line of stderr, when wantErr is errUsage.
+	}{
+		{
+			name: "defaults",
+			args: []string{"serve"},
+			want: config{grpcAddr: ":9090", httpAddr: ":8080"},
+		},
+		{
+			name: "environment beats default",
+			args: []string{"serve"},
+			env:  env,
+			want: config{grpcAddr: "127.0.0.1:9191", httpAddr: "127.0.0.1:8181"},
+		},
+		{
+			name: "empty environment is unset",
+			args: []string{"serve"},
+			env:  map[string]string{"TMDBSTATUS_GRPC_ADDR": "", "TMDBSTATUS_HTTP_ADDR": ""},
+			want: config{grpcAddr: ":9090", httpAddr: ":8080"},
+		},
+		{
+			name: "flag beats environment",
+			args: []string{"serve", "--grpc-addr=:1", "-http-addr", ":2"},
+			env:  env,
+			want: config{grpcAddr: ":1", httpAddr: ":2"},
+		},
+		{
+			name: "one flag, one environment variable",
+			args: []string{"serve", "--http-addr", "localhost:0"},
+			env:  env,
+			want: config{grpcAddr: "127.0.0.1:9191", httpAddr: "localhost:0"},
+		},
+		{
+			name:       "no command",
+			args:       nil,
+			wantErr:    errUsage,
+			wantStderr: "Usage: tmdbstatus <command> [flags]",
+		},
+		{
+			name:       "unknown command",
+			args:       []string{"srve"},
+			wantErr:    errUsage,
+			wantStderr: `tmdbstatus: unknown command "srve"`,
+		},
+		{
+			name:       "unknown flag",
+			args:       []string{"serve", "--port=1"},
+			wantErr:    errUsage,
+			wantStderr: "tmdbstatus serve: flag provided but not defined: -port",
+		},
+		{
+			name:       "flag without its value",
+			args:       []string{"serve", "--grpc-addr"},
+			wantErr:    errUsage,
+			wantStderr: "tmdbstatus serve: flag needs an argument: -grpc-addr",
+		},
+		{
+			name:       "empty address",
+			args:       []string{"serve", "--http-addr="},
+			wantErr:    errUsage,
+			wantStderr: "tmdbstatus serve: empty --http-addr",
+		},
+		{
+			name:       "argument after the flags",
+			args:       []string{"serve", "--grpc-addr=:1", "now"},
+			wantErr:    errUsage,
+			wantStderr: `tmdbstatus serve: unexpected argument "now"`,
+		},
+		{
+			name:       "serve help",
+			args:       []string{"serve", "--help"},
+			wantErr:    flag.ErrHelp,
+			wantStdout: "-grpc-addr address",
+		},
+		{
+			name:       "help",
+			args:       []string{"help"},
+			wantErr:    flag.ErrHelp,
+			wantStdout: "Usage: tmdbstatus <command> [flags]",
+		},
+		{
+			name:       "-h",
+			args:       []string{"-h"},
+			wantErr:    flag.ErrHelp,
+			wantStdout: "Usage: tmdbstatus <command> [flags]",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(key string) string { return tt.env[key] }
+			var stdout, stderr bytes.Buffer
+			got, err := parseArgs(tt.args, getenv, &stdout, &stderr)
+			if tt.wantErr == nil {
+				if err != nil || got != tt.want {
+					t.Errorf("parseArgs(%q) = %+v, %v; want %+v, nil", tt.args, got, err, tt.want)
+				}
+				if stdout.Len() != 0 || stderr.Len() != 0 {
+					t.Errorf("parseArgs(%q) wrote %q, %q; want nothing", tt.args, stdout.String(), stderr.String())
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("parseArgs(%q) error = %v; want %v", tt.args, err, tt.wantErr)
+			}
+			if tt.wantErr == flag.ErrHelp {
+				if !strings.Contains(stdout.String(), tt.wantStdout) || stderr.Len() != 0 {
+					t.Errorf("parseArgs(%q) wrote stdout %q, stderr %q; want %q in stdout only", tt.args, stdout.String(), stderr.String(), tt.wantStdout)
+				}
+				return
+			}
+			// One line of error, then the usage, on stderr only.
+			lines := strings.Split(stderr.String(), "\n")
+			if lines[0] != tt.wantStderr {
+				t.Errorf("parseArgs(%q): first line of stderr = %q; want %q", tt.args, lines[0], tt.wantStderr)
+			}
+			if !strings.Contains(stderr.String(), "Usage: tmdbstatus") {
+				t.Errorf("parseArgs(%q): stderr = %q; want the usage", tt.args, stderr.String())
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("parseArgs(%q) wrote %q to stdout; want nothing", tt.args, stdout.String())
+			}
+		})
+	}
+}
+
+// TestExit runs the command as a process, to check its exit status and the
+// handling of SIGTERM.
+func TestExit(t *testing.T) {
+	command := func(ctx context.Context, args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, os.Args[0], args...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		return cmd
+	}
+	exitCode := func(err error) int {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		if err != nil {
+			t.Fatalf("run command: %v", err)
+		}
+		return 0
+	}
+
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{nil, 2},
+		{[]string{"srve"}, 2},
+		{[]string{"serve", "--port=1"}, 2},
+		{[]string{"serve", "--help"}, 0},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		out, err := command(ctx, tt.args...).CombinedOutput()
+		cancel()
+		if got := exitCode(err); got != tt.want {
+			t.Errorf("tmdbstatus %q exited %d; want %d; output:\n%s", tt.args, got, tt.want, out)
+		}
+	}
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		defer cancel()
+		cmd := command(ctx, "serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0")
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		var log strings.Builder
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if listeningRE.MatchString(sc.Text()) {
+				break
+			}
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("SIGTERM: %v", err)
+		}
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+		}
+		if got := exitCode(cmd.Wait()); got != 0 {
+			t.Errorf("tmdbstatus serve exited %d after SIGTERM; want 0; log:\n%s", got, log.String())
+		}
+		if !strings.Contains(log.String(), `msg="shutting down" cause="terminated signal received"`) {
+			t.Errorf("log:\n%s\nwant a shutting down line naming the signal", log.String())
+		}
+	})
+}
