@@ -24,6 +24,18 @@ const (
 	ReasonInvalidCode = "INVALID_CODE"
 	// ReasonUnknownCode: a Lookup of a code TMDB's table does not define.
 	ReasonUnknownCode = "UNKNOWN_CODE"
+
+	// The reasons of the REST gateway's own errors, for requests that never
+	// reach the service.
+
+	// ReasonMalformedRequest: a body or path parameter that does not decode.
+	ReasonMalformedRequest = "MALFORMED_REQUEST"
+	// ReasonRouteNotFound: a path the API does not have.
+	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
+	// ReasonMethodNotAllowed: a known path with the wrong HTTP method.
+	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// ReasonBodyTooLarge: a request body over the gateway's limit.
+	ReasonBodyTooLarge = "BODY_TOO_LARGE"
 )
 
 // requestError builds an error of the service itself, with its ErrorInfo
