@@ -10,11 +10,46 @@
 // grpc-gateway's generated RegisterStatusServiceHandlerServer: there is no
 // gRPC hop over the network, and so no gRPC interceptor runs.
 //
+// # JSON
+//
+// Messages are read and written with protojson: fields in lowerCamelCase,
+// scalars at their default value written out ("retryable": false), unset
+// message fields left out rather than written as null. Request fields the
+// proto does not define are ignored, so a body TMDB sent can be posted to
+// /v1/statuses:translate as it is.
+//
+// The body of POST /v1/statuses:translate must be JSON: a Content-Type other
+// than application/json (parameters such as charset allowed) is answered
+// with 415 Unsupported Media Type and an Accept-Post header; no Content-Type
+// at all is read as JSON. grpc-gateway does not check the Content-Type: it
+// decodes any body it has no marshaler for as JSON, so a form post (what
+// `curl -d` sends unless told otherwise) would be served as if it were JSON.
+//
+// # Errors
+//
 // Every error is answered with a google.rpc.Status as JSON, its details
-// rendered with their "@type", and the HTTP status grpc-gateway maps the
-// gRPC code to (runtime.HTTPStatusFromCode), with two exceptions made here:
-// 405 Method Not Allowed for a known path with the wrong method, and 413
-// Request Entity Too Large for a request body over the limit.
+// rendered with their "@type", holding exactly one google.rpc.ErrorInfo.
+// The errors of the service, which all carry one, pass through untouched,
+// with the HTTP status runtime.HTTPStatusFromCode maps their gRPC code to.
+// The requests the gateway refuses itself, before the service is called,
+// are answered in the shape of the service's own errors, with an ErrorInfo
+// in the domain service.ServiceDomain and one of these reasons:
+//
+//	HTTP  gRPC code          reason              when
+//	400   INVALID_ARGUMENT   MALFORMED_REQUEST   a body that is not JSON or has a value of the wrong
+//	                                             type; a {code} that is not an int32; a bad
+//	                                             Grpc-Timeout header
+//	404   NOT_FOUND          ROUTE_NOT_FOUND     a path the API does not have
+//	405   UNIMPLEMENTED      METHOD_NOT_ALLOWED  a known path with another method; Allow lists its methods
+//	413   RESOURCE_EXHAUSTED BODY_TOO_LARGE      a body over the limit (WithMaxBodyBytes)
+//	415   INVALID_ARGUMENT   MALFORMED_REQUEST   a Content-Type that is not JSON, as above
+//
+// A MALFORMED_REQUEST error of a body field or of {code} also carries a
+// google.rpc.BadRequest naming the field ("status_code", "code", ...), and
+// the ErrorInfo metadata holds the values the message quotes (under "code",
+// "field", "contentType" or "maxBodyBytes"). A request is checked in this order: body size
+// (413), route (404, 405), Content-Type (415), decoding (400), and only then
+// is the service called.
 package gateway
 
 import (
@@ -23,13 +58,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
 
 	// The error details the service sends (google.rpc.ErrorInfo, BadRequest,
 	// RetryInfo, ...) are google.protobuf.Any values; protojson can render
@@ -57,20 +95,35 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
+// marshaler reads and writes every message, errors included. It is
+// grpc-gateway's default marshaler with one option changed: EmitUnpopulated
+// would write an unset message field as null ("localizedMessage": null in
+// the field violations of a google.rpc.BadRequest); EmitDefaultValues
+// writes the scalars at their default value and leaves unset messages out.
+var marshaler = &runtime.HTTPBodyMarshaler{
+	Marshaler: &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
+	},
+}
+
 // New returns an http.Handler that serves the REST/JSON API of srv. srv
 // must not be nil.
-//
-// Responses and errors are written by grpc-gateway's default marshaler:
-// JSON with the proto field names in lowerCamelCase, unpopulated fields
-// emitted; request fields the proto does not define are ignored, so a body
-// TMDB sent can be posted to /v1/statuses:translate as it is.
 func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	cfg := config{maxBodyBytes: DefaultMaxBodyBytes}
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	mux := runtime.NewServeMux(
+	var mux *runtime.ServeMux
+	mux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler),
+		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMiddlewares(
+			keepPathParams,
+			// mux is set by the time a request arrives.
+			func(next runtime.HandlerFunc) runtime.HandlerFunc { return requireJSON(mux, next) },
+		),
 		// Without this, a form POST (Content-Type
 		// application/x-www-form-urlencoded, what `curl -d` sends) to a GET
 		// path is served as the GET, and X-HTTP-Method-Override is obeyed:
@@ -85,31 +138,50 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	return limitBody(mux, cfg.maxBodyBytes)
 }
 
-// routingError answers a request the mux has no route for. It differs from
-// runtime.DefaultRoutingErrorHandler in one case only: a known path with the
-// wrong method is 405 Method Not Allowed, not the 501 Not Implemented that
-// UNIMPLEMENTED maps to, as the grpc-gateway documentation shows
-// ("Customizing Routing Errors"). The gRPC code stays UNIMPLEMENTED.
-func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-	if httpStatus != http.StatusMethodNotAllowed {
-		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
-		return
+// Keys of the request's values the error handler reads.
+type (
+	pathParamsKey struct{} // map[string]string: the path parameters, as the mux matched them.
+	bodyKey       struct{} // []byte: the request body, as limitBody read it.
+)
+
+// keepPathParams keeps the path parameters of the request in its context,
+// so that errorHandler can tell which one did not parse, and its value.
+func keepPathParams(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		next(w, r.WithContext(context.WithValue(r.Context(), pathParamsKey{}, pathParams)), pathParams)
 	}
-	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{
-		HTTPStatus: httpStatus,
-		Err:        status.Error(codes.Unimplemented, http.StatusText(httpStatus)),
-	})
+}
+
+// requireJSON answers a POST, the one method of the API's routes with a
+// body, whose Content-Type is set and is not application/json, with 415
+// Unsupported Media Type. It runs after routing: a POST to a path the API
+// does not have, or to a GET path, is still 404 or 405.
+func requireJSON(mux *runtime.ServeMux, next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		ctype := r.Header.Get("Content-Type")
+		// Parameters do not matter (JSON is UTF-8 whatever charset says),
+		// even malformed ones: only the media type must be JSON.
+		if mediaType, _, _ := mime.ParseMediaType(ctype); r.Method != http.MethodPost || ctype == "" || mediaType == "application/json" {
+			next(w, r, pathParams)
+			return
+		}
+		w.Header().Set("Accept-Post", "application/json")
+		st := gatewayStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+			fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "")
+		writeError(mux, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: st.Err()})
+	}
 }
 
 // limitBody reads the request body, up to limit bytes, before mux routes
 // the request. The generated handlers turn any error decoding the body into
 // INVALID_ARGUMENT, which would make a body over the limit a 400; reading it
 // here first makes it a 413. The body is read whole anyway: the JSON decoder
-// buffers it before unmarshaling.
+// buffers it before unmarshaling. It is kept in the request's context too,
+// for errorHandler to find what in it does not decode.
 func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			bodyError(mux, w, r, tooLarge(limit))
+			writeError(mux, w, r, tooLarge(limit))
 			return
 		}
 		if r.ContentLength != 0 { // Known and short enough, or unknown (-1).
@@ -118,11 +190,13 @@ func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 					err = tooLarge(limit)
 				} else {
-					err = status.Errorf(codes.InvalidArgument, "read request body: %v", err)
+					err = gatewayStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+						fmt.Sprintf("read request body: %v", err), nil, "").Err()
 				}
-				bodyError(mux, w, r, err)
+				writeError(mux, w, r, err)
 				return
 			}
+			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		mux.ServeHTTP(w, r)
@@ -134,13 +208,15 @@ func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 func tooLarge(limit int64) error {
 	return &runtime.HTTPStatusError{
 		HTTPStatus: http.StatusRequestEntityTooLarge,
-		Err:        status.Errorf(codes.ResourceExhausted, "request body larger than %d bytes", limit),
+		Err: gatewayStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+			fmt.Sprintf("request body larger than %d bytes", limit),
+			map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
 	}
 }
 
-// bodyError writes err with the mux's error handler, so that it has the
+// writeError writes err with the mux's error handler, so that it has the
 // shape of every other error.
-func bodyError(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, err error) {
+func writeError(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, err error) {
 	_, outbound := runtime.MarshalerForRequest(mux, r)
 	runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
 }

@@ -1,11 +1,17 @@
 package gateway_test
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +19,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -38,17 +45,26 @@ func newServer(t *testing.T, opts ...gateway.Option) *httptest.Server {
 	return ts
 }
 
-// do sends one request and returns the status, the Content-Type and the
-// body of the response.
-func do(t *testing.T, ts *httptest.Server, method, path, contentType string, body io.Reader) (int, string, []byte) {
+// do sends one request, with the Content-Type contentType unless it is
+// empty, and returns the status, the headers and the body of the response.
+func do(t *testing.T, ts *httptest.Server, method, path, ctype string, body io.Reader) (int, http.Header, []byte) {
+	t.Helper()
+	var header http.Header
+	if ctype != "" {
+		header = contentType(ctype)
+	}
+	return doHeader(t, ts, method, path, header, body)
+}
+
+// doHeader sends one request with the given headers and returns the
+// status, the headers and the body of the response.
+func doHeader(t *testing.T, ts *httptest.Server, method, path string, header http.Header, body io.Reader) (int, http.Header, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, ts.URL+path, body)
 	if err != nil {
 		t.Fatalf("NewRequest(%s %s): %v", method, path, err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
+	maps.Copy(req.Header, header)
 	resp, err := ts.Client().Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
@@ -58,7 +74,12 @@ func do(t *testing.T, ts *httptest.Server, method, path, contentType string, bod
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, path, err)
 	}
-	return resp.StatusCode, resp.Header.Get("Content-Type"), b
+	return resp.StatusCode, resp.Header, b
+}
+
+// contentType returns the headers of a request whose Content-Type is v.
+func contentType(v string) http.Header {
+	return http.Header{"Content-Type": {v}}
 }
 
 // unmarshal parses a JSON response into m as a REST client would, or
@@ -109,14 +130,44 @@ func errorInfo(t *testing.T, what string, st *spb.Status) *errdetails.ErrorInfo 
 	return found
 }
 
+// badRequest returns the one google.rpc.BadRequest among the details of
+// st, or nil if it has none.
+func badRequest(t *testing.T, what string, st *spb.Status) *errdetails.BadRequest {
+	t.Helper()
+	for _, d := range st.GetDetails() {
+		br := new(errdetails.BadRequest)
+		if !d.MessageIs(br) {
+			continue
+		}
+		if err := d.UnmarshalTo(br); err != nil {
+			t.Fatalf("%s: unmarshal BadRequest detail: %v", what, err)
+		}
+		return br
+	}
+	return nil
+}
+
+// countType returns how many details of a google.rpc.Status in JSON have
+// the "@type" typ.
+func countType(t *testing.T, what string, b []byte, typ string) int {
+	t.Helper()
+	var n int
+	for _, got := range detailTypes(t, what, b) {
+		if got == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func TestLookup(t *testing.T) {
 	ts := newServer(t)
 	const path = "/v1/statuses/7"
-	sc, ctype, body := do(t, ts, http.MethodGet, path, "", nil)
+	sc, header, body := do(t, ts, http.MethodGet, path, "", nil)
 	if sc != http.StatusOK {
 		t.Fatalf("GET %s = %d %s; want %d", path, sc, body, http.StatusOK)
 	}
-	if ctype != "application/json" {
+	if ctype := header.Get("Content-Type"); ctype != "application/json" {
 		t.Errorf("GET %s: Content-Type = %q; want application/json", path, ctype)
 	}
 	var resp tmdbstatusv1.LookupResponse
@@ -132,8 +183,8 @@ func TestLookup(t *testing.T) {
 	if got := resp.GetEntry(); !proto.Equal(got, want) {
 		t.Errorf("GET %s: entry = %v; want %v", path, got, want)
 	}
-	// Unpopulated fields are in the JSON too: the default marshaler's
-	// EmitUnpopulated, which REST clients may rely on.
+	// Scalars at their default value are in the JSON too (EmitDefaultValues),
+	// which REST clients may rely on.
 	if !strings.Contains(string(body), `"retryable":false`) {
 		t.Errorf("GET %s = %s; want \"retryable\":false present", path, body)
 	}
@@ -142,11 +193,11 @@ func TestLookup(t *testing.T) {
 func TestListStatuses(t *testing.T) {
 	ts := newServer(t)
 	const path = "/v1/statuses"
-	code, ctype, body := do(t, ts, http.MethodGet, path, "", nil)
+	code, header, body := do(t, ts, http.MethodGet, path, "", nil)
 	if code != http.StatusOK {
 		t.Fatalf("GET %s = %d %s; want %d", path, code, body, http.StatusOK)
 	}
-	if ctype != "application/json" {
+	if ctype := header.Get("Content-Type"); ctype != "application/json" {
 		t.Errorf("GET %s: Content-Type = %q; want application/json", path, ctype)
 	}
 	var resp tmdbstatusv1.ListStatusesResponse
@@ -206,11 +257,11 @@ func TestTranslate(t *testing.T) {
 	ts := newServer(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, ctype, body := do(t, ts, http.MethodPost, path, "application/json", strings.NewReader(tt.body))
+			code, header, body := do(t, ts, http.MethodPost, path, "application/json", strings.NewReader(tt.body))
 			if code != http.StatusOK {
 				t.Fatalf("POST %s %s = %d %s; want %d", path, tt.body, code, body, http.StatusOK)
 			}
-			if ctype != "application/json" {
+			if ctype := header.Get("Content-Type"); ctype != "application/json" {
 				t.Errorf("POST %s: Content-Type = %q; want application/json", path, ctype)
 			}
 			var resp tmdbstatusv1.TranslateResponse
@@ -285,104 +336,277 @@ func TestTranslateTMDBBody(t *testing.T) {
 	}
 }
 
+// wantError is what an error response must hold, beyond the google.rpc.Status
+// in JSON and the one ErrorInfo that every error has.
+type wantError struct {
+	http   int
+	code   codes.Code
+	domain string   // ErrorInfo domain.
+	reason string   // ErrorInfo reason.
+	types  []string // The details' @type, in order.
+	// Checked only when set.
+	message  string            // The status message.
+	metadata map[string]string // The ErrorInfo metadata, all of it.
+	field    string            // The field of the one BadRequest violation.
+	// Response headers; a header absent here must be absent from the response.
+	allow, acceptPost string
+}
+
+// gatewayErr is an error of the gateway itself: in the domain
+// service.ServiceDomain, with an ErrorInfo and, for field, a BadRequest.
+func gatewayErr(httpStatus int, c codes.Code, reason, message string, metadata map[string]string, field string) wantError {
+	types := []string{errorInfoType}
+	if field != "" {
+		types = append(types, badRequestType)
+	}
+	return wantError{
+		http: httpStatus, code: c, domain: service.ServiceDomain, reason: reason, types: types,
+		message: message, metadata: metadata, field: field,
+	}
+}
+
+// malformed is a MALFORMED_REQUEST error of the gateway, 400.
+func malformed(message string, metadata map[string]string, field string) wantError {
+	return gatewayErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonMalformedRequest, message, metadata, field)
+}
+
+// notAllowed is a 405 of the gateway, whose Allow header is allow.
+func notAllowed(allow string) wantError {
+	w := gatewayErr(http.StatusMethodNotAllowed, codes.Unimplemented, service.ReasonMethodNotAllowed, "Method Not Allowed", map[string]string{}, "")
+	w.allow = allow
+	return w
+}
+
+// routeNotFound is a 404 of the gateway.
+var routeNotFound = gatewayErr(http.StatusNotFound, codes.NotFound, service.ReasonRouteNotFound, "Not Found", map[string]string{}, "")
+
+// unsupportedType is the 415 of the gateway for the Content-Type ctype.
+func unsupportedType(ctype string) wantError {
+	w := gatewayErr(http.StatusUnsupportedMediaType, codes.InvalidArgument, service.ReasonMalformedRequest,
+		fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "")
+	w.acceptPost = "application/json"
+	return w
+}
+
+// serviceErr is an error of the service, with its ErrorInfo in
+// service.ServiceDomain and a BadRequest unless it is NOT_FOUND.
+func serviceErr(httpStatus int, c codes.Code, reason string) wantError {
+	types := []string{errorInfoType, badRequestType}
+	if c == codes.NotFound {
+		types = types[:1]
+	}
+	return wantError{http: httpStatus, code: c, domain: service.ServiceDomain, reason: reason, types: types}
+}
+
+// checkError checks an error response against want.
+func checkError(t *testing.T, what string, code int, header http.Header, body []byte, want wantError) {
+	t.Helper()
+	checkStatus(t, what, code, header.Get("Content-Type"), body, want.http, want.code)
+	var st spb.Status
+	unmarshal(t, what, body, &st)
+	if want.message != "" && st.GetMessage() != want.message {
+		t.Errorf("%s: message = %q; want %q", what, st.GetMessage(), want.message)
+	}
+	if types := detailTypes(t, what, body); !slices.Equal(types, want.types) {
+		t.Errorf("%s: details @types = %q; want %q", what, types, want.types)
+	}
+	if infos := countType(t, what, body, errorInfoType); infos != 1 {
+		t.Errorf("%s = %s: %d ErrorInfo details; want exactly 1", what, body, infos)
+	}
+	info := errorInfo(t, what, &st)
+	if info.GetDomain() != want.domain || info.GetReason() != want.reason {
+		t.Errorf("%s: ErrorInfo = %v; want domain %s, reason %s", what, info, want.domain, want.reason)
+	}
+	if want.metadata != nil && !maps.Equal(info.GetMetadata(), want.metadata) {
+		t.Errorf("%s: ErrorInfo metadata = %v; want %v", what, info.GetMetadata(), want.metadata)
+	}
+	if want.field != "" {
+		br := badRequest(t, what, &st)
+		if v := br.GetFieldViolations(); len(v) != 1 || v[0].GetField() != want.field || v[0].GetReason() != want.reason {
+			t.Errorf("%s: BadRequest = %v; want one violation of field %q, reason %s", what, br, want.field, want.reason)
+		}
+	}
+	if bytes.Contains(body, []byte("null")) {
+		t.Errorf("%s = %s; want no null in it", what, body)
+	}
+	for _, h := range []struct{ name, want string }{{"Allow", want.allow}, {"Accept-Post", want.acceptPost}} {
+		if got := header.Get(h.name); got != h.want {
+			t.Errorf("%s: %s header = %q; want %q", what, h.name, got, h.want)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
+	const translate = "/v1/statuses:translate"
 	tests := []struct {
-		name        string
-		method      string
-		path        string
-		contentType string
-		body        string
-		wantHTTP    int
-		wantCode    codes.Code
-		wantDomain  string   // ErrorInfo domain; "" for no ErrorInfo.
-		wantReason  string   // ErrorInfo reason.
-		wantTypes   []string // The details' @type, in order.
+		name   string
+		method string
+		path   string
+		header http.Header
+		body   string
+		want   wantError
 	}{
+		// Errors of the service: passed through as they are.
 		{
 			name: "unknown code", method: http.MethodGet, path: "/v1/statuses/99",
-			wantHTTP: http.StatusNotFound, wantCode: codes.NotFound,
-			wantDomain: service.ServiceDomain, wantReason: service.ReasonUnknownCode,
-			wantTypes: []string{errorInfoType},
+			want: serviceErr(http.StatusNotFound, codes.NotFound, service.ReasonUnknownCode),
 		},
 		{
 			name: "zero code", method: http.MethodGet, path: "/v1/statuses/0",
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
-			wantDomain: service.ServiceDomain, wantReason: service.ReasonInvalidCode,
-			wantTypes: []string{errorInfoType, badRequestType},
+			want: serviceErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonInvalidCode),
 		},
 		{
 			name: "negative code", method: http.MethodGet, path: "/v1/statuses/-3",
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
-			wantDomain: service.ServiceDomain, wantReason: service.ReasonInvalidCode,
-			wantTypes: []string{errorInfoType, badRequestType},
+			want: serviceErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonInvalidCode),
 		},
+		{
+			name: "nothing to translate", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{}`,
+			want: serviceErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonMissingStatus),
+		},
+		{
+			name: "no body to translate", method: http.MethodPost, path: translate,
+			want: serviceErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonMissingStatus),
+		},
+		{
+			name: "HTTP status out of range", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"http_status": 700}`,
+			want: serviceErr(http.StatusBadRequest, codes.InvalidArgument, service.ReasonInvalidHTTPStatus),
+		},
+
+		// A {code} that does not parse.
 		{
 			name: "code not a number", method: http.MethodGet, path: "/v1/statuses/abc",
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
+			want: malformed(`code "abc" is not an integer`, map[string]string{"code": "abc"}, "code"),
 		},
 		{
-			name: "code out of int32", method: http.MethodGet, path: "/v1/statuses/4294967296",
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
+			name: "code with a fraction", method: http.MethodGet, path: "/v1/statuses/7.5",
+			want: malformed(`code "7.5" is not an integer`, map[string]string{"code": "7.5"}, "code"),
 		},
 		{
-			name: "nothing to translate", method: http.MethodPost, path: "/v1/statuses:translate",
-			contentType: "application/json", body: `{}`,
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
-			wantDomain: service.ServiceDomain, wantReason: service.ReasonMissingStatus,
-			wantTypes: []string{errorInfoType, badRequestType},
+			name: "code escaped", method: http.MethodGet, path: "/v1/statuses/a%20b",
+			want: malformed(`code "a b" is not an integer`, map[string]string{"code": "a b"}, "code"),
 		},
 		{
-			name: "no body to translate", method: http.MethodPost, path: "/v1/statuses:translate",
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
-			wantDomain: service.ServiceDomain, wantReason: service.ReasonMissingStatus,
-			wantTypes: []string{errorInfoType, badRequestType},
+			name: "code empty", method: http.MethodGet, path: "/v1/statuses/",
+			want: malformed(`code "" is not an integer`, map[string]string{"code": ""}, "code"),
 		},
 		{
-			name: "malformed JSON", method: http.MethodPost, path: "/v1/statuses:translate",
-			contentType: "application/json", body: `{"status_code": 7`,
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
+			name: "code over int32", method: http.MethodGet, path: "/v1/statuses/99999999999",
+			want: malformed(`code "99999999999" is out of range`, map[string]string{"code": "99999999999"}, "code"),
 		},
 		{
-			name: "JSON of the wrong type", method: http.MethodPost, path: "/v1/statuses:translate",
-			contentType: "application/json", body: `{"status_code": "seven"}`,
-			wantHTTP: http.StatusBadRequest, wantCode: codes.InvalidArgument,
+			name: "code just over int32", method: http.MethodGet, path: "/v1/statuses/2147483648",
+			want: malformed(`code "2147483648" is out of range`, map[string]string{"code": "2147483648"}, "code"),
 		},
 		{
-			name: "unknown path", method: http.MethodGet, path: "/v1/nope",
-			wantHTTP: http.StatusNotFound, wantCode: codes.NotFound,
+			name: "code under int32", method: http.MethodGet, path: "/v1/statuses/-99999999999",
+			want: malformed(`code "-99999999999" is out of range`, map[string]string{"code": "-99999999999"}, "code"),
+		},
+
+		// A body that does not decode.
+		{
+			name: "malformed JSON", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": 7`,
+			want: malformed("request body is not valid JSON: unexpected EOF", map[string]string{}, ""),
 		},
 		{
-			name: "root", method: http.MethodGet, path: "/",
-			wantHTTP: http.StatusNotFound, wantCode: codes.NotFound,
+			name: "JSON array", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `[7]`,
+			want: malformed("request body is not a JSON object", map[string]string{}, ""),
 		},
+		{
+			name: "JSON null", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `null`,
+			want: malformed("request body is not a JSON object", map[string]string{}, ""),
+		},
+		{
+			name: "string for an int32", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": "seven"}`,
+			want: malformed("request body: invalid value for status_code (int32)", map[string]string{"field": "status_code"}, "status_code"),
+		},
+		{
+			name: "string for an int32, JSON name", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"success": false, "statusCode": "seven"}`,
+			want: malformed("request body: invalid value for status_code (int32)", map[string]string{"field": "status_code"}, "status_code"),
+		},
+		{
+			name: "int32 out of range", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": 7, "http_status": 99999999999}`,
+			want: malformed("request body: invalid value for http_status (int32)", map[string]string{"field": "http_status"}, "http_status"),
+		},
+		{
+			name: "string for a list", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": 7, "errors": "page must be 1 or more"}`,
+			want: malformed("request body: invalid value for errors (repeated string)", map[string]string{"field": "errors"}, "errors"),
+		},
+		{
+			name: "string for a bool", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"success": "false", "status_code": 7}`,
+			want: malformed("request body: invalid value for success (bool)", map[string]string{"field": "success"}, "success"),
+		},
+		{
+			// Each field is fine alone: no field to name, grpc-gateway's message kept.
+			name: "field given twice", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": 7, "statusCode": 7}`,
+			want: malformed("", map[string]string{}, ""),
+		},
+
+		// A header that does not decode.
+		{
+			name: "bad Grpc-Timeout", method: http.MethodGet, path: "/v1/statuses/7",
+			header: http.Header{"Grpc-Timeout": {"soon"}},
+			want:   malformed("invalid grpc-timeout: soon", map[string]string{}, ""),
+		},
+
+		// No route.
+		{name: "unknown path", method: http.MethodGet, path: "/v1/nope", want: routeNotFound},
+		{name: "root", method: http.MethodGet, path: "/", want: routeNotFound},
+		{name: "path too long", method: http.MethodGet, path: "/v1/statuses/7/8", want: routeNotFound},
 		{
 			name: "unknown verb", method: http.MethodPost, path: "/v1/statuses:explain",
-			contentType: "application/json", body: `{}`,
-			wantHTTP: http.StatusNotFound, wantCode: codes.NotFound,
+			header: contentType("application/json"), body: `{}`, want: routeNotFound,
 		},
 		{
-			name: "DELETE a status", method: http.MethodDelete, path: "/v1/statuses/7",
-			wantHTTP: http.StatusMethodNotAllowed, wantCode: codes.Unimplemented,
+			// The route comes first: the Content-Type of a request to no route does not matter.
+			name: "unknown path, text", method: http.MethodPost, path: "/v1/nope",
+			header: contentType("text/plain"), body: `{}`, want: routeNotFound,
 		},
+
+		// The wrong method.
+		{name: "DELETE a status", method: http.MethodDelete, path: "/v1/statuses/7", want: notAllowed("GET")},
+		{name: "DELETE a bad status", method: http.MethodDelete, path: "/v1/statuses/abc", want: notAllowed("GET")},
 		{
 			name: "PUT the list", method: http.MethodPut, path: "/v1/statuses",
-			contentType: "application/json", body: `{}`,
-			wantHTTP: http.StatusMethodNotAllowed, wantCode: codes.Unimplemented,
+			header: contentType("application/json"), body: `{}`, want: notAllowed("GET"),
 		},
-		{
-			name: "GET translate", method: http.MethodGet, path: "/v1/statuses:translate",
-			wantHTTP: http.StatusMethodNotAllowed, wantCode: codes.Unimplemented,
-		},
+		{name: "GET translate", method: http.MethodGet, path: translate, want: notAllowed("POST")},
+		{name: "OPTIONS translate", method: http.MethodOptions, path: translate, want: notAllowed("POST")},
 		{
 			// grpc-gateway's path-length fallback would serve this as the GET.
 			name: "form POST to a GET path", method: http.MethodPost, path: "/v1/statuses/7",
-			contentType: "application/x-www-form-urlencoded", body: `code=7`,
-			wantHTTP: http.StatusMethodNotAllowed, wantCode: codes.Unimplemented,
+			header: contentType("application/x-www-form-urlencoded"), body: `code=7`, want: notAllowed("GET"),
+		},
+
+		// The wrong Content-Type.
+		{
+			name: "text", method: http.MethodPost, path: translate,
+			header: contentType("text/plain"), body: tmdbInvalidKey, want: unsupportedType("text/plain"),
 		},
 		{
-			name: "body over the default limit", method: http.MethodPost, path: "/v1/statuses:translate",
-			contentType: "application/json", body: strings.Repeat(" ", gateway.DefaultMaxBodyBytes) + tmdbInvalidKey,
-			wantHTTP: http.StatusRequestEntityTooLarge, wantCode: codes.ResourceExhausted,
+			// What `curl -d` sends.
+			name: "form", method: http.MethodPost, path: translate,
+			header: contentType("application/x-www-form-urlencoded"), body: tmdbInvalidKey,
+			want: unsupportedType("application/x-www-form-urlencoded"),
+		},
+
+		// Too large.
+		{
+			name: "body over the default limit", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: strings.Repeat(" ", gateway.DefaultMaxBodyBytes) + tmdbInvalidKey,
+			want: gatewayErr(http.StatusRequestEntityTooLarge, codes.ResourceExhausted, service.ReasonBodyTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", gateway.DefaultMaxBodyBytes),
+				map[string]string{"maxBodyBytes": strconv.Itoa(gateway.DefaultMaxBodyBytes)}, ""),
 		},
 	}
 	ts := newServer(t)
@@ -392,22 +616,215 @@ func TestErrors(t *testing.T) {
 			if tt.body != "" {
 				body = strings.NewReader(tt.body)
 			}
-			code, ctype, got := do(t, ts, tt.method, tt.path, tt.contentType, body)
-			checkStatus(t, tt.method+" "+tt.path, code, ctype, got, tt.wantHTTP, tt.wantCode)
-			var st spb.Status
-			unmarshal(t, tt.method+" "+tt.path, got, &st)
-
-			if types := detailTypes(t, tt.method+" "+tt.path, got); !slices.Equal(types, tt.wantTypes) {
-				t.Errorf("%s %s: details @types = %q; want %q", tt.method, tt.path, types, tt.wantTypes)
-			}
-			info := errorInfo(t, tt.method+" "+tt.path, &st)
-			switch {
-			case tt.wantDomain == "" && info != nil:
-				t.Errorf("%s %s: ErrorInfo = %v; want none", tt.method, tt.path, info)
-			case tt.wantDomain != "" && (info.GetDomain() != tt.wantDomain || info.GetReason() != tt.wantReason):
-				t.Errorf("%s %s: ErrorInfo = %v; want domain %s, reason %s", tt.method, tt.path, info, tt.wantDomain, tt.wantReason)
-			}
+			code, header, got := doHeader(t, ts, tt.method, tt.path, tt.header, body)
+			checkError(t, tt.method+" "+tt.path, code, header, got, tt.want)
 		})
+	}
+}
+
+// TestServiceErrorsUntouched checks that the errors of the service reach
+// the client as the service made them, byte for byte.
+func TestServiceErrorsUntouched(t *testing.T) {
+	srv := service.New()
+	tests := []struct {
+		method, path, body string
+		call               func() error // The same request, to the service itself.
+	}{
+		{http.MethodGet, "/v1/statuses/99", "", func() error {
+			_, err := srv.Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: 99})
+			return err
+		}},
+		{http.MethodGet, "/v1/statuses/-3", "", func() error {
+			_, err := srv.Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: -3})
+			return err
+		}},
+		{http.MethodPost, "/v1/statuses:translate", `{"success":false}`, func() error {
+			_, err := srv.Translate(t.Context(), &tmdbstatusv1.TranslateRequest{})
+			return err
+		}},
+		{http.MethodPost, "/v1/statuses:translate", `{"http_status":700}`, func() error {
+			_, err := srv.Translate(t.Context(), &tmdbstatusv1.TranslateRequest{HttpStatus: 700})
+			return err
+		}},
+	}
+	ts := newServer(t)
+	for _, tt := range tests {
+		what := tt.method + " " + tt.path + " " + tt.body
+		err := tt.call()
+		if err == nil {
+			t.Fatalf("%s: the service answered no error", what)
+		}
+		want, merr := protojson.MarshalOptions{EmitDefaultValues: true}.Marshal(status.Convert(err).Proto())
+		if merr != nil {
+			t.Fatalf("%s: marshal the service's error: %v", what, merr)
+		}
+		var body io.Reader
+		if tt.body != "" {
+			body = strings.NewReader(tt.body)
+		}
+		_, _, got := do(t, ts, tt.method, tt.path, "application/json", body)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s = %s; want the service's error as it is: %s", what, got, want)
+		}
+	}
+}
+
+// TestRequestTargetNotAPath sends a request whose target is not a path,
+// which the mux refuses before routing.
+func TestRequestTargetNotAPath(t *testing.T) {
+	ts := newServer(t)
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatalf("dial %s: %v", ts.Listener.Addr(), err)
+	}
+	defer conn.Close()
+	const what = "GET *"
+	if _, err := io.WriteString(conn, "GET * HTTP/1.1\r\nHost: tmdbstatus\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatalf("%s: write request: %v", what, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s: read response: %v", what, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s: read body: %v", what, err)
+	}
+	checkError(t, what, resp.StatusCode, resp.Header, body, malformed("Bad Request", map[string]string{}, ""))
+}
+
+// TestAllow checks the Allow header of every 405 against what the server
+// does: for each path, the methods it serves are exactly those Allow lists.
+func TestAllow(t *testing.T) {
+	ts := newServer(t)
+	methods := []string{
+		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete, http.MethodOptions,
+	}
+	tests := []struct {
+		path  string
+		allow string // The Allow header of its 405s; "" if none can be.
+	}{
+		{"/v1/statuses/7", "GET"},
+		{"/v1/statuses/abc", "GET"}, // Routed, then refused (400).
+		{"/v1/statuses/", "GET"},
+		{"/v1/statuses/7:translate", "GET"},
+		{"/v1/statuses", "GET"},
+		{"/v1/statuses:translate", "POST"},
+		{"/v1/nope", ""},
+		{"/v1/statuses/7/8", ""},
+		{"/v1/statuses:translate:translate", ""},
+		{"/", ""},
+	}
+	for _, tt := range tests {
+		var served []string
+		for _, m := range methods {
+			code, header, body := doHeader(t, ts, m, tt.path, contentType("application/json"), strings.NewReader(tmdbInvalidKey))
+			what := m + " " + tt.path
+			switch code {
+			case http.StatusMethodNotAllowed:
+				if got := header.Get("Allow"); got != tt.allow {
+					t.Errorf("%s = %d %s: Allow = %q; want %q", what, code, body, got, tt.allow)
+				}
+			case http.StatusNotFound:
+				if tt.allow != "" {
+					t.Errorf("%s = %d %s; want a route found", what, code, body)
+				}
+			default:
+				served = append(served, m)
+			}
+			if code != http.StatusMethodNotAllowed && header.Get("Allow") != "" {
+				t.Errorf("%s = %d: Allow = %q; want none but on a 405", what, code, header.Get("Allow"))
+			}
+		}
+		if got := strings.Join(served, ", "); got != tt.allow {
+			t.Errorf("%s: served for %q; want for the methods in Allow, %q", tt.path, got, tt.allow)
+		}
+	}
+}
+
+// TestContentType checks which Content-Types Translate accepts as JSON.
+func TestContentType(t *testing.T) {
+	const path = "/v1/statuses:translate"
+	tests := []struct {
+		ctype string // "" for none.
+		want  int
+	}{
+		{"", http.StatusOK},
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"Application/JSON;charset=UTF-8", http.StatusOK},
+		{"application/json; charset", http.StatusOK}, // A malformed parameter.
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"text/json", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/merge-patch+json", http.StatusUnsupportedMediaType},
+		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
+		{"json", http.StatusUnsupportedMediaType},
+	}
+	ts := newServer(t)
+	for _, tt := range tests {
+		what := fmt.Sprintf("POST %s (Content-Type %q)", path, tt.ctype)
+		code, header, body := do(t, ts, http.MethodPost, path, tt.ctype, strings.NewReader(tmdbInvalidKey))
+		if code != tt.want {
+			t.Errorf("%s = %d %s; want %d", what, code, body, tt.want)
+			continue
+		}
+		if tt.want == http.StatusUnsupportedMediaType {
+			checkError(t, what, code, header, body, unsupportedType(tt.ctype))
+		}
+	}
+
+	// The Content-Type of a request without a body does not matter.
+	if code, _, body := do(t, ts, http.MethodGet, "/v1/statuses/7", "text/plain", nil); code != http.StatusOK {
+		t.Errorf("GET /v1/statuses/7 (Content-Type text/plain) = %d %s; want %d", code, body, http.StatusOK)
+	}
+}
+
+// TestJSON checks the JSON the marshaler writes: scalars at their default
+// value written out, unset messages left out rather than null.
+func TestJSON(t *testing.T) {
+	ts := newServer(t)
+	tests := []struct {
+		method, path, body string
+		wantDetail         string // The @type of a detail the answer must hold.
+		wantIn             string // Text the answer must hold.
+	}{
+		// A BadRequest whose field violations have no localized_message.
+		{http.MethodPost, "/v1/statuses:translate", `{"status_code":22}`, badRequestType, `"field":"page"`},
+		{http.MethodPost, "/v1/statuses:translate", `{"http_status":422,"errors":["page must be less than or equal to 500"]}`, badRequestType, `"description":"page must be less than or equal to 500"`},
+		{http.MethodGet, "/v1/statuses/7", "", "", `"retryable":false`},
+	}
+	for _, tt := range tests {
+		what := tt.method + " " + tt.path + " " + tt.body
+		var body io.Reader
+		if tt.body != "" {
+			body = strings.NewReader(tt.body)
+		}
+		code, _, got := do(t, ts, tt.method, tt.path, "application/json", body)
+		if code != http.StatusOK {
+			t.Fatalf("%s = %d %s; want %d", what, code, got, http.StatusOK)
+		}
+		// protojson puts a space after some commas and colons, at random.
+		compact := strings.ReplaceAll(string(got), " ", "")
+		if !strings.Contains(compact, strings.ReplaceAll(tt.wantIn, " ", "")) {
+			t.Errorf("%s = %s; want %s in it", what, got, tt.wantIn)
+		}
+		if tt.wantDetail != "" {
+			var wire struct {
+				Status json.RawMessage `json:"status"`
+			}
+			if err := json.Unmarshal(got, &wire); err != nil {
+				t.Fatalf("%s: json.Unmarshal(%s): %v", what, got, err)
+			}
+			if types := detailTypes(t, what, wire.Status); !slices.Contains(types, tt.wantDetail) {
+				t.Errorf("%s: status.details @types = %q; want %s among them", what, types, tt.wantDetail)
+			}
+		}
+		if bytes.Contains(got, []byte("null")) {
+			t.Errorf("%s = %s; want no null in it", what, got)
+		}
 	}
 }
 
@@ -430,14 +847,14 @@ func TestMaxBodyBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, ctype, got := do(t, ts, http.MethodPost, path, "application/json", tt.body)
+			code, header, got := do(t, ts, http.MethodPost, path, "application/json", tt.body)
 			if tt.wantHTTP == http.StatusOK {
 				if code != http.StatusOK {
 					t.Errorf("POST %s = %d %s; want %d", path, code, got, http.StatusOK)
 				}
 				return
 			}
-			checkStatus(t, "POST "+path, code, ctype, got, tt.wantHTTP, tt.wantCode)
+			checkStatus(t, "POST "+path, code, header.Get("Content-Type"), got, tt.wantHTTP, tt.wantCode)
 		})
 	}
 
@@ -446,8 +863,8 @@ func TestMaxBodyBytes(t *testing.T) {
 	if code, _, got := do(t, zero, http.MethodGet, "/v1/statuses/7", "", nil); code != http.StatusOK {
 		t.Errorf("WithMaxBodyBytes(-1): GET /v1/statuses/7 = %d %s; want %d", code, got, http.StatusOK)
 	}
-	code, ctype, got := do(t, zero, http.MethodPost, path, "application/json", strings.NewReader("{}"))
-	checkStatus(t, "WithMaxBodyBytes(-1): POST "+path, code, ctype, got, http.StatusRequestEntityTooLarge, codes.ResourceExhausted)
+	code, header, got := do(t, zero, http.MethodPost, path, "application/json", strings.NewReader("{}"))
+	checkStatus(t, "WithMaxBodyBytes(-1): POST "+path, code, header.Get("Content-Type"), got, http.StatusRequestEntityTooLarge, codes.ResourceExhausted)
 }
 
 // checkStatus checks that a response is an error with a google.rpc.Status
