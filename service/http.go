@@ -1,0 +1,171 @@
+package service
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// MaxBodyBytes is the most FromResponse and Transport read of a response
+// body. TMDB's error bodies are a few hundred bytes; what lies past the bound
+// is not read, so a huge or endless body costs nothing.
+const MaxBodyBytes = 64 << 10
+
+// FromResponse translates a response TMDB gave into a gRPC status, as
+// Translate does with its HTTP status, Retry-After header and body: OK for
+// a success, else an error status with an ErrorInfo and the other details
+// that help. Its Err() can be returned from a gRPC handler as it is.
+//
+// It reads at most MaxBodyBytes of resp.Body and then leaves resp.Body
+// readable again from its start, with the same content, read error and
+// Close as before. A body that cannot be read, or can be only in part, is
+// translated from what was read: FromResponse never fails. A nil resp, or
+// one with an HTTP status outside 100-599, gives UNKNOWN.
+func FromResponse(resp *http.Response) *status.Status {
+	if resp == nil {
+		return status.FromProto(failure{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
+	}
+	body, _ := peekBody(resp)
+	return translateResponse(resp, body)
+}
+
+// translateResponse translates resp, whose body's first bytes are body.
+func translateResponse(resp *http.Response, body []byte) *status.Status {
+	req := &tmdbstatusv1.TranslateRequest{
+		RetryAfter: resp.Header.Get("Retry-After"),
+		Body:       string(body),
+	}
+	valid := resp.StatusCode >= 100 && resp.StatusCode <= 599
+	if valid {
+		req.HttpStatus = int32(resp.StatusCode)
+	}
+	t, err := Translate(req)
+	if err == nil {
+		return t.Status
+	}
+	// Translate refuses only a request with nothing to read: here, no TMDB
+	// body and an HTTP status that is no HTTP status.
+	return status.FromProto(failure{
+		code:    codes.Unknown,
+		reason:  ReasonNoStatusCode,
+		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
+		http:    resp.StatusCode,
+	}.status())
+}
+
+// peekBody reads at most MaxBodyBytes of resp.Body and puts back a body that
+// yields those bytes, then the rest of the original. It returns the bytes
+// read and the error that stopped the read early, if any (not io.EOF).
+func peekBody(resp *http.Response) ([]byte, error) {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+	resp.Body = &replayBody{head: bytes.NewReader(b), err: err, rest: resp.Body}
+	return b, err
+}
+
+// replayBody is a response body that was partly read: it yields the bytes
+// read (head), then the error that stopped that read, if any, or else the
+// rest of the original body.
+type replayBody struct {
+	head *bytes.Reader
+	err  error
+	rest io.ReadCloser
+}
+
+func (b *replayBody) Read(p []byte) (int, error) {
+	if b.head.Len() > 0 {
+		return b.head.Read(p)
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.rest.Read(p)
+}
+
+func (b *replayBody) Close() error { return b.rest.Close() }
+
+// StatusOf returns the gRPC status err carries, or wraps, unchanged, and
+// reports whether there is one. Unlike status.FromError, it keeps the
+// status's own message when err wraps it: an error from an http.Client is a
+// *url.Error whose message holds the request's URL, with TMDB's api_key if
+// the request carried it there, which a gRPC handler must not send on.
+func StatusOf(err error) (*status.Status, bool) {
+	var gs interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &gs) || gs.GRPCStatus() == nil {
+		return nil, false
+	}
+	return gs.GRPCStatus(), true
+}
+
+// IsRetryable reports whether err carries a gRPC status whose details say
+// that the same request may succeed if sent again: a google.rpc.RetryInfo,
+// or an ErrorInfo in the domain api.themoviedb.org for a TMDB code the table
+// marks retryable (9, 24, 25, 43, 46) or, without such a code, for the HTTP
+// status of rate limiting or of a transient server failure (429, 502, 503,
+// 504). It reports false for nil and for errors with no such details, such as
+// a bare UNAVAILABLE.
+func IsRetryable(err error) bool {
+	st, ok := StatusOf(err)
+	if !ok {
+		return false
+	}
+	retryable := false
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.RetryInfo:
+			return true
+		case *errdetails.ErrorInfo:
+			if d.GetDomain() == Domain {
+				retryable = retryableInfo(d.GetMetadata())
+			}
+		}
+	}
+	return retryable
+}
+
+// retryableInfo reports whether the metadata of a TMDB ErrorInfo names a
+// retryable TMDB code or, without a code in the table, a retryable HTTP
+// status.
+func retryableInfo(md map[string]string) bool {
+	if code, err := strconv.ParseInt(md["tmdbStatusCode"], 10, 32); err == nil {
+		if r := tmdb.row(int32(code)); r != nil {
+			return r.Retryable
+		}
+	}
+	h, err := strconv.Atoi(md["httpStatus"])
+	return err == nil && retryableHTTP(h)
+}
+
+// RetryDelay returns the delay before a retry that err's gRPC status
+// advises in its google.rpc.RetryInfo, as TMDB's Retry-After header gave it.
+// It reports false when err carries no RetryInfo with a valid delay of zero
+// or more; the request may still be retryable (IsRetryable), with a backoff
+// of the caller's choosing.
+func RetryDelay(err error) (time.Duration, bool) {
+	st, ok := StatusOf(err)
+	if !ok {
+		return 0, false
+	}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			delay := ri.GetRetryDelay()
+			if delay.CheckValid() != nil || delay.AsDuration() < 0 {
+				return 0, false
+			}
+			return delay.AsDuration(), true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,556 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
+)
+
+// tmdbAnswer is what the fake TMDB answers on one path.
+type tmdbAnswer struct {
+	status      int
+	contentType string
+	retryAfter  string
+	body        string
+}
+
+const (
+	jsonType = "application/json;charset=utf-8"
+	htmlType = "text/html"
+
+	movieBody     = `{"adult":false,"id":550,"title":"Fight Club","status":"Released","vote_count":30000}`
+	notFoundBody  = `{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}`
+	badKeyBody    = `{"status_code":7,"status_message":"Invalid API key: You must be granted a valid key.","success":false}`
+	rateBody      = `{"success":false,"status_code":25,"status_message":"Your request count (41) is over the allowed limit of (40)."}`
+	errorsBody    = `{"errors":["page must be less than or equal to 500"]}`
+	entryBody     = `{"success":false,"status_code":21,"status_message":"Entry not found: The item you are trying to edit cannot be found."}`
+	updatedBody   = `{"success":true,"status_code":12,"status_message":"The item/record was updated successfully."}`
+	proxyHTMLBody = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+	maintHTMLBody = "<!DOCTYPE html><html><body><h1>Down for maintenance</h1></body></html>"
+)
+
+// hugeBody is a TMDB error body followed by far more than MaxBodyBytes of
+// padding inside a string TMDB would never send.
+var hugeBody = `{"status_code":34,"status_message":"The resource you requested could not be found.","padding":"` +
+	strings.Repeat("x", 4*service.MaxBodyBytes) + `"}`
+
+// tmdbAnswers is how the fake TMDB answers, by path: both of TMDB's body
+// shapes, HTML from a proxy, 429 with Retry-After, success codes.
+var tmdbAnswers = map[string]tmdbAnswer{
+	"/3/movie/550":             {200, jsonType, "", movieBody},
+	"/3/movie/0":               {404, jsonType, "", notFoundBody},
+	"/3/movie/popular":         {401, jsonType, "", badKeyBody},
+	"/3/search/movie":          {429, jsonType, "10", rateBody},
+	"/3/discover/movie":        {422, jsonType, "", errorsBody},
+	"/3/list/1/remove_item":    {200, jsonType, "", entryBody},
+	"/3/movie/550/rating":      {201, jsonType, "", updatedBody},
+	"/3/configuration":         {502, htmlType, "", proxyHTMLBody},
+	"/3/genre/movie/list":      {503, htmlType, "120", maintHTMLBody},
+	"/3/trending/all/day":      {404, jsonType, "", hugeBody},
+	"/3/movie/550/images.png":  {200, "image/png", "", "\x89PNG\r\n\x1a\n"},
+	"/3/tv/1399/season/1/none": {404, jsonType, "", ""},
+}
+
+// fakeTMDB serves tmdbAnswers on loopback, and on /3/redirect a redirect to
+// /3/movie/550.
+func fakeTMDB(t testing.TB) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/3/redirect" {
+			http.Redirect(w, r, "/3/movie/550", http.StatusMovedPermanently)
+			return
+		}
+		a, ok := tmdbAnswers[r.URL.Path]
+		if !ok {
+			a = tmdbAnswer{404, jsonType, "", notFoundBody}
+		}
+		w.Header().Set("Content-Type", a.contentType)
+		if a.retryAfter != "" {
+			w.Header().Set("Retry-After", a.retryAfter)
+		}
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// tmdbError is what a translated TMDB answer should say.
+type tmdbError struct {
+	code      codes.Code
+	reason    string // the ErrorInfo reason; "" for OK
+	retryable bool
+	delay     time.Duration // from RetryInfo; 0 when there is none
+	hasDelay  bool
+	badReq    bool // a BadRequest detail
+}
+
+var tmdbErrors = map[string]tmdbError{
+	"/3/movie/550":             {code: codes.OK},
+	"/3/movie/0":               {code: codes.NotFound, reason: "RESOURCE_NOT_FOUND"},
+	"/3/movie/popular":         {code: codes.Unauthenticated, reason: "INVALID_API_KEY"},
+	"/3/search/movie":          {code: codes.ResourceExhausted, reason: "REQUEST_LIMIT_EXCEEDED", retryable: true, delay: 10 * time.Second, hasDelay: true},
+	"/3/discover/movie":        {code: codes.InvalidArgument, reason: "NO_STATUS_CODE", badReq: true},
+	"/3/list/1/remove_item":    {code: codes.NotFound, reason: "ENTRY_NOT_FOUND"},
+	"/3/movie/550/rating":      {code: codes.OK},
+	"/3/configuration":         {code: codes.Unavailable, reason: "NO_STATUS_CODE", retryable: true},
+	"/3/genre/movie/list":      {code: codes.Unavailable, reason: "NO_STATUS_CODE", retryable: true, delay: 120 * time.Second, hasDelay: true},
+	"/3/trending/all/day":      {code: codes.NotFound, reason: "RESOURCE_NOT_FOUND"},
+	"/3/movie/550/images.png":  {code: codes.OK},
+	"/3/tv/1399/season/1/none": {code: codes.NotFound, reason: "NO_STATUS_CODE"},
+}
+
+// get fetches path from srv with a plain client.
+func get(t *testing.T, srv *httptest.Server, path string) *http.Response {
+	t.Helper()
+	resp, err := srv.Client().Get(srv.URL + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// checkTMDBStatus checks st against want, for the answer on path.
+func checkTMDBStatus(t *testing.T, what string, st *status.Status, want tmdbError) {
+	t.Helper()
+	if st.Code() != want.code {
+		t.Errorf("%s code = %v; want %v (status %v)", what, st.Code(), want.code, st.Proto())
+	}
+	var info *errdetails.ErrorInfo
+	var retry *errdetails.RetryInfo
+	var badReq *errdetails.BadRequest
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *errdetails.RetryInfo:
+			retry = d
+		case *errdetails.BadRequest:
+			badReq = d
+		case error:
+			t.Errorf("%s detail does not decode: %v", what, d)
+		}
+	}
+	if want.code == codes.OK {
+		if len(st.Details()) != 0 || st.Err() != nil {
+			t.Errorf("%s = %v; want OK with no details", what, st.Proto())
+		}
+		return
+	}
+	if info.GetReason() != want.reason || info.GetDomain() != service.Domain {
+		t.Errorf("%s ErrorInfo = %v; want reason %s in domain %s", what, info, want.reason, service.Domain)
+	}
+	if got := retry != nil; got != want.hasDelay {
+		t.Errorf("%s has RetryInfo = %v; want %v", what, got, want.hasDelay)
+	} else if got := retry.GetRetryDelay().AsDuration(); want.hasDelay && got != want.delay {
+		t.Errorf("%s RetryInfo delay = %v; want %v", what, got, want.delay)
+	}
+	if got := badReq != nil; got != want.badReq {
+		t.Errorf("%s has BadRequest = %v; want %v", what, got, want.badReq)
+	}
+	err := st.Err()
+	if got := service.IsRetryable(err); got != want.retryable {
+		t.Errorf("IsRetryable(%s) = %v; want %v", what, got, want.retryable)
+	}
+	if got, ok := service.RetryDelay(err); got != want.delay || ok != want.hasDelay {
+		t.Errorf("RetryDelay(%s) = %v, %v; want %v, %v", what, got, ok, want.delay, want.hasDelay)
+	}
+}
+
+func TestFromResponse(t *testing.T) {
+	srv := fakeTMDB(t)
+	for path, want := range tmdbErrors {
+		t.Run(path, func(t *testing.T) {
+			resp := get(t, srv, path)
+			st := service.FromResponse(resp)
+			checkTMDBStatus(t, fmt.Sprintf("FromResponse(GET %s)", path), st, want)
+
+			// The body is whole again, from its start.
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the body after FromResponse: %v", err)
+			}
+			if want := tmdbAnswers[path].body; string(body) != want {
+				t.Errorf("body after FromResponse(GET %s) = %d bytes %.40q; want %d bytes %.40q", path, len(body), body, len(want), want)
+			}
+		})
+	}
+}
+
+func TestFromResponseMessages(t *testing.T) {
+	srv := fakeTMDB(t)
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"/3/movie/0", "The resource you requested could not be found."},
+		{"/3/search/movie", "Your request count (41) is over the allowed limit of (40)."},
+		{"/3/discover/movie", "TMDB answered HTTP 422 Unprocessable Entity"},
+		{"/3/configuration", "TMDB answered HTTP 502 Bad Gateway"},
+	}
+	for _, tt := range tests {
+		st := service.FromResponse(get(t, srv, tt.path))
+		if st.Message() != tt.want {
+			t.Errorf("FromResponse(GET %s).Message() = %q; want %q", tt.path, st.Message(), tt.want)
+		}
+	}
+}
+
+// TestFromResponseReadError cuts a body short on the wire: FromResponse
+// translates what arrived, and the body gives the same bytes and error again.
+func TestFromResponseReadError(t *testing.T) {
+	const sent = `{"success":false,"status_code":25,"status_message":"Your request count (41) is over`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, sent)
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // closes the connection mid-body
+	}))
+	defer srv.Close()
+
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	st := service.FromResponse(resp)
+	checkTMDBStatus(t, "FromResponse(cut body)", st, tmdbError{
+		code: codes.ResourceExhausted, reason: "REQUEST_LIMIT_EXCEEDED", retryable: true, delay: 3 * time.Second, hasDelay: true,
+	})
+	body, err := io.ReadAll(resp.Body)
+	if string(body) != sent || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("body after FromResponse = %q, %v; want %q, %v", body, err, sent, io.ErrUnexpectedEOF)
+	}
+}
+
+func TestFromResponseOdd(t *testing.T) {
+	tests := []struct {
+		name string
+		resp *http.Response
+		want codes.Code
+	}{
+		{"nil response", nil, codes.Unknown},
+		{"no body", &http.Response{StatusCode: 503, Header: http.Header{}}, codes.Unavailable},
+		{"not an HTTP status", &http.Response{StatusCode: 999, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("<html>"))}, codes.Unknown},
+		{"not an HTTP status, TMDB body", &http.Response{StatusCode: 999, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(notFoundBody))}, codes.NotFound},
+	}
+	for _, tt := range tests {
+		st := service.FromResponse(tt.resp)
+		if st.Code() != tt.want {
+			t.Errorf("FromResponse(%s) = %v; want code %v", tt.name, st.Proto(), tt.want)
+		}
+		if tt.want != codes.OK && len(st.Details()) == 0 {
+			t.Errorf("FromResponse(%s) = %v; want an ErrorInfo", tt.name, st.Proto())
+		}
+	}
+}
+
+func TestTransport(t *testing.T) {
+	srv := fakeTMDB(t)
+	client := &http.Client{Transport: &service.Transport{Base: srv.Client().Transport}}
+	for path, want := range tmdbErrors {
+		t.Run(path, func(t *testing.T) {
+			const key = "0123456789abcdef"
+			resp, err := client.Get(srv.URL + path + "?api_key=" + key)
+			if want.code == codes.OK {
+				if err != nil {
+					t.Fatalf("GET %s: %v; want a response", path, err)
+				}
+				defer resp.Body.Close()
+				body, err := io.ReadAll(resp.Body)
+				if wantBody := tmdbAnswers[path].body; err != nil || string(body) != wantBody {
+					t.Errorf("GET %s body = %q, %v; want %q", path, body, err, wantBody)
+				}
+				return
+			}
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("GET %s = HTTP %d, no error; want a *ResponseError", path, resp.StatusCode)
+			}
+			var re *service.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("GET %s error = %v (%T); want a *ResponseError", path, err, err)
+			}
+			a := tmdbAnswers[path]
+			if re.StatusCode != a.status || re.Header.Get("Content-Type") != a.contentType {
+				t.Errorf("GET %s ResponseError = HTTP %d, %q; want %d, %q", path, re.StatusCode, re.Header.Get("Content-Type"), a.status, a.contentType)
+			}
+			if wantBody := a.body[:min(len(a.body), service.MaxBodyBytes)]; !bytes.Equal(re.Body, []byte(wantBody)) {
+				t.Errorf("GET %s ResponseError.Body = %d bytes; want the first %d", path, len(re.Body), len(wantBody))
+			}
+			st, ok := service.StatusOf(err)
+			if !ok {
+				t.Fatalf("StatusOf(%v) = _, false; want the status", err)
+			}
+			checkTMDBStatus(t, fmt.Sprintf("StatusOf(GET %s error)", path), st, want)
+			if st.Proto().String() != re.Status.Proto().String() {
+				t.Errorf("StatusOf(GET %s error) = %v; want the ResponseError's %v", path, st.Proto(), re.Status.Proto())
+			}
+			// status.FromError gives the *url.Error's message, with the
+			// api_key; StatusOf keeps TMDB's.
+			if strings.Contains(st.Message(), key) {
+				t.Errorf("StatusOf(GET %s error).Message() = %q; holds the api_key", path, st.Message())
+			}
+			if fs, _ := status.FromError(err); fs.Code() != want.code {
+				t.Errorf("status.FromError(GET %s error) code = %v; want %v", path, fs.Code(), want.code)
+			}
+		})
+	}
+}
+
+func TestTransportPassesThrough(t *testing.T) {
+	srv := fakeTMDB(t)
+	client := &http.Client{Transport: &service.Transport{Base: srv.Client().Transport}}
+	// A redirect is followed by the client; the final answer is the movie.
+	resp, err := client.Get(srv.URL + "/3/redirect")
+	if err != nil {
+		t.Fatalf("GET /3/redirect: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != movieBody || err != nil {
+		t.Errorf("GET /3/redirect = %d %q, %v; want 200 %q", resp.StatusCode, body, err, movieBody)
+	}
+	if resp.Request.URL.Path != "/3/movie/550" {
+		t.Errorf("GET /3/redirect ended at %s; want /3/movie/550", resp.Request.URL.Path)
+	}
+}
+
+func TestTransportBaseError(t *testing.T) {
+	// A listener closed at once: nothing answers on its port.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: &service.Transport{Base: tr}}
+	_, err = client.Get("http://" + addr + "/3/movie/550")
+	var re *service.ResponseError
+	var ue *url.Error
+	if err == nil || errors.As(err, &re) || !errors.As(err, &ue) {
+		t.Errorf("GET from a closed port: error %v (%T); want the base transport's, not a *ResponseError", err, err)
+	}
+	if service.IsRetryable(err) {
+		t.Errorf("IsRetryable(%v) = true; want false: no status", err)
+	}
+}
+
+func TestIsRetryableAndRetryDelay(t *testing.T) {
+	withDetails := func(c codes.Code, details ...protoadapt.MessageV1) error {
+		st, err := status.New(c, "x").WithDetails(details...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Err()
+	}
+	retryInfo := func(d *durationpb.Duration) error {
+		st, err := status.New(codes.Unavailable, "x").WithDetails(&errdetails.RetryInfo{RetryDelay: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Err()
+	}
+	translated := func(req *tmdbstatusv1.TranslateRequest) error {
+		tr, err := service.Translate(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Status.Err()
+	}
+	tests := []struct {
+		name      string
+		err       error
+		retryable bool
+		delay     time.Duration
+		hasDelay  bool
+	}{
+		{"nil", nil, false, 0, false},
+		{"a plain error", errors.New("boom"), false, 0, false},
+		{"a bare UNAVAILABLE", status.Error(codes.Unavailable, "x"), false, 0, false},
+		{"Error(25)", service.Error(25), true, 0, false},
+		{"Error(43)", service.Error(43), true, 0, false},
+		{"Error(34)", service.Error(34), false, 0, false},
+		{"Error(1)", service.Error(1), false, 0, false},
+		{"code 25 with Retry-After", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 25, RetryAfter: "7"}), true, 7 * time.Second, true},
+		{"wrapped", fmt.Errorf("calling TMDB: %w", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 25, RetryAfter: "7"})), true, 7 * time.Second, true},
+		{"HTTP 503 alone", translated(&tmdbstatusv1.TranslateRequest{HttpStatus: 503}), true, 0, false},
+		{"HTTP 500 alone", translated(&tmdbstatusv1.TranslateRequest{HttpStatus: 500}), false, 0, false},
+		{"unknown code, HTTP 429", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 99, HttpStatus: 429}), true, 0, false},
+		{"code 34 with HTTP 503", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 503}), false, 0, false},
+		{"another domain", withDetails(codes.ResourceExhausted, &errdetails.ErrorInfo{Domain: "example.com", Reason: "X", Metadata: map[string]string{"tmdbStatusCode": "25"}}), false, 0, false},
+		{"a service error", withDetails(codes.InvalidArgument, &errdetails.ErrorInfo{Domain: service.ServiceDomain, Reason: service.ReasonMissingStatus}), false, 0, false},
+		{"RetryInfo after a TMDB ErrorInfo that is not retryable", withDetails(codes.NotFound,
+			&errdetails.ErrorInfo{Domain: service.Domain, Reason: "RESOURCE_NOT_FOUND", Metadata: map[string]string{"tmdbStatusCode": "34"}},
+			&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)}), true, time.Second, true},
+		{"RetryInfo alone", retryInfo(durationpb.New(2 * time.Second)), true, 2 * time.Second, true},
+		{"RetryInfo of zero", retryInfo(durationpb.New(0)), true, 0, true},
+		{"RetryInfo negative", retryInfo(durationpb.New(-time.Second)), true, 0, false},
+		{"RetryInfo without delay", retryInfo(nil), true, 0, false},
+	}
+	for _, tt := range tests {
+		if got := service.IsRetryable(tt.err); got != tt.retryable {
+			t.Errorf("IsRetryable(%s: %v) = %v; want %v", tt.name, tt.err, got, tt.retryable)
+		}
+		if got, ok := service.RetryDelay(tt.err); got != tt.delay || ok != tt.hasDelay {
+			t.Errorf("RetryDelay(%s: %v) = %v, %v; want %v, %v", tt.name, tt.err, got, ok, tt.delay, tt.hasDelay)
+		}
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	st := status.New(codes.NotFound, "The resource you requested could not be found.")
+	wrapped := &url.Error{Op: "Get", URL: "https://api.themoviedb.org/3/movie/0?api_key=secret", Err: st.Err()}
+	tests := []struct {
+		name string
+		err  error
+		want *status.Status // nil: none
+	}{
+		{"nil", nil, nil},
+		{"a plain error", errors.New("boom"), nil},
+		{"a status error", st.Err(), st},
+		{"a *url.Error around it", wrapped, st},
+		{"fmt.Errorf around that", fmt.Errorf("fetching: %w", wrapped), st},
+	}
+	for _, tt := range tests {
+		got, ok := service.StatusOf(tt.err)
+		if ok != (tt.want != nil) || (tt.want != nil && (got.Code() != tt.want.Code() || got.Message() != tt.want.Message())) {
+			t.Errorf("StatusOf(%s) = %v, %v; want %v", tt.name, got, ok, tt.want)
+		}
+	}
+}
+
+// movieServer is a gRPC handler that fetches from TMDB through Transport:
+// StatusService.Lookup stands in for any RPC.
+type movieServer struct {
+	tmdbstatusv1.UnimplementedStatusServiceServer
+	client *http.Client
+	url    string
+}
+
+func (s *movieServer) Lookup(ctx context.Context, _ *tmdbstatusv1.LookupRequest) (*tmdbstatusv1.LookupResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if st, ok := service.StatusOf(err); ok {
+			return nil, st.Err()
+		}
+		return nil, status.Error(codes.Unavailable, "TMDB cannot be reached")
+	}
+	resp.Body.Close()
+	return &tmdbstatusv1.LookupResponse{}, nil
+}
+
+// TestTransportThroughGRPC returns a TMDB failure from a gRPC handler and
+// reads its details on the client's side of a real gRPC connection.
+func TestTransportThroughGRPC(t *testing.T) {
+	tmdbSrv := fakeTMDB(t)
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer()
+	tmdbstatusv1.RegisterStatusServiceServer(srv, &movieServer{
+		client: &http.Client{Transport: &service.Transport{Base: tmdbSrv.Client().Transport}},
+		url:    tmdbSrv.URL + "/3/search/movie?api_key=secret",
+	})
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(lis) }()
+	defer func() {
+		srv.Stop()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	_, err = tmdbstatusv1.NewStatusServiceClient(conn).Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: 1})
+	st := status.Convert(err)
+	checkTMDBStatus(t, "the RPC's status", st, tmdbError{
+		code: codes.ResourceExhausted, reason: "REQUEST_LIMIT_EXCEEDED", retryable: true, delay: 10 * time.Second, hasDelay: true,
+	})
+	if want := "Your request count (41) is over the allowed limit of (40)."; st.Message() != want {
+		t.Errorf("the RPC's message = %q; want %q", st.Message(), want)
+	}
+}
+
+// BenchmarkFromResponse translates responses held in memory: TMDB's 404,
+// which adds nothing to the table, and its 429 with a Retry-After, whose
+// status is built for the call.
+func BenchmarkFromResponse(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		status int
+		header http.Header
+		body   string
+		want   codes.Code
+	}{
+		{"404", 404, http.Header{"Content-Type": {jsonType}}, notFoundBody, codes.NotFound},
+		{"429 Retry-After", 429, http.Header{"Content-Type": {jsonType}, "Retry-After": {"10"}}, rateBody, codes.ResourceExhausted},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				resp := &http.Response{StatusCode: bc.status, Header: bc.header, Body: io.NopCloser(strings.NewReader(bc.body))}
+				if st := service.FromResponse(resp); st.Code() != bc.want {
+					b.Fatalf("FromResponse = %v; want %v", st.Code(), bc.want)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkTransport sends a request that TMDB answers with 404 through
+// Transport, over loopback, against the same request without it.
+func BenchmarkTransport(b *testing.B) {
+	srv := fakeTMDB(b)
+	for _, bc := range []struct {
+		name string
+		rt   http.RoundTripper
+	}{
+		{"plain", srv.Client().Transport},
+		{"Transport", &service.Transport{Base: srv.Client().Transport}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			client := &http.Client{Transport: bc.rt}
+			for b.Loop() {
+				resp, err := client.Get(srv.URL + "/3/movie/0")
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+}
