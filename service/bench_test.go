@@ -65,3 +65,35 @@ func BenchmarkServerTranslateByCode(b *testing.B) {
 		sinkResp, sinkErr = s.Translate(ctx, req)
 	}
 }
+
+func BenchmarkServerLookup(b *testing.B) {
+	s, ctx := New(), context.Background()
+	req := &tmdbstatusv1.LookupRequest{Code: 7}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, sinkErr = s.Lookup(ctx, req)
+	}
+}
+
+// BenchmarkServerLookupUnknown builds the NOT_FOUND error of a code TMDB's
+// table does not define, as the gRPC handler returns it.
+func BenchmarkServerLookupUnknown(b *testing.B) {
+	s, ctx := New(), context.Background()
+	req := &tmdbstatusv1.LookupRequest{Code: 99}
+	b.ReportAllocs()
+	for b.Loop() {
+		_, sinkErr = s.Lookup(ctx, req)
+	}
+}
+
+// BenchmarkServerTranslateRetryAfter is the gRPC handler's share of
+// BenchmarkTranslateRetryAfter: the status is built, but not copied into a
+// *status.Status as the package function does.
+func BenchmarkServerTranslateRetryAfter(b *testing.B) {
+	s, ctx := New(), context.Background()
+	req := &tmdbstatusv1.TranslateRequest{StatusCode: 25, HttpStatus: 429, RetryAfter: "10"}
+	b.ReportAllocs()
+	for b.Loop() {
+		sinkResp, sinkErr = s.Translate(ctx, req)
+	}
+}

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -135,8 +137,12 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 		if r.Retryable {
 			delay, hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
 		}
-		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 && !hasDelay {
-			return result{row: r, shared: r.answer}, nil
+		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 {
+			if !hasDelay {
+				return result{row: r, shared: r.answer}, nil
+			}
+			// Only the delay adds to the table's answer.
+			return result{row: r, pb: r.answer.withRetryInfo(delay)}, nil
 		}
 		if message == "" {
 			message = r.Message
@@ -328,11 +334,48 @@ func newAnswer(f failure, entry *tmdbstatusv1.StatusEntry) (*answer, error) {
 	return &answer{pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb, Entry: entry}}, nil
 }
 
+// withRetryInfo returns the status of a with a RetryInfo of delay added
+// after its ErrorInfo: what failure.status builds for the failure of a with
+// that delay, at the cost of one small detail. The other details are a's,
+// shared as a's whole status is.
+func (a *answer) withRetryInfo(delay time.Duration) *spb.Status {
+	d := a.pb.GetDetails()
+	details := make([]*anypb.Any, 0, len(d)+1)
+	details = append(details, d[0], retryInfoAny(delay))
+	details = append(details, d[1:]...)
+	return &spb.Status{Code: a.pb.GetCode(), Message: a.pb.GetMessage(), Details: details}
+}
+
+// retryInfoURL is the type URL of google.rpc.RetryInfo in an Any.
+var retryInfoURL = "type.googleapis.com/" + string((*errdetails.RetryInfo)(nil).ProtoReflect().Descriptor().FullName())
+
+// retryInfoAny returns the Any of a google.rpc.RetryInfo of delay, which is
+// not negative: the bytes proto.Marshal writes for it, written directly.
+func retryInfoAny(delay time.Duration) *anypb.Any {
+	// google.protobuf.Duration: seconds = 1, nanos = 2; zeros are omitted.
+	secs, nanos := int64(delay/time.Second), int64(delay%time.Second)
+	var buf [2 * (1 + binary.MaxVarintLen64)]byte
+	dur := buf[:0]
+	if secs != 0 {
+		dur = protowire.AppendVarint(protowire.AppendTag(dur, 1, protowire.VarintType), uint64(secs))
+	}
+	if nanos != 0 {
+		dur = protowire.AppendVarint(protowire.AppendTag(dur, 2, protowire.VarintType), uint64(nanos))
+	}
+	// RetryInfo: retry_delay = 1, written even when zero. len(dur) < 128
+	// takes one byte.
+	b := make([]byte, 0, 2+len(dur))
+	b = protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), dur)
+	return &anypb.Any{TypeUrl: retryInfoURL, Value: b}
+}
+
 // okAnswer is the translation of a success without a table row.
 var okAnswer, _ = newAnswer(failure{code: codes.OK}, nil)
 
-// clip bounds s to maxMessageBytes, cutting at a rune boundary.
+// clip bounds s to maxMessageBytes, cutting at a rune boundary, and
+// replaces invalid UTF-8 (which only a Go caller can pass) with U+FFFD.
 func clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= maxMessageBytes {
 		return s
 	}
