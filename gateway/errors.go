@@ -29,6 +29,9 @@ import (
 // empty, a google.rpc.BadRequest naming it.
 func gatewayStatus(c codes.Code, reason, msg string, md map[string]string, field string) *status.Status {
 	st := status.New(c, msg)
+	for k, v := range md { // A path or header may hold invalid UTF-8, which no proto string may.
+		md[k] = strings.ToValidUTF8(v, "\uFFFD")
+	}
 	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: service.ServiceDomain, Metadata: md}}
 	if field != "" {
 		details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
