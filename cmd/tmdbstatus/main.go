@@ -4,12 +4,14 @@
 //
 // Usage:
 //
-//	tmdbstatus serve [--grpc-addr=:9090] [--http-addr=:8080]
+//	tmdbstatus serve [--grpc-addr=:9090] [--http-addr=:8080] [flags]
 //
-// The addresses can also be set with the environment variables
-// TMDBSTATUS_GRPC_ADDR and TMDBSTATUS_HTTP_ADDR; a flag wins over the
-// environment. The gRPC server also serves grpc.health.v1.Health and server
-// reflection. SIGINT or SIGTERM stops both servers gracefully.
+// Every flag can also be set with its environment variable: --grpc-addr
+// with TMDBSTATUS_GRPC_ADDR, --http-addr with TMDBSTATUS_HTTP_ADDR, and so
+// on; a flag wins over the environment. `tmdbstatus serve --help` lists
+// them all. The gRPC server also serves grpc.health.v1.Health and server
+// reflection; the HTTP server /healthz, /readyz, /openapi.json and
+// Prometheus' /metrics. SIGINT or SIGTERM stops both servers gracefully.
 package main
 
 import (
@@ -18,8 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,38 +42,18 @@ func main() {
 
 // run runs the command line args (without the program name) until ctx is
 // done. It writes the usage to stdout when asked for it (returning
-// flag.ErrHelp), a usage error and the usage to stderr (returning an error
-// wrapping errUsage), and its log to stderr.
+// flag.ErrHelp), a usage error to stderr (returning an error wrapping
+// errUsage): one line for a bad flag or value of serve, followed by the
+// usage for a bad command; and its log to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isClientCommand(args[0]) { // lookup, list, translate: cli.go
+		return runClient(ctx, args, os.Getenv, os.Stdin, stdout, stderr)
+	}
 	cfg, err := parseArgs(args, os.Getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-
-	var lc net.ListenConfig
-	grpcLis, err := lc.Listen(ctx, "tcp", cfg.grpcAddr)
-	if err != nil {
-		return fmt.Errorf("gRPC server: %w", err)
-	}
-	httpLis, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
-	if err != nil {
-		grpcLis.Close()
-		return fmt.Errorf("HTTP server: %w", err)
-	}
-	return serve(ctx, logger, grpcLis, httpLis)
-}
-
-// Listen addresses used when neither a flag nor the environment sets one.
-const (
-	defaultGRPCAddr = ":9090"
-	defaultHTTPAddr = ":8080"
-)
-
-// config is what `tmdbstatus serve` runs with.
-type config struct {
-	grpcAddr string // Listen address of the gRPC server.
-	httpAddr string // Listen address of the REST/JSON gateway.
+	return runServe(ctx, cfg, os.Getenv, stderr)
 }
 
 // errUsage is wrapped by the errors of a command line that cannot be run.
@@ -82,7 +62,10 @@ var errUsage = errors.New("usage error")
 const usage = `Usage: tmdbstatus <command> [flags]
 
 Commands:
-  serve    serve StatusService over gRPC and REST/JSON
+  serve      serve StatusService over gRPC and REST/JSON
+  lookup     print the table entry of one TMDB status code
+  list       print TMDB's whole status-code table
+  translate  translate a TMDB response (body on stdin) into a gRPC status
 
 Run 'tmdbstatus <command> --help' for the flags of a command.
 `
@@ -108,54 +91,4 @@ func parseArgs(args []string, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprint(stderr, usage)
 		return config{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
-}
-
-// parseServe parses the flags of `tmdbstatus serve`. A flag beats its
-// environment variable, which beats the default.
-func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("tmdbstatus serve", flag.ContinueOnError)
-	var cfg config
-	fs.StringVar(&cfg.grpcAddr, "grpc-addr", envOr(getenv, "TMDBSTATUS_GRPC_ADDR", defaultGRPCAddr),
-		"listen `address` of the gRPC server (env TMDBSTATUS_GRPC_ADDR)")
-	fs.StringVar(&cfg.httpAddr, "http-addr", envOr(getenv, "TMDBSTATUS_HTTP_ADDR", defaultHTTPAddr),
-		"listen `address` of the REST/JSON gateway (env TMDBSTATUS_HTTP_ADDR)")
-	printUsage := func(w io.Writer) {
-		fmt.Fprint(w, "Usage: tmdbstatus serve [flags]\n\n"+
-			"Serve StatusService over gRPC, with health and reflection, and over REST/JSON.\n"+
-			"SIGINT or SIGTERM stops both servers gracefully.\n\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	// The flag package would print its error and the usage to one writer;
-	// print them here instead, the usage to stdout when it is asked for.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		printUsage(stdout)
-		return config{}, err
-	case err != nil:
-	case fs.NArg() > 0:
-		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case cfg.grpcAddr == "":
-		err = errors.New("empty --grpc-addr")
-	case cfg.httpAddr == "":
-		err = errors.New("empty --http-addr")
-	default:
-		return cfg, nil
-	}
-	fmt.Fprintf(stderr, "tmdbstatus serve: %v\n", err)
-	printUsage(stderr)
-	return config{}, fmt.Errorf("%w: %w", errUsage, err)
-}
-
-// envOr returns the value of the environment variable key, or def if it is
-// unset or empty.
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
 }

@@ -104,7 +104,11 @@ func startServe(t *testing.T) (grpcAddr, httpAddr string, log *syncBuffer, cance
 	errc := make(chan error, 1) // The test may read it.
 	finished := make(chan struct{})
 	go func() {
-		errc <- serve(ctx, slog.New(slog.NewTextHandler(log, nil)), grpcLis, httpLis)
+		errc <- serve(ctx, defaultConfig(), serveOptions{
+			logger:  slog.New(slog.NewTextHandler(log, nil)),
+			grpcLis: grpcLis,
+			httpLis: httpLis,
+		})
 		close(finished)
 	}()
 	t.Cleanup(func() {
@@ -354,6 +358,14 @@ func TestRunAddressInUse(t *testing.T) {
 	}
 }
 
+// addrs returns the default configuration with the listen addresses
+// grpcAddr and httpAddr.
+func addrs(grpcAddr, httpAddr string) config {
+	c := defaultConfig()
+	c.grpcAddr, c.httpAddr = grpcAddr, httpAddr
+	return c
+}
+
 func TestParseArgs(t *testing.T) {
 	env := map[string]string{
 		"TMDBSTATUS_GRPC_ADDR": "127.0.0.1:9191",
@@ -371,31 +383,31 @@ func TestParseArgs(t *testing.T) {
 		{
 			name: "defaults",
 			args: []string{"serve"},
-			want: config{grpcAddr: ":9090", httpAddr: ":8080"},
+			want: addrs(":9090", ":8080"),
 		},
 		{
 			name: "environment beats default",
 			args: []string{"serve"},
 			env:  env,
-			want: config{grpcAddr: "127.0.0.1:9191", httpAddr: "127.0.0.1:8181"},
+			want: addrs("127.0.0.1:9191", "127.0.0.1:8181"),
 		},
 		{
 			name: "empty environment is unset",
 			args: []string{"serve"},
 			env:  map[string]string{"TMDBSTATUS_GRPC_ADDR": "", "TMDBSTATUS_HTTP_ADDR": ""},
-			want: config{grpcAddr: ":9090", httpAddr: ":8080"},
+			want: addrs(":9090", ":8080"),
 		},
 		{
 			name: "flag beats environment",
 			args: []string{"serve", "--grpc-addr=:1", "-http-addr", ":2"},
 			env:  env,
-			want: config{grpcAddr: ":1", httpAddr: ":2"},
+			want: addrs(":1", ":2"),
 		},
 		{
 			name: "one flag, one environment variable",
 			args: []string{"serve", "--http-addr", "localhost:0"},
 			env:  env,
-			want: config{grpcAddr: "127.0.0.1:9191", httpAddr: "localhost:0"},
+			want: addrs("127.0.0.1:9191", "localhost:0"),
 		},
 		{
 			name:       "no command",
@@ -425,7 +437,7 @@ func TestParseArgs(t *testing.T) {
 			name:       "empty address",
 			args:       []string{"serve", "--http-addr="},
 			wantErr:    errUsage,
-			wantStderr: "tmdbstatus serve: empty --http-addr",
+			wantStderr: `tmdbstatus serve: invalid value "" for flag -http-addr: empty address`,
 		},
 		{
 			name:       "argument after the flags",
@@ -475,13 +487,21 @@ func TestParseArgs(t *testing.T) {
 				}
 				return
 			}
-			// One line of error, then the usage, on stderr only.
 			lines := strings.Split(stderr.String(), "\n")
-			if lines[0] != tt.wantStderr {
-				t.Errorf("parseArgs(%q): first line of stderr = %q; want %q", tt.args, lines[0], tt.wantStderr)
-			}
-			if !strings.Contains(stderr.String(), "Usage: tmdbstatus") {
-				t.Errorf("parseArgs(%q): stderr = %q; want the usage", tt.args, stderr.String())
+			if strings.HasPrefix(tt.wantStderr, "tmdbstatus serve: ") {
+				// One line, naming the flag, and a pointer to the usage.
+				want := tt.wantStderr + " (see tmdbstatus serve --help)\n"
+				if stderr.String() != want {
+					t.Errorf("parseArgs(%q): stderr = %q; want %q", tt.args, stderr.String(), want)
+				}
+			} else {
+				// One line of error, then the usage.
+				if lines[0] != tt.wantStderr {
+					t.Errorf("parseArgs(%q): first line of stderr = %q; want %q", tt.args, lines[0], tt.wantStderr)
+				}
+				if !strings.Contains(stderr.String(), "Usage: tmdbstatus") {
+					t.Errorf("parseArgs(%q): stderr = %q; want the usage", tt.args, stderr.String())
+				}
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("parseArgs(%q) wrote %q to stdout; want nothing", tt.args, stdout.String())
@@ -516,6 +536,9 @@ func TestExit(t *testing.T) {
 		{nil, 2},
 		{[]string{"srve"}, 2},
 		{[]string{"serve", "--port=1"}, 2},
+		{[]string{"serve", "--http-read-timeout=soon"}, 2},
+		{[]string{"serve", "--log-format=xml"}, 2},
+		{[]string{"serve", "--tls-cert=missing.pem", "--tls-key=missing.key"}, 2},
 		{[]string{"serve", "--help"}, 0},
 	}
 	for _, tt := range tests {
@@ -524,6 +547,13 @@ func TestExit(t *testing.T) {
 		cancel()
 		if got := exitCode(err); got != tt.want {
 			t.Errorf("tmdbstatus %q exited %d; want %d; output:\n%s", tt.args, got, tt.want, out)
+		}
+		// A bad flag of serve is one line naming it.
+		if tt.want == 2 && len(tt.args) > 1 {
+			flagName, _, _ := strings.Cut(tt.args[len(tt.args)-1], "=")
+			if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), strings.TrimLeft(flagName, "-")) {
+				t.Errorf("tmdbstatus %q output = %q; want one line naming %s", tt.args, out, flagName)
+			}
 		}
 	}
 

@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
+)
+
+// startClientTestServer serves StatusService over gRPC on a loopback port,
+// with creds if not nil, until the test ends, and returns its address.
+func startClientTestServer(t *testing.T, creds credentials.TransportCredentials) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []grpc.ServerOption
+	if creds != nil {
+		opts = append(opts, grpc.Creds(creds))
+	}
+	s := grpc.NewServer(opts...)
+	tmdbstatusv1.RegisterStatusServiceServer(s, service.New())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		s.Stop()
+		<-done
+	})
+	return lis.Addr().String()
+}
+
+// runClientArgs runs the client command line args with no environment but
+// env and stdin as given, and returns its output and error.
+func runClientArgs(t *testing.T, args []string, env map[string]string, stdin string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err = runClient(t.Context(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+const notFoundBody = `{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}`
+
+// TestClientOutput runs every client command over gRPC to a server on
+// loopback and with --offline, and checks that both print the same, and
+// what they print.
+func TestClientOutput(t *testing.T) {
+	addr := startClientTestServer(t, nil)
+	tests := []struct {
+		args  []string
+		stdin string
+		want  []string // Lines (whitespace runs as one space) the output must have.
+	}{
+		{
+			args: []string{"lookup", "7"},
+			want: []string{
+				"CODE HTTP GRPC CODE REASON RETRYABLE MESSAGE",
+				"7 401 UNAUTHENTICATED INVALID_API_KEY no Invalid API key: You must be granted a valid key.",
+			},
+		},
+		{
+			args: []string{"lookup", "--json=false", "--", "25"}, // "--" ends the flags.
+			want: []string{"25 429 RESOURCE_EXHAUSTED REQUEST_LIMIT_EXCEEDED yes Your request count (#) is over the allowed limit of (40)."},
+		},
+		{
+			args: []string{"list"},
+			want: []string{
+				"CODE HTTP GRPC CODE REASON RETRYABLE MESSAGE",
+				"1 200 OK SUCCESS no Success.",
+				"21 200 NOT_FOUND ENTRY_NOT_FOUND no Entry not found: The item you are trying to edit cannot be found.",
+				"47 400 INVALID_ARGUMENT INVALID_INPUT no The input is not valid.",
+			},
+		},
+		{
+			args:  []string{"translate"},
+			stdin: notFoundBody,
+			want: []string{
+				"code NOT_FOUND",
+				"message The resource you requested could not be found.",
+				"reason RESOURCE_NOT_FOUND",
+				"domain api.themoviedb.org",
+				"metadata httpStatus=404",
+				"metadata tmdbStatusCode=34",
+				"help TMDB API errors: https://developer.themoviedb.org/docs/errors",
+				"tmdb status 34 TMDB_STATUS_RESOURCE_NOT_FOUND (HTTP 404, retryable: no)",
+			},
+		},
+		{
+			args:  []string{"translate", "--http-status=429", "--retry-after", "10"},
+			stdin: `{"status_code":25,"status_message":"Your request count (41) is over the allowed limit of (40)."}`,
+			want: []string{
+				"code RESOURCE_EXHAUSTED",
+				"metadata requestCount=41",
+				"retry after 10s",
+				"quota failure api_key: Your request count (41) is over the allowed limit of (40).",
+			},
+		},
+		{
+			args:  []string{"translate", "--http-status", "502"},
+			stdin: "<html><body>Bad Gateway</body></html>",
+			want:  []string{"code UNAVAILABLE", "reason NO_STATUS_CODE", "metadata httpStatus=502"},
+		},
+		{
+			args:  []string{"translate"},
+			stdin: `{"success":true,"status_code":1,"status_message":"Success."}`,
+			want:  []string{"code OK", "tmdb status 1 TMDB_STATUS_SUCCESS (HTTP 200, retryable: no)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			remote, stderr, err := runClientArgs(t, append([]string{tt.args[0], "--addr", addr}, tt.args[1:]...), nil, tt.stdin)
+			if err != nil {
+				t.Fatalf("run %q over gRPC = %v (stderr %q); want nil", tt.args, err, stderr)
+			}
+			offline, stderr, err := runClientArgs(t, append([]string{tt.args[0], "--offline"}, tt.args[1:]...), nil, tt.stdin)
+			if err != nil {
+				t.Fatalf("run %q --offline = %v (stderr %q); want nil", tt.args, err, stderr)
+			}
+			if remote != offline {
+				t.Errorf("run %q over gRPC printed\n%s\nand --offline\n%s\nwant the same", tt.args, remote, offline)
+			}
+			lines := map[string]bool{}
+			for line := range strings.Lines(remote) {
+				lines[strings.Join(strings.Fields(line), " ")] = true
+			}
+			for _, w := range tt.want {
+				if !lines[w] {
+					t.Errorf("run %q printed\n%s\nwant a line %q", tt.args, remote, w)
+				}
+			}
+		})
+	}
+}
+
+// TestClientTableAligned checks that the table's columns line up.
+func TestClientTableAligned(t *testing.T) {
+	out, _, err := runClientArgs(t, []string{"list", "--offline"}, nil, "")
+	if err != nil {
+		t.Fatalf("list --offline = %v; want nil", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if got, want := len(lines), len(service.Entries())+1; got != want {
+		t.Fatalf("list --offline printed %d lines; want %d", got, want)
+	}
+	col := strings.Index(lines[0], "MESSAGE")
+	for _, line := range lines[1:] {
+		if len(line) <= col || line[col-1] != ' ' || line[col] == ' ' {
+			t.Errorf("list --offline line %q; want its message at column %d, under MESSAGE", line, col)
+		}
+	}
+}
+
+// TestClientJSON checks that --json prints the RPC's response as protojson,
+// the same over gRPC and offline.
+// retryableFalse matches a "retryable" field written out at its default.
+var retryableFalse = regexp.MustCompile(`"retryable":\s*false`)
+
+func TestClientJSON(t *testing.T) {
+	addr := startClientTestServer(t, nil)
+	srv := service.New()
+	ctx := t.Context()
+	lookup, _ := srv.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7})
+	list, _ := srv.ListStatuses(ctx, &tmdbstatusv1.ListStatusesRequest{})
+	translate, err := srv.Translate(ctx, &tmdbstatusv1.TranslateRequest{Body: notFoundBody, HttpStatus: 404})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args  []string
+		stdin string
+		want  proto.Message
+	}{
+		{[]string{"lookup", "--json", "7"}, "", lookup},
+		{[]string{"list", "--json"}, "", list},
+		{[]string{"translate", "--json", "--http-status=404"}, notFoundBody, translate},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"--addr=" + addr, "--offline"} {
+			out, stderr, err := runClientArgs(t, append(tt.args, mode), nil, tt.stdin)
+			if err != nil {
+				t.Errorf("run %q %s = %v (stderr %q); want nil", tt.args, mode, err, stderr)
+				continue
+			}
+			got := tt.want.ProtoReflect().New().Interface()
+			if err := protojson.Unmarshal([]byte(out), got); err != nil {
+				t.Errorf("run %q %s printed %q: %v; want protojson", tt.args, mode, out, err)
+			} else if g, w := protojson.Format(got), protojson.Format(tt.want); g != w {
+				// Not proto.Equal: the details are Any values, whose bytes
+				// depend on the order their maps were written in.
+				t.Errorf("run %q %s printed %s; want %s", tt.args, mode, g, w)
+			}
+			// protojson varies its spacing at random, so match the JSON
+			// shape loosely: the key with its default value.
+			if !retryableFalse.MatchString(out) {
+				t.Errorf("run %q %s printed %s; want fields at their default value written out", tt.args, mode, out)
+			}
+		}
+	}
+}
+
+// TestClientErrors checks the errors of client commands: a usage error
+// (exit status 2) for a command line it refuses, before any RPC, and any
+// other error (1) for a failed RPC.
+func TestClientErrors(t *testing.T) {
+	addr := startClientTestServer(t, nil)
+	closed := freeLoopbackAddr(t)
+	tests := []struct {
+		args      []string
+		env       map[string]string
+		stdin     string
+		wantUsage bool
+		wantErr   string // In the error, or on stderr for a usage error.
+	}{
+		{args: []string{"lookup"}, wantUsage: true, wantErr: "missing CODE"},
+		{args: []string{"lookup", "seven"}, wantUsage: true, wantErr: `CODE "seven"`},
+		{args: []string{"lookup", "7", "8"}, wantUsage: true, wantErr: `unexpected argument "8"`},
+		{args: []string{"lookup", "99999999999"}, wantUsage: true, wantErr: `CODE "99999999999"`},
+		{args: []string{"list", "extra"}, wantUsage: true, wantErr: `unexpected argument "extra"`},
+		{args: []string{"list", "--bogus"}, wantUsage: true, wantErr: "-bogus"},
+		{args: []string{"list", "--timeout=0s"}, wantUsage: true, wantErr: "--timeout"},
+		{args: []string{"list", "--addr="}, wantUsage: true, wantErr: "empty --addr"},
+		{args: []string{"list", "--tls-cert=c.pem"}, wantUsage: true, wantErr: "--tls-key"},
+		{args: []string{"translate", "--http-status=42"}, wantUsage: true, wantErr: "--http-status 42"},
+		{args: []string{"translate", "--http-status=x"}, wantUsage: true, wantErr: "-http-status"},
+		{args: []string{"lookup", "--json"}, wantUsage: true, wantErr: "missing CODE"},
+		// The service refuses these: RPC errors, over gRPC as offline.
+		{args: []string{"lookup", "99", "--addr", addr}, wantErr: "NotFound"},
+		{args: []string{"lookup", "99", "--offline"}, wantErr: "NotFound"},
+		{args: []string{"lookup", "--offline", "--", "-1"}, wantErr: "InvalidArgument"},
+		{args: []string{"lookup", "--offline", "--", "1", "2"}, wantUsage: true, wantErr: `unexpected argument "2"`},
+		{args: []string{"translate", "--addr", addr}, wantErr: "InvalidArgument"},
+		// No server there; TMDBSTATUS_ADDR sets --addr.
+		{args: []string{"list", "--addr", closed}, wantErr: "Unavailable"},
+		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_ADDR": closed}, wantErr: closed},
+		{args: []string{"list", "--tls-ca", filepath.Join(t.TempDir(), "missing.pem")}, wantErr: "--tls-ca"},
+	}
+	for _, tt := range tests {
+		_, stderr, err := runClientArgs(t, tt.args, tt.env, tt.stdin)
+		switch {
+		case err == nil:
+			t.Errorf("run %q = nil; want an error", tt.args)
+		case errors.Is(err, errUsage) != tt.wantUsage:
+			t.Errorf("run %q = %v; want a usage error: %v", tt.args, err, tt.wantUsage)
+		case tt.wantUsage && (!strings.Contains(stderr, tt.wantErr) || strings.Count(stderr, "\n") != 1):
+			t.Errorf("run %q stderr = %q; want one line naming %q", tt.args, stderr, tt.wantErr)
+		case !tt.wantUsage && !strings.Contains(err.Error(), tt.wantErr):
+			t.Errorf("run %q = %v; want an error naming %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
+
+// TestClientHelp checks that --help prints each command's usage and
+// flags to stdout, and is no error.
+func TestClientHelp(t *testing.T) {
+	for cmd := range clientCommands {
+		out, stderr, err := runClientArgs(t, []string{cmd, "--help"}, nil, "")
+		if !errors.Is(err, flag.ErrHelp) || stderr != "" {
+			t.Errorf("run %s --help = %v, stderr %q; want flag.ErrHelp and no stderr", cmd, err, stderr)
+		}
+		for _, want := range []string{"Usage: tmdbstatus " + cmd, "-addr", "-json", "-offline", "TMDBSTATUS_ADDR"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("run %s --help printed\n%s\nwant %q in it", cmd, out, want)
+			}
+		}
+	}
+	out, _, _ := runClientArgs(t, []string{"translate", "--help"}, nil, "")
+	for _, want := range []string{"-http-status", "-retry-after"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run translate --help printed\n%s\nwant %q in it", out, want)
+		}
+	}
+}
+
+// TestClientTLS runs a client command against a TLS server: it connects
+// with the server's CA, and fails without it.
+func TestClientTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	cert := writeSelfSigned(t, certFile, keyFile)
+	addr := startClientTestServer(t, credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}}))
+
+	out, stderr, err := runClientArgs(t, []string{"lookup", "7", "--addr", addr, "--tls-ca", certFile}, nil, "")
+	if err != nil || !strings.Contains(out, "INVALID_API_KEY") {
+		t.Errorf("lookup 7 --tls-ca over TLS = %q, %v (stderr %q); want the entry", out, err, stderr)
+	}
+	for _, args := range [][]string{
+		{"lookup", "7", "--addr", addr, "--timeout=5s"},          // Plaintext to TLS.
+		{"lookup", "7", "--addr", addr, "--timeout=5s", "--tls"}, // The system's CAs do not know it.
+	} {
+		if _, _, err := runClientArgs(t, args, nil, ""); err == nil || errors.Is(err, errUsage) {
+			t.Errorf("run %q = %v; want an RPC error", args, err)
+		}
+	}
+}
+
+// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its
+// key as PEM files, and returns them.
+func writeSelfSigned(t *testing.T, certFile, keyFile string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "tmdbstatus test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// freeLoopbackAddr returns a loopback address no one listens on.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	return addr
+}
+
+// TestClientExitStatus runs the binary's main, as a process of its own, and
+// checks its exit status: 0 when done, a translated TMDB failure included, 1
+// for a failed RPC, 2 for a bad command line.
+func TestClientExitStatus(t *testing.T) {
+	tests := []struct {
+		args  []string
+		stdin string
+		want  int
+	}{
+		{[]string{"lookup", "7", "--offline"}, "", 0},
+		{[]string{"translate", "--offline"}, notFoundBody, 0},
+		{[]string{"list", "--help"}, "", 0},
+		{[]string{"lookup", "99", "--offline"}, "", 1},
+		{[]string{"list", "--addr", freeLoopbackAddr(t), "--timeout=5s"}, "", 1},
+		{[]string{"lookup", "x", "--offline"}, "", 2},
+	}
+	for _, tt := range tests {
+		cmd := exec.Command(os.Args[0], tt.args...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1")
+		cmd.Stdin = strings.NewReader(tt.stdin)
+		out, err := cmd.CombinedOutput()
+		got := 0
+		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
+			got = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatalf("run %q: %v", tt.args, err)
+		}
+		if got != tt.want {
+			t.Errorf("tmdbstatus %q exit status = %d (output %q); want %d", tt.args, got, out, tt.want)
+		}
+	}
+}

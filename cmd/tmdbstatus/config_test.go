@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeFlagsEnv checks that every flag of `tmdbstatus serve` has its
+// environment variable, listed by --help, which the flag beats.
+func TestServeFlagsEnv(t *testing.T) {
+	// A valid value for each flag other than its default.
+	values := map[string]string{
+		"grpc-addr":                "127.0.0.1:1",
+		"http-addr":                "127.0.0.1:2",
+		"admin-addr":               "127.0.0.1:3",
+		"log-format":               "json",
+		"log-level":                "debug",
+		"grpc-max-recv-bytes":      "1024",
+		"http-max-body-bytes":      "2048",
+		"http-read-header-timeout": "1s",
+		"http-read-timeout":        "2s",
+		"http-write-timeout":       "3s",
+		"http-idle-timeout":        "4s",
+		"request-timeout":          "5s",
+		"grpc-keepalive-min-time":  "6s",
+		"grpc-keepalive-time":      "7s",
+		"grpc-keepalive-timeout":   "8s",
+		"tls-cert":                 "cert.pem",
+		"tls-key":                  "key.pem",
+		"tls-client-ca":            "ca.pem",
+		"shutdown-delay":           "9s",
+		"shutdown-grace":           "11s",
+	}
+	want := config{
+		grpcAddr: "127.0.0.1:1", httpAddr: "127.0.0.1:2", adminAddr: "127.0.0.1:3",
+		logFormat: "json", logLevel: slog.LevelDebug,
+		grpcMaxRecvBytes: 1024, httpMaxBodyBytes: 2048,
+		readHeaderTimeout: time.Second, readTimeout: 2 * time.Second, writeTimeout: 3 * time.Second, idleTimeout: 4 * time.Second,
+		requestTimeout:   5 * time.Second,
+		keepaliveMinTime: 6 * time.Second, keepaliveTime: 7 * time.Second, keepaliveTimeout: 8 * time.Second,
+		tlsCert: "cert.pem", tlsKey: "key.pem", tlsClientCA: "ca.pem",
+		shutdownDelay: 9 * time.Second, shutdownGrace: 11 * time.Second,
+	}
+
+	var help bytes.Buffer
+	if _, err := parseArgs([]string{"serve", "--help"}, func(string) string { return "" }, &help, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("parseArgs(serve --help) error = %v; want flag.ErrHelp", err)
+	}
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	serveFlags(fs, new(config))
+	env := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := values[f.Name]
+		if !ok {
+			t.Errorf("flag -%s has no test value", f.Name)
+		}
+		env[envName(f.Name)] = v
+		if !strings.Contains(help.String(), "-"+f.Name+" ") || !strings.Contains(help.String(), "(env "+envName(f.Name)+")") {
+			t.Errorf("serve --help lacks -%s or %s:\n%s", f.Name, envName(f.Name), help.String())
+		}
+	})
+
+	got, err := parseArgs([]string{"serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err != nil || got != want {
+		t.Errorf("parseArgs(serve) with every variable set = %+v, %v; want %+v, nil", got, err, want)
+	}
+
+	// A flag beats its variable.
+	got, err = parseArgs([]string{"serve", "--request-timeout=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	want.requestTimeout, want.logLevel = time.Minute, slog.LevelError
+	if err != nil || got != want {
+		t.Errorf("parseArgs(serve --request-timeout=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
+	}
+}
+
+// TestParseServeBadValue checks that a bad value is refused with one line
+// naming its flag or variable.
+func TestParseServeBadValue(t *testing.T) {
+	tests := []struct {
+		args []string
+		env  map[string]string
+		want string // The line on stderr, before " (see tmdbstatus serve --help)".
+	}{
+		{[]string{"--http-read-timeout=soon"}, nil, `invalid value "soon" for flag -http-read-timeout: parse error`},
+		{[]string{"--grpc-max-recv-bytes=4MiB"}, nil, `invalid value "4MiB" for flag -grpc-max-recv-bytes: parse error`},
+		{[]string{"--log-level=loud"}, nil, `invalid value "loud" for flag -log-level: slog: level string "loud": unknown name`},
+		{[]string{"--log-format=xml"}, nil, `invalid value "xml" for flag -log-format: want text or json`},
+		{[]string{"--request-timeout=0s"}, nil, `invalid value "0s" for flag -request-timeout: must be positive`},
+		{[]string{"--http-max-body-bytes=-1"}, nil, `invalid value "-1" for flag -http-max-body-bytes: must be positive`},
+		{[]string{"--shutdown-delay=-1s"}, nil, `invalid value "-1s" for flag -shutdown-delay: must not be negative`},
+		{nil, map[string]string{"TMDBSTATUS_SHUTDOWN_GRACE": "ten"}, `invalid value "ten" for TMDBSTATUS_SHUTDOWN_GRACE: parse error`},
+		{nil, map[string]string{"TMDBSTATUS_GRPC_KEEPALIVE_TIME": "-5s"}, `invalid value "-5s" for TMDBSTATUS_GRPC_KEEPALIVE_TIME: must be positive`},
+		{nil, map[string]string{"TMDBSTATUS_LOG_FORMAT": "yaml"}, `invalid value "yaml" for TMDBSTATUS_LOG_FORMAT: want text or json`},
+		// The command line wins: the variable's bad value is not read.
+		{[]string{"--log-format=xml"}, map[string]string{"TMDBSTATUS_LOG_FORMAT": "json"}, `invalid value "xml" for flag -log-format: want text or json`},
+		{[]string{"--tls-cert=c.pem"}, nil, `--tls-cert needs --tls-key`},
+		{[]string{"--tls-key=k.pem"}, nil, `--tls-key needs --tls-cert`},
+		{[]string{"--tls-client-ca=ca.pem"}, nil, `--tls-client-ca needs --tls-cert`},
+	}
+	for _, tt := range tests {
+		args := append([]string{"serve"}, tt.args...)
+		var stdout, stderr bytes.Buffer
+		_, err := parseArgs(args, func(k string) string { return tt.env[k] }, &stdout, &stderr)
+		if !errors.Is(err, errUsage) {
+			t.Errorf("parseArgs(%q) with %v error = %v; want %v", args, tt.env, err, errUsage)
+		}
+		if want := "tmdbstatus serve: " + tt.want + " (see tmdbstatus serve --help)\n"; stderr.String() != want || stdout.Len() != 0 {
+			t.Errorf("parseArgs(%q) with %v wrote stdout %q, stderr %q; want stderr %q", args, tt.env, stdout.String(), stderr.String(), want)
+		}
+	}
+}

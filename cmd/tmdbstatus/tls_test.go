@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// testCA is a certificate authority made for a test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("x509.CreateCertificate(%s): %v", name, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue returns a certificate for loopback signed by ca, for a server or a
+// client, as PEM.
+func (ca *testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:     []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatalf("x509.CreateCertificate(%s): %v", name, err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+var grpcListeningRE = regexp.MustCompile(`msg="gRPC server listening" addr=(\S+)`)
+
+// startRun runs the command line args as main does, on loopback ports it
+// learns from the log, until the test ends.
+func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	args = append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, args...)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		waitDone(t, "run", done)
+	})
+	return waitForLog(t, &stderr, grpcListeningRE)[1], waitForLog(t, &stderr, listeningRE)[1]
+}
+
+// TestTLS serves with TLS, then with mutual TLS, on certificates the test
+// makes, and connects with and without a client certificate.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, otherCA := newCA(t, "test CA"), newCA(t, "other CA")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	clientCert, clientKey := ca.issue(t, "client", x509.ExtKeyUsageClientAuth)
+	strangerCert, strangerKey := otherCA.issue(t, "stranger", x509.ExtKeyUsageClientAuth)
+	certFile, keyFile := writeFile(t, dir, "server.pem", serverCert), writeFile(t, dir, "server.key", serverKey)
+	caFile := writeFile(t, dir, "ca.pem", ca.pem)
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	pair := func(certPEM, keyPEM []byte) []tls.Certificate {
+		c, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []tls.Certificate{c}
+	}
+	clients := []struct {
+		name  string
+		certs []tls.Certificate
+	}{
+		{"no client certificate", nil},
+		{"client certificate of the CA", pair(clientCert, clientKey)},
+		{"client certificate of another CA", pair(strangerCert, strangerKey)},
+	}
+	// call makes one gRPC and one HTTPS request with tc.
+	call := func(t *testing.T, grpcAddr, httpAddr string, tc *tls.Config) (grpcErr, httpErr error) {
+		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(tc)))
+		if err != nil {
+			t.Fatalf("grpc.NewClient(%s): %v", grpcAddr, err)
+		}
+		defer conn.Close()
+		_, grpcErr = tmdbstatusv1.NewStatusServiceClient(conn).Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 7})
+
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
+		defer client.CloseIdleConnections()
+		resp, err := client.Get("https://" + httpAddr + "/v1/statuses/7")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = errors.New(resp.Status)
+			}
+		}
+		return grpcErr, err
+	}
+
+	for _, mutual := range []bool{false, true} {
+		name := "TLS"
+		args := []string{"--tls-cert=" + certFile, "--tls-key=" + keyFile}
+		if mutual {
+			name = "mutual TLS"
+			args = append(args, "--tls-client-ca="+caFile)
+		}
+		t.Run(name, func(t *testing.T) {
+			grpcAddr, httpAddr := startRun(t, args...)
+			for _, c := range clients {
+				tc := &tls.Config{RootCAs: roots, Certificates: c.certs}
+				grpcErr, httpErr := call(t, grpcAddr, httpAddr, tc)
+				t.Logf("%s: gRPC error %v; HTTPS error %v", c.name, grpcErr, httpErr)
+				wantOK := !mutual || c.name == "client certificate of the CA"
+				if (grpcErr == nil) != wantOK || (httpErr == nil) != wantOK {
+					t.Errorf("%s: gRPC error %v, HTTPS error %v; want success %v", c.name, grpcErr, httpErr, wantOK)
+				}
+			}
+			// Without TLS, nothing is served.
+			conn := dial(t, grpcAddr)
+			if _, err := tmdbstatusv1.NewStatusServiceClient(conn).Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 7}); err == nil {
+				t.Errorf("Lookup(7) over plaintext gRPC succeeded; want an error")
+			}
+			if code, body := get(t, http.DefaultClient, "http://"+httpAddr+"/v1/statuses/7"); code == http.StatusOK {
+				t.Errorf("GET over plain HTTP = %d %s; want an error", code, body)
+			}
+		})
+	}
+}
+
+// TestTLSBadFiles checks that files that cannot serve TLS are a one-line
+// usage error naming the flag.
+func TestTLSBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "test CA")
+	certPEM, keyPEM := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	cert, key := writeFile(t, dir, "server.pem", certPEM), writeFile(t, dir, "server.key", keyPEM)
+	missing := filepath.Join(dir, "missing.pem")
+	notPEM := writeFile(t, dir, "not.pem", []byte("hello"))
+	tests := []struct {
+		args []string
+		want string // In the one line of stderr.
+	}{
+		{[]string{"--tls-cert=" + missing, "--tls-key=" + key}, "--tls-cert"},
+		{[]string{"--tls-cert=" + cert, "--tls-key=" + notPEM}, "--tls-key"},
+		{[]string{"--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + missing}, "--tls-client-ca"},
+		{[]string{"--tls-cert=" + cert, "--tls-key=" + key, "--tls-client-ca=" + notPEM}, "--tls-client-ca"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, tt.args...)
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), args, &stdout, &stderr)
+		if !errors.Is(err, errUsage) {
+			t.Errorf("run(%q) = %v; want %v", args, err, errUsage)
+		}
+		if s := stderr.String(); strings.Count(s, "\n") != 1 || !strings.HasPrefix(s, "tmdbstatus serve: ") || !strings.Contains(s, tt.want) {
+			t.Errorf("run(%q) stderr = %q; want one line naming %s", args, s, tt.want)
+		}
+	}
+}
