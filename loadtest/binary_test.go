@@ -1,0 +1,250 @@
+//go:build soak
+
+package loadtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+var (
+	soakDuration = flag.Duration("soak.duration", 60*time.Second, "how long TestSoak drives the server")
+	soakClients  = flag.Int("soak.clients", 64, "concurrent clients of TestSoak, half gRPC and half REST")
+	soakBin      = flag.String("soak.bin", "", "a tmdbstatus binary to test, instead of building one")
+)
+
+// waitTimeout bounds every wait: for the binary to start or exit, for one
+// request.
+const waitTimeout = 10 * time.Second
+
+// binPath is the tmdbstatus binary TestMain builds.
+var binPath string
+
+// TestMain builds the binary into a temporary folder (unless -soak.bin names
+// one), runs the tests and removes it.
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	flag.Parse()
+	if *soakBin != "" {
+		binPath = *soakBin
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "tmdbstatus-loadtest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binPath = filepath.Join(dir, "tmdbstatus")
+	build := exec.Command("go", "build", "-o", binPath, "github.com/tmdbstatus/tmdbstatus/cmd/tmdbstatus")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// server is a running tmdbstatus binary.
+type server struct {
+	cmd      *exec.Cmd
+	grpcAddr string
+	httpAddr string
+	log      *syncBuffer
+	exited   chan struct{} // closed when the process has exited
+	waitErr  error         // the result of cmd.Wait, once exited is closed
+}
+
+// syncBuffer is a bytes.Buffer the process's stderr and a test can share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// freePort returns a loopback address nothing listens on right now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("net.Listen: %v", err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
+}
+
+// start runs the binary on two free loopback ports and waits until both
+// servers answer. The process is killed when the test ends, if it is still
+// running.
+func start(t *testing.T) *server {
+	t.Helper()
+	s := &server{grpcAddr: freePort(t), httpAddr: freePort(t), log: new(syncBuffer), exited: make(chan struct{})}
+	s.cmd = exec.Command(binPath, "serve", "--grpc-addr="+s.grpcAddr, "--http-addr="+s.httpAddr)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", binPath, err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", s.log)
+		}
+	})
+	s.waitReady(t)
+	return s
+}
+
+// waitReady waits until the gRPC health service says SERVING and the REST
+// gateway answers.
+func (s *server) waitReady(t *testing.T) {
+	t.Helper()
+	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("grpc.NewClient(%s): %v", s.grpcAddr, err)
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+		cancel()
+		if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			if r, err := http.Get("http://" + s.httpAddr + "/v1/statuses/1"); err == nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+				if r.StatusCode == http.StatusOK {
+					return
+				}
+			}
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("server exited before it was ready: %v\n%s", s.waitErr, s.log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready after %v:\n%s", waitTimeout, s.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rssKiB returns the resident memory of the process, VmRSS in
+// /proc/PID/status, in KiB.
+func (s *server) rssKiB(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("read process status: %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+			if err != nil {
+				t.Fatalf("VmRSS %q: %v", rest, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
+	return 0
+}
+
+// openFDs returns the number of file descriptors the process holds: its
+// listeners and one per open connection.
+func (s *server) openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("read process fds: %v", err)
+	}
+	return len(fds)
+}
+
+// goroutines returns the go_goroutines gauge of the binary's Prometheus
+// metrics, if the REST port serves /metrics.
+func (s *server) goroutines() (int, bool) {
+	resp, err := http.Get("http://" + s.httpAddr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return 0, false
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return int(f), err == nil
+		}
+	}
+	return 0, false
+}
+
+// signal sends sig to the process.
+func (s *server) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
+// settle polls f until it returns at most want, for up to waitTimeout, and
+// returns its last value: what a server holds drops once clients are gone,
+// but not at once.
+func settle(want int, f func() int) int {
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		n := f()
+		if n <= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
