@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -70,8 +71,26 @@ func invalidHTTPStatus(h int) error {
 		map[string]string{"httpStatus": strconv.Itoa(h)}, "http_status")
 }
 
+// lookupErrorCache holds the errors of Lookup for the small codes, built on
+// first use: a client probing codes near the table's gets them without the
+// cost of building a status.
+var lookupErrorCache [1024]atomic.Pointer[error]
+
 // lookupError is the error of Lookup for a code with no row.
 func lookupError(code int32) error {
+	if code < 0 || int(code) >= len(lookupErrorCache) {
+		return newLookupError(code)
+	}
+	if p := lookupErrorCache[code].Load(); p != nil {
+		return *p
+	}
+	err := newLookupError(code)
+	// Two callers may both build it; the results are equal.
+	lookupErrorCache[code].Store(&err)
+	return err
+}
+
+func newLookupError(code int32) error {
 	md := map[string]string{"code": strconv.Itoa(int(code))}
 	if code <= 0 {
 		return requestError(codes.InvalidArgument, ReasonInvalidCode,

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -213,5 +214,17 @@ func TestEntriesIsACopy(t *testing.T) {
 	a[0].Message = "changed"
 	if b := Entries(); b[0].Message == "changed" {
 		t.Errorf("Entries() shares its backing array with the table")
+	}
+}
+
+func TestLookupErrorCache(t *testing.T) {
+	// Cached or not, the error of a code with no row is the one built anew.
+	for _, code := range []int32{0, 48, 99, 1023, 1024, 5000, -1} {
+		for range 2 { // the second call is served from the cache
+			got, want := status.Convert(lookupError(code)), status.Convert(newLookupError(code))
+			if !proto.Equal(got.Proto(), want.Proto()) {
+				t.Errorf("lookupError(%d) = %v; want %v", code, got.Proto(), want.Proto())
+			}
+		}
 	}
 }
