@@ -7,33 +7,36 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// fastPath answers the common requests to a *service.Server without
-// grpc-gateway's per-request work (routing, the metadata of the context,
-// the JSON decoder's extra pass and copy), and passes every other request
-// to next, the handler built on grpc-gateway. What it writes is what next
-// would write, byte for byte and header for header:
+// fastPath answers the common requests without grpc-gateway's
+// per-request work (routing, the metadata of the context, the JSON
+// decoder's extra pass and copy), and passes every other request to next,
+// the handler built on grpc-gateway. It calls srv once per request, as
+// next would, and what it writes is what next would write, byte for byte
+// and header for header:
 //
-//   - A GET of a Lookup or ListStatuses path is answered by replaying
-//     next's answer to the same path, recorded the first time. The
-//     service's answer depends on the path alone, and the paths recorded
-//     are bounded (codes of at most three digits).
-//   - A POST to Translate whose body is one valid JSON value, of a known
-//     length within the limit, is decoded as grpc-gateway decodes it and,
-//     if the service answers without an error, the response is written as
-//     grpc-gateway writes it. Anything else (a bad body, an error of the
-//     service) goes to next with the body as it was read. The JSON of the
-//     translations that depend on a few small fields alone (a status code,
-//     an HTTP status, a Retry-After in seconds) is kept, up to
-//     maxTranslations of them, as the service builds some of those per call.
+//   - A GET of ListStatuses or of a Lookup of a code of one to three digits
+//     calls srv; an answer is written with the marshaler (from its cache for
+//     the service's shared answers). An error is answered as next answered
+//     the same error value the first time it was seen: the service's
+//     errors for such codes are built once, so there are at most
+//     maxRecorded of them; an error value not seen before, once that many
+//     are kept, goes to next.
+//   - A POST to Translate whose body is one valid JSON value within the
+//     limit is decoded as grpc-gateway decodes it and, if srv answers
+//     without an error, the response is written as grpc-gateway writes it.
+//     Anything else (a bad body, an error) goes to next with the body as it
+//     was read.
 //
 // Requests that grpc-gateway could answer differently always go to next:
 // those with a query, an escaped path, a body on a GET, or a header that
@@ -41,22 +44,20 @@ import (
 // deadline, and TE: trailers, which changes the response's framing).
 type fastPath struct {
 	m     *cachingMarshaler
+	srv   tmdbstatusv1.StatusServiceServer
 	next  http.Handler
 	limit int64
-	gets  sync.Map // path → *recording
 
-	translations    sync.Map // translationKey → []byte: the JSON of its response
-	translationsLen atomic.Int64
+	recorded    sync.Map // error → *recording: next's answer to it
+	recordedLen atomic.Int64
 }
 
-// newFastPath returns next behind a fastPath, or next itself when m is not
-// the cache of a *service.Server.
-func newFastPath(m runtime.Marshaler, next http.Handler, limit int64) http.Handler {
-	cm, ok := m.(*cachingMarshaler)
-	if !ok {
-		return next
-	}
-	return &fastPath{m: cm, next: next, limit: limit}
+// maxRecorded bounds the error answers fastPath keeps.
+const maxRecorded = 1024
+
+// newFastPath returns next behind a fastPath that calls srv.
+func newFastPath(m *cachingMarshaler, srv tmdbstatusv1.StatusServiceServer, next http.Handler, limit int64) http.Handler {
+	return &fastPath{m: m, srv: srv, next: next, limit: limit}
 }
 
 const (
@@ -79,9 +80,9 @@ func (f *fastPath) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// recordable reports whether path is one whose answer fastPath records:
-// ListStatuses, or a Lookup of a code of one to three digits without a
-// leading zero (grpc-gateway reads "07" as octal): at most 1,000 paths.
+// recordable reports whether path is one fastPath answers: ListStatuses,
+// or a Lookup of a code of one to three digits without a leading zero
+// (grpc-gateway reads "07" as octal).
 func recordable(path string) bool {
 	if path == statusesPath {
 		return true
@@ -122,14 +123,40 @@ func (rec *recording) WriteHeader(status int) {
 }
 
 func (f *fastPath) serveGet(w http.ResponseWriter, r *http.Request) {
-	v, ok := f.gets.Load(r.URL.Path)
+	var (
+		resp proto.Message
+		err  error
+	)
+	if r.URL.Path == statusesPath {
+		resp, err = f.srv.ListStatuses(r.Context(), &tmdbstatusv1.ListStatusesRequest{})
+	} else {
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, statusesPath+"/"))
+		resp, err = f.srv.Lookup(r.Context(), &tmdbstatusv1.LookupRequest{Code: int32(code)})
+	}
+	if err == nil {
+		if b, err := f.m.Marshal(resp); err == nil {
+			f.writeJSON(w, b)
+			return
+		}
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	v, ok := f.recorded.Load(err)
 	if !ok {
+		if f.recordedLen.Load() >= maxRecorded {
+			f.next.ServeHTTP(w, r)
+			return
+		}
+		// The first time: next answers it (calling srv again, once).
 		rec := &recording{header: http.Header{}}
 		f.next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		v, _ = f.gets.LoadOrStore(r.URL.Path, rec)
+		if _, loaded := f.recorded.LoadOrStore(err, rec); !loaded {
+			f.recordedLen.Add(1)
+		}
+		v = rec
 	}
 	rec := v.(*recording)
 	h := w.Header()
@@ -148,9 +175,9 @@ func (f *fastPath) serveTranslate(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
-	body := make([]byte, r.ContentLength)
-	n, err := io.ReadFull(r.Body, body)
-	body = body[:n]
+	// Read what was announced, and no more than the limit, whatever the
+	// announced length: memory follows the bytes that arrive.
+	body, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
 	if err != nil {
 		// Let next read the same bytes, then meet the same error.
 		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), errReader{err}), r.Body}
@@ -162,18 +189,8 @@ func (f *fastPath) serveTranslate(w http.ResponseWriter, r *http.Request) {
 	// whitespace around it.
 	var req tmdbstatusv1.TranslateRequest
 	if value := bytes.Trim(body, " \t\r\n"); json.Valid(value) && unmarshalOptions.Unmarshal(value, &req) == nil {
-		key, pure := translationKeyOf(&req)
-		if pure {
-			if b, ok := f.translations.Load(key); ok {
-				f.writeJSON(w, b.([]byte))
-				return
-			}
-		}
-		if resp, err := f.m.srv.Translate(r.Context(), &req); err == nil {
+		if resp, err := f.srv.Translate(r.Context(), &req); err == nil {
 			if b, err := f.m.Marshal(resp); err == nil {
-				if pure && f.translationsLen.Add(1) <= maxTranslations {
-					f.translations.Store(key, b)
-				}
 				f.writeJSON(w, b)
 				return
 			}
@@ -188,34 +205,6 @@ func (f *fastPath) serveTranslate(w http.ResponseWriter, r *http.Request) {
 func (f *fastPath) writeJSON(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", f.m.ContentType(nil))
 	_, _ = w.Write(b)
-}
-
-// maxTranslations bounds the translations fastPath keeps the JSON of.
-const maxTranslations = 1024
-
-// translationKey holds every field of a TranslateRequest that translationKeyOf
-// accepts: the whole input of the translation.
-type translationKey struct {
-	success            bool
-	statusCode, status int32
-	retryAfter         string
-}
-
-// translationKeyOf returns the key of req, and reports whether its
-// translation depends on it alone, and so may be kept: no body, message or
-// errors (which may be large), and a Retry-After that is empty or
-// delay-seconds (an HTTP-date depends on the time).
-func translationKeyOf(req *tmdbstatusv1.TranslateRequest) (translationKey, bool) {
-	ra := req.GetRetryAfter()
-	if req.GetBody() != "" || req.GetStatusMessage() != "" || len(req.GetErrors()) > 0 || len(ra) > 10 || len(req.ProtoReflect().GetUnknown()) > 0 {
-		return translationKey{}, false
-	}
-	for i := range len(ra) {
-		if ra[i] < '0' || ra[i] > '9' {
-			return translationKey{}, false
-		}
-	}
-	return translationKey{success: req.GetSuccess(), statusCode: req.GetStatusCode(), status: req.GetHttpStatus(), retryAfter: ra}, true
 }
 
 // isJSON reports whether a request with Content-Type ctype passes

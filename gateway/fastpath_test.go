@@ -1,20 +1,25 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
-
-// plainServer is a service.Server the gateway cannot recognize, so it
-// answers every request through grpc-gateway, without cached JSON.
-type plainServer struct{ *service.Server }
 
 // TestFastPathEqualsGateway checks that the answers the gateway writes on
 // its fast path, from its caches, are byte for byte those grpc-gateway
@@ -23,7 +28,7 @@ type plainServer struct{ *service.Server }
 func TestFastPathEqualsGateway(t *testing.T) {
 	cached := httptest.NewServer(gateway.New(service.New()))
 	defer cached.Close()
-	plain := httptest.NewServer(gateway.New(plainServer{service.New()}))
+	plain := httptest.NewServer(gateway.NewGRPCGatewayOnly(service.New()))
 	defer plain.Close()
 
 	type request struct {
@@ -126,5 +131,96 @@ func TestFastPathEqualsGateway(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// countingServer wraps the service, counts its calls and, when fresh is
+// set, answers Lookup with a new message and error each time, as a server
+// that is not the service's own may.
+type countingServer struct {
+	*service.Server
+	lookups, translates atomic.Int64
+	fresh               bool
+}
+
+func (s *countingServer) Lookup(ctx context.Context, req *tmdbstatusv1.LookupRequest) (*tmdbstatusv1.LookupResponse, error) {
+	n := s.lookups.Add(1)
+	resp, err := s.Server.Lookup(ctx, req)
+	if s.fresh {
+		if err != nil {
+			return nil, status.Errorf(codes.NotFound, "call %d", n)
+		}
+		resp = proto.Clone(resp).(*tmdbstatusv1.LookupResponse)
+		resp.Entry.Message = fmt.Sprintf("call %d", n)
+	}
+	return resp, err
+}
+
+func (s *countingServer) Translate(ctx context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
+	s.translates.Add(1)
+	return s.Server.Translate(ctx, req)
+}
+
+// TestFastPathServesAnyServer checks that a server wrapping the service
+// gets the fast path too, is called once per request, and that answers
+// are never replayed for a server whose answers change.
+func TestFastPathServesAnyServer(t *testing.T) {
+	srv := &countingServer{Server: service.New()}
+	h := gateway.New(srv)
+	if !gateway.IsFastPath(h) {
+		t.Fatalf("New(a wrapping server) is not the fast path")
+	}
+	do := func(h http.Handler, method, path, body string) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for i := range 3 {
+		do(h, http.MethodGet, "/v1/statuses/7", "")
+		do(h, http.MethodGet, "/v1/statuses/99", "")
+		do(h, http.MethodPost, "/v1/statuses:translate", `{"status_code":25,"retry_after":"3"}`)
+		// A recorded error answer is made by calling the server once more,
+		// the first time only.
+		if got, want := srv.lookups.Load(), int64(2*(i+1)+1); got != want {
+			t.Errorf("after %d rounds, Lookup called %d times; want %d", i+1, got, want)
+		}
+		if got, want := srv.translates.Load(), int64(i+1); got != want {
+			t.Errorf("after %d rounds, Translate called %d times; want %d", i+1, got, want)
+		}
+	}
+
+	fresh := gateway.New(&countingServer{Server: service.New(), fresh: true})
+	for _, path := range []string{"/v1/statuses/7", "/v1/statuses/99"} {
+		_, first := do(fresh, http.MethodGet, path, "")
+		_, second := do(fresh, http.MethodGet, path, "")
+		if first == second {
+			t.Errorf("GET %s twice = %s both times; want each call's own answer", path, first)
+		}
+	}
+}
+
+// TestFastPathReadsWhatArrives checks that a body announcing more bytes
+// than it sends costs what it sends, not what it announces.
+func TestFastPathReadsWhatArrives(t *testing.T) {
+	h := gateway.New(service.New())
+	req := httptest.NewRequest(http.MethodPost, "/v1/statuses:translate", strings.NewReader(`{"status_code":7}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength = gateway.DefaultMaxBodyBytes
+	allocs := testing.AllocsPerRun(10, func() {
+		req.Body = io.NopCloser(strings.NewReader(`{"status_code":7}`))
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	})
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	before := m.TotalAlloc
+	req.Body = io.NopCloser(strings.NewReader(`{"status_code":7}`))
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	runtime.ReadMemStats(&m)
+	if grew := m.TotalAlloc - before; grew > 1<<20 {
+		t.Errorf("a 17-byte body announcing %d bytes allocated %d bytes (%v allocs); want far less than announced", req.ContentLength, grew, allocs)
 	}
 }

@@ -120,7 +120,13 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	m := newCachingMarshaler(marshaler, srv)
+	m := newCachingMarshaler(marshaler)
+	return newFastPath(m, srv, newGatewayHandler(srv, m, cfg), cfg.maxBodyBytes)
+}
+
+// newGatewayHandler returns the handler built on grpc-gateway alone, which
+// answers every request the fast path does not, writing JSON with m.
+func newGatewayHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, cfg config) http.Handler {
 	var mux *runtime.ServeMux
 	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
@@ -142,7 +148,7 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), mux, srv); err != nil {
 		panic(fmt.Sprintf("gateway: register StatusService handlers: %v", err))
 	}
-	return newFastPath(m, limitBody(mux, cfg.maxBodyBytes), cfg.maxBodyBytes)
+	return limitBody(mux, cfg.maxBodyBytes)
 }
 
 // Keys of the request's values the error handler reads.

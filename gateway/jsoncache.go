@@ -11,8 +11,8 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// cachingMarshaler is a marshaler that writes the JSON of the responses a
-// *service.Server shares between calls (every Lookup and ListStatuses
+// cachingMarshaler is a marshaler that writes the JSON of the responses
+// package service shares between calls (every Lookup and ListStatuses
 // answer, and the Translate answers that add nothing to the table) from a
 // cache, and marshals every other message as m does. A shared response is
 // built once and never changed, so its JSON is the same at every call: it
@@ -20,11 +20,13 @@ import (
 //
 // The cache is keyed by the response's pointer, and holds the response, so
 // that the pointer cannot be reused for another message. Its keys are
-// fixed when the handler is made, so it stays bounded whatever the requests.
+// fixed when the handler is made, so it stays bounded whatever the
+// requests. It serves any StatusServiceServer: one that wraps the service
+// and passes its answers on gets their JSON from the cache, any other
+// answer is marshalled as usual.
 type cachingMarshaler struct {
 	runtime.Marshaler
 	static map[proto.Message]*cachedJSON
-	srv    *service.Server
 }
 
 // cachedJSON is the JSON of one shared response, computed once.
@@ -46,14 +48,10 @@ func (m *cachingMarshaler) Marshal(v any) ([]byte, error) {
 	return m.Marshaler.Marshal(v)
 }
 
-// newCachingMarshaler returns m with a cache of the shared responses of
-// srv, or m itself when srv is not a *service.Server, whose responses are
-// known to be shared and immutable.
-func newCachingMarshaler(m runtime.Marshaler, srv tmdbstatusv1.StatusServiceServer) runtime.Marshaler {
-	s, ok := srv.(*service.Server)
-	if !ok || s == nil {
-		return m
-	}
+// newCachingMarshaler returns m with a cache of the responses package
+// service shares.
+func newCachingMarshaler(m runtime.Marshaler) *cachingMarshaler {
+	s := service.New()
 	static := map[proto.Message]*cachedJSON{}
 	add := func(resp proto.Message, err error) {
 		if err == nil && resp != nil {
@@ -70,11 +68,5 @@ func newCachingMarshaler(m runtime.Marshaler, srv tmdbstatusv1.StatusServiceServ
 	for h := int32(100); h <= 599; h++ {
 		add(s.Translate(ctx, &tmdbstatusv1.TranslateRequest{HttpStatus: h}))
 	}
-	// Responses a call builds for itself are new each time: never cached.
-	if resp, err := s.Translate(ctx, &tmdbstatusv1.TranslateRequest{StatusCode: 7}); err == nil {
-		if again, _ := s.Translate(ctx, &tmdbstatusv1.TranslateRequest{StatusCode: 7}); again != resp {
-			return m // Not shared after all: the service changed.
-		}
-	}
-	return &cachingMarshaler{Marshaler: m, static: static, srv: s}
+	return &cachingMarshaler{Marshaler: m, static: static}
 }
