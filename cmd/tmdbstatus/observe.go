@@ -262,6 +262,35 @@ func recoverPanic(logger *slog.Logger) func(ctx context.Context, p any) error {
 	}
 }
 
+// internalErrorJSON is the answer to a REST request whose handler panicked:
+// the google.rpc.Status the gRPC side answers with, as the gateway writes
+// errors.
+var internalErrorJSON = []byte(`{"code":13,"message":"internal error","details":[]}`)
+
+// recoverHTTP turns a panic in next into a 500 INTERNAL google.rpc.Status,
+// logged with its stack, as recoverPanic does for RPCs, so that the
+// connection is answered and the request is counted and logged.
+// http.ErrAbortHandler is passed on: it is how a handler asks net/http to
+// abort the response.
+func recoverHTTP(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			logger.ErrorContext(r.Context(), "panic in HTTP handler", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write(internalErrorJSON)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
 // statusRecorder remembers the status code a handler wrote.
 type statusRecorder struct {
 	http.ResponseWriter

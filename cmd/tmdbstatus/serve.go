@@ -302,8 +302,8 @@ func endWatchOnDrain(draining context.Context) grpc.StreamServerInterceptor {
 // logged, and given a deadline.
 func restHandler(cfg config, logger *slog.Logger, tp trace.TracerProvider, m *metrics, srv tmdbstatusv1.StatusServiceServer) http.Handler {
 	return m.instrumentREST(
-		logHTTP(logger, deadlineHTTP(cfg.requestTimeout,
-			gateway.New(srv, gateway.WithMaxBodyBytes(cfg.httpMaxBodyBytes)))),
+		logHTTP(logger, recoverHTTP(logger, deadlineHTTP(cfg.requestTimeout,
+			gateway.New(srv, gateway.WithMaxBodyBytes(cfg.httpMaxBodyBytes))))),
 		otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
 }
 
