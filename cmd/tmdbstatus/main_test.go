@@ -589,4 +589,52 @@ func TestExit(t *testing.T) {
 			t.Errorf("log:\n%s\nwant a shutting down line naming the signal", log.String())
 		}
 	})
+
+	t.Run("second SIGTERM", func(t *testing.T) {
+		// A long shutdown delay, which a second signal cuts short.
+		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		defer cancel()
+		cmd := command(ctx, "serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--shutdown-delay=1m")
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() && !listeningRE.MatchString(sc.Text()) {
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("SIGTERM: %v", err)
+		}
+		for sc.Scan() && !strings.Contains(sc.Text(), "shutting down") {
+		}
+		go func() {
+			for sc.Scan() {
+			}
+		}()
+		// The default effect is restored just after the shutdown starts:
+		// signal again until the process ends (or the test times out).
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+	signal:
+		for {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case err = <-done:
+				break signal
+			case <-tick.C:
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("tmdbstatus serve still running %v after a second SIGTERM", waitTimeout)
+		}
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Errorf("tmdbstatus serve after a second SIGTERM: %v; want killed by SIGTERM", err)
+		}
+	})
 }
