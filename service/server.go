@@ -8,7 +8,10 @@ import (
 )
 
 // Server is the StatusService: a thin gRPC layer over Lookup, Entries and
-// Translate. Its answers for the table's entries are built once, at start-up.
+// Translate. Its answers for the table's entries are built once, at start-up,
+// and shared by every call: a response it returns, and every message in it,
+// must be treated as read-only (grpc-go and grpc-gateway only marshal them).
+// An interceptor or caller that wants to change one must proto.Clone it.
 type Server struct {
 	tmdbstatusv1.UnimplementedStatusServiceServer
 }

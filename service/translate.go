@@ -305,8 +305,10 @@ func (f failure) status() *spb.Status {
 func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
 	for _, d := range details {
-		a, err := anypb.New(d)
-		if err != nil {
+		// Deterministic: ErrorInfo's metadata is a map, and equal statuses
+		// should have equal bytes.
+		a := &anypb.Any{}
+		if err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true}); err != nil {
 			return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
 		}
 		s.Details = append(s.Details, a)

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -440,19 +442,45 @@ func TestTranslateHugeInput(t *testing.T) {
 	}
 }
 
-func TestTranslateDoesNotShareMutableState(t *testing.T) {
-	// Go callers get a *status.Status; whatever they do with its proto, the
-	// next caller gets the table's answer.
-	tr, err := Translate(&tmdbstatusv1.TranslateRequest{StatusCode: 7})
+func TestSharedAnswersStayIntact(t *testing.T) {
+	// Answers are shared between calls: after every kind of translation
+	// and lookup, each must still be what the table was built with.
+	srv, ctx := New(), context.Background()
+	for _, e := range Entries() {
+		code := e.TMDBCode()
+		for _, req := range []*tmdbstatusv1.TranslateRequest{
+			{StatusCode: code},
+			{StatusCode: code, RetryAfter: "3"},
+			{StatusCode: code, StatusMessage: "other", Errors: []string{"bad"}, HttpStatus: 499},
+			{HttpStatus: int32(e.HTTPStatus), RetryAfter: "1"},
+		} {
+			if _, err := Translate(req); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := srv.Translate(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := srv.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: code}); err != nil {
+			t.Fatal(err)
+		}
+		_ = Error(code)
+	}
+	fresh, err := buildTable(tmdbstatusv1.TmdbStatus(0).Descriptor().Values())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := tr.Status.Proto()
-	p.Message = "changed"
-	p.Details = nil
-	again, _ := Translate(&tmdbstatusv1.TranslateRequest{StatusCode: 7})
-	if again.Status.Message() != tr.Entry.Message || len(again.Status.Details()) == 0 {
-		t.Errorf("Translate(7) after a caller changed its copy = %q with %d details", again.Status.Message(), len(again.Status.Details()))
+	for code, r := range tmdb.rows {
+		if r == nil {
+			continue
+		}
+		f := fresh.rows[code]
+		if !proto.Equal(r.lookup, f.lookup) || !proto.Equal(r.answer.resp, f.answer.resp) || !proto.Equal(r.answer.st.Proto(), f.answer.pb) {
+			t.Errorf("code %d: shared answers changed after use", code)
+		}
+	}
+	if !proto.Equal(tmdb.list, fresh.list) {
+		t.Errorf("ListStatuses' shared answer changed after use")
 	}
 }
 
