@@ -16,40 +16,15 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// gatewayStatus returns an error of the gateway itself, in the shape of the
-// service's own errors: code c, message msg, a google.rpc.ErrorInfo with
-// reason in service.ServiceDomain and metadata md and, if field is not
-// empty, a google.rpc.BadRequest naming it.
-func gatewayStatus(c codes.Code, reason, msg string, md map[string]string, field string) *status.Status {
-	st := status.New(c, msg)
-	for k, v := range md { // A path or header may hold invalid UTF-8, which no proto string may.
-		md[k] = strings.ToValidUTF8(v, "\uFFFD")
-	}
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: service.ServiceDomain, Metadata: md}}
-	if field != "" {
-		details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
-			{Field: field, Description: msg, Reason: reason},
-		}})
-	}
-	withDetails, err := st.WithDetails(details...)
-	if err != nil {
-		// Only for an OK code, or details that do not marshal: neither can
-		// happen here. The status without details still says what is wrong.
-		return st
-	}
-	return withDetails
-}
-
 // malformed returns a MALFORMED_REQUEST error, INVALID_ARGUMENT.
 func malformed(msg string, md map[string]string, field string) *status.Status {
-	return gatewayStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
+	return service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
 }
 
 // routingError answers a request the mux has no route for: ROUTE_NOT_FOUND
@@ -62,7 +37,7 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	var err error
 	switch httpStatus {
 	case http.StatusNotFound:
-		err = gatewayStatus(codes.NotFound, service.ReasonRouteNotFound, http.StatusText(httpStatus), nil, "").Err()
+		err = service.RequestStatus(codes.NotFound, service.ReasonRouteNotFound, http.StatusText(httpStatus), nil, "").Err()
 	case http.StatusMethodNotAllowed:
 		// RFC 9110, section 15.5.6: a 405 lists the methods the path allows.
 		if allow := allowedMethods(r.URL.Path); len(allow) > 0 {
@@ -70,7 +45,7 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 		}
 		err = &runtime.HTTPStatusError{
 			HTTPStatus: httpStatus,
-			Err:        gatewayStatus(codes.Unimplemented, service.ReasonMethodNotAllowed, http.StatusText(httpStatus), nil, "").Err(),
+			Err:        service.RequestStatus(codes.Unimplemented, service.ReasonMethodNotAllowed, http.StatusText(httpStatus), nil, "").Err(),
 		}
 	case http.StatusBadRequest:
 		err = malformed(http.StatusText(httpStatus), nil, "").Err()

@@ -183,7 +183,7 @@ func requireJSON(mux *runtime.ServeMux, next runtime.HandlerFunc) runtime.Handle
 			return
 		}
 		w.Header().Set("Accept-Post", "application/json")
-		st := gatewayStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+		st := service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
 			fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "")
 		writeError(mux, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: st.Err()})
 	}
@@ -207,7 +207,7 @@ func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 					err = tooLarge(limit)
 				} else {
-					err = gatewayStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+					err = service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
 						fmt.Sprintf("read request body: %v", err), nil, "").Err()
 				}
 				writeError(mux, w, r, err)
@@ -225,7 +225,7 @@ func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 func tooLarge(limit int64) error {
 	return &runtime.HTTPStatusError{
 		HTTPStatus: http.StatusRequestEntityTooLarge,
-		Err: gatewayStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+		Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
 			fmt.Sprintf("request body larger than %d bytes", limit),
 			map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
 	}

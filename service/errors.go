@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -39,16 +40,30 @@ const (
 	ReasonBodyTooLarge = "BODY_TOO_LARGE"
 )
 
-// requestError builds an error of the service itself, with its ErrorInfo
-// and, for a bad field, a BadRequest naming it.
-func requestError(c codes.Code, reason, msg string, md map[string]string, field string) error {
-	details := []proto.Message{&errdetails.ErrorInfo{Reason: reason, Domain: ServiceDomain, Metadata: md}}
+// RequestStatus returns an error of tmdbstatus itself, for a request it
+// cannot answer: code c, message msg, a google.rpc.ErrorInfo in
+// ServiceDomain with reason and metadata md and, when field is not empty, a
+// google.rpc.BadRequest naming it. Invalid UTF-8 in msg or in md's values
+// (they may quote a request's path or headers) becomes U+FFFD, as no proto
+// string may hold it. The REST gateway answers its own errors with it.
+func RequestStatus(c codes.Code, reason, msg string, md map[string]string, field string) *status.Status {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	clean := make(map[string]string, len(md))
+	for k, v := range md {
+		clean[strings.ToValidUTF8(k, "\uFFFD")] = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	details := []proto.Message{&errdetails.ErrorInfo{Reason: reason, Domain: ServiceDomain, Metadata: clean}}
 	if field != "" {
 		details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
 			{Field: field, Description: msg, Reason: reason},
 		}})
 	}
-	return status.FromProto(newStatus(c, msg, details...)).Err()
+	return status.FromProto(newStatus(c, msg, details...))
+}
+
+// requestError is RequestStatus as an error.
+func requestError(c codes.Code, reason, msg string, md map[string]string, field string) error {
+	return RequestStatus(c, reason, msg, md, field).Err()
 }
 
 var (
