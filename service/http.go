@@ -35,7 +35,7 @@ func FromResponse(resp *http.Response) *status.Status {
 	if resp == nil {
 		return status.FromProto(failure{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
 	}
-	body, _ := peekBody(resp)
+	body, _ := peekBody(resp, MaxBodyBytes)
 	return translateResponse(resp, body)
 }
 
@@ -63,14 +63,14 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 	}.status())
 }
 
-// peekBody reads at most MaxBodyBytes of resp.Body and puts back a body that
+// peekBody reads at most limit bytes of resp.Body and puts back a body that
 // yields those bytes, then the rest of the original. It returns the bytes
 // read and the error that stopped the read early, if any (not io.EOF).
-func peekBody(resp *http.Response) ([]byte, error) {
+func peekBody(resp *http.Response, limit int64) ([]byte, error) {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	resp.Body = &replayBody{head: bytes.NewReader(b), err: err, rest: resp.Body}
 	return b, err
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -552,5 +553,54 @@ func BenchmarkTransport(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// countingBody counts the bytes read from a response body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// countingTransport counts what is read of its responses' bodies.
+type countingTransport struct{ n atomic.Int64 }
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		resp.Body = countingBody{resp.Body, &t.n}
+	}
+	return resp, err
+}
+
+func TestTransportReadsLittleOfLargeSuccess(t *testing.T) {
+	// TMDB's data, e.g. a movie with append_to_response, is large: Transport
+	// must not read it before returning, only enough to see it is no status.
+	movie := `{"id":550,"title":"Fight Club","overview":"` + strings.Repeat("x", 200<<10) + `"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		io.WriteString(w, movie)
+	}))
+	defer srv.Close()
+	base := &countingTransport{}
+	client := &http.Client{Transport: &service.Transport{Base: base}}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("Get = %v; want the movie", err)
+	}
+	defer resp.Body.Close()
+	// A TMDB status body is under 1 KiB: Transport reads no more than that.
+	if n := base.n.Load(); n > 1<<10+1 {
+		t.Errorf("RoundTrip read %d bytes of a %d-byte 2xx body before returning; want at most %d", n, len(movie), 1<<10+1)
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || string(got) != movie {
+		t.Errorf("body read after Transport = %d bytes, %v; want the whole %d bytes", len(got), err, len(movie))
 	}
 }

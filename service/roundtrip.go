@@ -19,8 +19,9 @@ import (
 // found", code 21, with 200), whose translation is not OK. Its body is read
 // (at most MaxBodyBytes), kept in the error, and closed. Every other response
 // is returned as Base gave it, redirects included (http.Client follows them
-// after RoundTrip); a 2xx JSON body was read in part, but is readable again
-// from its start. A Transport is safe for concurrent use.
+// after RoundTrip); of a 2xx JSON body, at most its first KiB was read, and
+// it is readable again from its start. A Transport is safe for concurrent
+// use.
 type Transport struct {
 	// Base sends the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
@@ -39,13 +40,20 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
+	var body []byte
 	switch {
 	case resp.StatusCode >= 400:
+		body, _ = peekBody(resp, MaxBodyBytes)
 	case resp.StatusCode >= 200 && resp.StatusCode < 300 && isJSON(resp.Header.Get("Content-Type")):
+		// A TMDB status body is a few hundred bytes: a longer 2xx body is
+		// TMDB's data, returned after a read of its first bytes only.
+		body, _ = peekBody(resp, maxStatusBodyBytes+1)
+		if len(body) > maxStatusBodyBytes {
+			return resp, nil
+		}
 	default:
 		return resp, nil
 	}
-	body, _ := peekBody(resp)
 	st := translateResponse(resp, body)
 	if st.Code() == codes.OK {
 		return resp, nil
@@ -53,6 +61,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	return nil, &ResponseError{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Status: st}
 }
+
+// maxStatusBodyBytes is the longest 2xx body Transport reads as a possible
+// TMDB status body; TMDB's are under 200 bytes.
+const maxStatusBodyBytes = 1 << 10
 
 // isJSON reports whether a Content-Type header names JSON, as TMDB's API
 // answers.
