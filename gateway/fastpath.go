@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // fastPath answers the common requests without grpc-gateway's
@@ -34,7 +35,8 @@ import (
 //     are kept, goes to next.
 //   - A POST to Translate whose body is one valid JSON value within the
 //     limit is decoded as grpc-gateway decodes it and, if srv answers
-//     without an error, the response is written as grpc-gateway writes it.
+//     without an error, the response is written as grpc-gateway writes it
+//     (for a PureServer, from the JSON kept for an equal small request).
 //     Anything else (a bad body, an error) goes to next with the body as it
 //     was read.
 //
@@ -50,14 +52,36 @@ type fastPath struct {
 
 	recorded    sync.Map // error → *recording: next's answer to it
 	recordedLen atomic.Int64
+
+	pure            bool     // srv's answers depend on the request alone
+	translations    sync.Map // translationKey → []byte: the JSON of its answer
+	translationsLen atomic.Int64
 }
+
+// PureServer is implemented by a server whose answers depend on the
+// request alone, as *service.Server's do, and are those of the service: a
+// wrapper that only observes them, such as one that counts translations.
+// For such a server the handler keeps the JSON of the translations of small
+// requests (a status code, an HTTP status, a Retry-After in seconds), up to
+// maxTranslations of them, instead of marshalling each answer; it still
+// calls the server for every request.
+type PureServer interface {
+	tmdbstatusv1.StatusServiceServer
+	// PureAnswers marks the server as pure; it is never called.
+	PureAnswers()
+}
+
+// maxTranslations bounds the translations whose JSON fastPath keeps.
+const maxTranslations = 1024
 
 // maxRecorded bounds the error answers fastPath keeps.
 const maxRecorded = 1024
 
 // newFastPath returns next behind a fastPath that calls srv.
 func newFastPath(m *cachingMarshaler, srv tmdbstatusv1.StatusServiceServer, next http.Handler, limit int64) http.Handler {
-	return &fastPath{m: m, srv: srv, next: next, limit: limit}
+	_, isService := srv.(*service.Server)
+	_, isPure := srv.(PureServer)
+	return &fastPath{m: m, srv: srv, next: next, limit: limit, pure: isService || isPure}
 }
 
 const (
@@ -190,7 +214,18 @@ func (f *fastPath) serveTranslate(w http.ResponseWriter, r *http.Request) {
 	var req tmdbstatusv1.TranslateRequest
 	if value := bytes.Trim(body, " \t\r\n"); json.Valid(value) && unmarshalOptions.Unmarshal(value, &req) == nil {
 		if resp, err := f.srv.Translate(r.Context(), &req); err == nil {
+			key, keep := translationKeyOf(&req)
+			keep = keep && f.pure
+			if keep {
+				if b, ok := f.translations.Load(key); ok {
+					f.writeJSON(w, b.([]byte))
+					return
+				}
+			}
 			if b, err := f.m.Marshal(resp); err == nil {
+				if keep && f.translationsLen.Add(1) <= maxTranslations {
+					f.translations.Store(key, b)
+				}
 				f.writeJSON(w, b)
 				return
 			}
@@ -205,6 +240,30 @@ func (f *fastPath) serveTranslate(w http.ResponseWriter, r *http.Request) {
 func (f *fastPath) writeJSON(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", f.m.ContentType(nil))
 	_, _ = w.Write(b)
+}
+
+// translationKey holds every field of a TranslateRequest that
+// translationKeyOf accepts: the whole input of its translation.
+type translationKey struct {
+	statusCode, httpStatus int32
+	retryAfter             string
+}
+
+// translationKeyOf returns the key of req, and reports whether its
+// translation depends on the key alone, and so may be kept: no body,
+// message or errors (which may be large), and a Retry-After that is empty
+// or a few digits of delay-seconds (an HTTP-date depends on the time).
+func translationKeyOf(req *tmdbstatusv1.TranslateRequest) (translationKey, bool) {
+	ra := req.GetRetryAfter()
+	if req.GetBody() != "" || req.GetStatusMessage() != "" || len(req.GetErrors()) > 0 || len(ra) > 5 {
+		return translationKey{}, false
+	}
+	for i := range len(ra) {
+		if ra[i] < '0' || ra[i] > '9' {
+			return translationKey{}, false
+		}
+	}
+	return translationKey{statusCode: req.GetStatusCode(), httpStatus: req.GetHttpStatus(), retryAfter: ra}, true
 }
 
 // isJSON reports whether a request with Content-Type ctype passes

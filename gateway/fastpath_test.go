@@ -224,3 +224,38 @@ func TestFastPathReadsWhatArrives(t *testing.T) {
 		t.Errorf("a 17-byte body announcing %d bytes allocated %d bytes (%v allocs); want far less than announced", req.ContentLength, grew, allocs)
 	}
 }
+
+// pureCountingServer is countingServer declared pure: its answers are the
+// service's.
+type pureCountingServer struct{ countingServer }
+
+func (*pureCountingServer) PureAnswers() {}
+
+// TestFastPathKeepsPureTranslations checks that for a pure server the JSON
+// of small translations is reused, that the server is still called for
+// every request (so that what it observes, such as a translation count,
+// stays true), and that the answers are those grpc-gateway writes.
+func TestFastPathKeepsPureTranslations(t *testing.T) {
+	srv := &pureCountingServer{countingServer{Server: service.New()}}
+	var _ gateway.PureServer = srv
+	h := gateway.New(srv)
+	ref := gateway.NewGRPCGatewayOnly(service.New())
+	for _, body := range []string{`{"status_code":25,"retry_after":"10"}`, `{"http_status":503,"retry_after":"2"}`, `{"status_code":7}`} {
+		want := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/v1/statuses:translate", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		ref.ServeHTTP(want, req)
+		for range 3 {
+			got := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/v1/statuses:translate", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(got, req)
+			if got.Code != want.Code || got.Body.String() != want.Body.String() {
+				t.Errorf("POST %s = %d %s; want %d %s", body, got.Code, got.Body, want.Code, want.Body)
+			}
+		}
+	}
+	if got := srv.translates.Load(); got != 9 {
+		t.Errorf("the pure server was called %d times for 9 requests; want 9", got)
+	}
+}

@@ -30,6 +30,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -137,6 +138,13 @@ type countingServer struct {
 	tmdbstatusv1.StatusServiceServer
 	translations *prometheus.CounterVec
 }
+
+// PureAnswers marks countingServer as a gateway.PureServer: its answers are
+// those of the service it wraps, so the gateway may reuse their JSON (it
+// still calls Translate, and so counts, for every request).
+func (countingServer) PureAnswers() {}
+
+var _ gateway.PureServer = countingServer{}
 
 func (s countingServer) Translate(ctx context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
 	resp, err := s.StatusServiceServer.Translate(ctx, req)
