@@ -25,6 +25,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -129,7 +130,13 @@ func (m *metrics) handler() http.Handler {
 // gRPC server and the REST gateway call the server it returns, so each
 // translation counts once, whatever its transport.
 func (m *metrics) countTranslations(srv tmdbstatusv1.StatusServiceServer) tmdbstatusv1.StatusServiceServer {
-	return countingServer{StatusServiceServer: srv, translations: m.translations}
+	// A code of TMDB's table always translates to its row's gRPC code: its
+	// counter is resolved once, here, not per request.
+	byCode := map[int32]prometheus.Counter{}
+	for _, e := range service.Entries() {
+		byCode[e.TMDBCode()] = m.translations.WithLabelValues(strconv.Itoa(int(e.TMDBCode())), e.Code.String())
+	}
+	return countingServer{StatusServiceServer: srv, translations: m.translations, byCode: byCode}
 }
 
 // countingServer is a StatusServiceServer that counts the translations of
@@ -137,6 +144,7 @@ func (m *metrics) countTranslations(srv tmdbstatusv1.StatusServiceServer) tmdbst
 type countingServer struct {
 	tmdbstatusv1.StatusServiceServer
 	translations *prometheus.CounterVec
+	byCode       map[int32]prometheus.Counter // the table's codes, with their rows' gRPC codes
 }
 
 // PureAnswers marks countingServer as a gateway.PureServer: its answers are
@@ -149,8 +157,13 @@ var _ gateway.PureServer = countingServer{}
 func (s countingServer) Translate(ctx context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
 	resp, err := s.StatusServiceServer.Translate(ctx, req)
 	if err == nil {
+		e := resp.GetEntry()
+		if c := s.byCode[e.GetCode()]; c != nil && e.GetGrpcCode() == rpccode.Code(resp.GetStatus().GetCode()) {
+			c.Inc()
+			return resp, err
+		}
 		tmdbCode := noTMDBCode
-		if e := resp.GetEntry(); e != nil {
+		if e != nil {
 			tmdbCode = strconv.Itoa(int(e.GetCode()))
 		}
 		s.translations.WithLabelValues(tmdbCode, codes.Code(resp.GetStatus().GetCode()).String()).Inc()
