@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -406,7 +407,9 @@ func TestShutdownUnderLoad(t *testing.T) {
 
 // cleanRefusal reports whether o failed the way a request the server did
 // not accept may: UNAVAILABLE over gRPC; over REST, no answer at all
-// because the connection was refused or closed.
+// because the connection was refused or closed, before or while the client
+// wrote the request (EPIPE: an idle keep-alive connection the server closed
+// as the client began to reuse it, so the server never read the request).
 func cleanRefusal(o outcome) bool {
 	ce, ok := errors.AsType[*callError](o.err)
 	if !ok {
@@ -415,5 +418,9 @@ func cleanRefusal(o outcome) bool {
 	if o.proto == "gRPC" {
 		return status.Code(ce.err) == codes.Unavailable
 	}
-	return errors.Is(ce.err, syscall.ECONNREFUSED) || errors.Is(ce.err, syscall.ECONNRESET) || errors.Is(ce.err, io.EOF)
+	return errors.Is(ce.err, syscall.ECONNREFUSED) || errors.Is(ce.err, syscall.ECONNRESET) ||
+		errors.Is(ce.err, syscall.EPIPE) || errors.Is(ce.err, io.EOF) ||
+		// net/http's own word for the same race, when it sees the close
+		// before writing: an unexported error, known by its text.
+		strings.Contains(ce.err.Error(), "server closed idle connection")
 }
