@@ -266,8 +266,10 @@ func translationKeyOf(req *tmdbstatusv1.TranslateRequest) (translationKey, bool)
 	return translationKey{statusCode: req.GetStatusCode(), httpStatus: req.GetHttpStatus(), retryAfter: ra}, true
 }
 
-// isJSON reports whether a request with Content-Type ctype passes
-// requireJSON.
+// isJSON reports whether a request body with Content-Type ctype is read as
+// JSON: no Content-Type, or the media type application/json whatever its
+// parameters, even malformed ones (JSON is UTF-8 whatever charset says).
+// requireJSON and the fast path both ask it.
 func isJSON(ctype string) bool {
 	if ctype == "" || ctype == "application/json" {
 		return true

@@ -64,7 +64,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -172,13 +171,7 @@ func keepPathParams(next runtime.HandlerFunc) runtime.HandlerFunc {
 func requireJSON(mux *runtime.ServeMux, next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		ctype := r.Header.Get("Content-Type")
-		// Parameters do not matter (JSON is UTF-8 whatever charset says),
-		// even malformed ones: only the media type must be JSON.
-		if r.Method != http.MethodPost || ctype == "" || ctype == "application/json" {
-			next(w, r, pathParams)
-			return
-		}
-		if mediaType, _, _ := mime.ParseMediaType(ctype); mediaType == "application/json" {
+		if r.Method != http.MethodPost || isJSON(ctype) {
 			next(w, r, pathParams)
 			return
 		}
