@@ -28,20 +28,45 @@ func allowedMethods(path string) []string {
 	return methods
 }
 
+// Templates returns the path templates of the REST API, in the order of
+// its routes, without repeats: the values Route returns.
+func Templates() []string {
+	var ts []string
+	for _, r := range routes {
+		if !slices.Contains(ts, r.template) {
+			ts = append(ts, r.template)
+		}
+	}
+	return ts
+}
+
+// Route returns the path template of the REST API that path matches,
+// whatever the method, or "" if the API has no such path. It allocates
+// nothing, so that it can label every request.
+func Route(path string) string {
+	for _, r := range routes {
+		if matchTemplate(r.template, path) {
+			return r.template
+		}
+	}
+	return ""
+}
+
 // matchTemplate reports whether path matches template segment by segment:
 // a variable segment ("{code}") matches any one segment, even an empty one,
 // and any other segment only itself, its ":verb" included. For templates
 // without "*" or "**", such as those of routes, that is how grpc-gateway's
 // mux matches them in its default unescaping mode.
 func matchTemplate(template, path string) bool {
-	want, got := strings.Split(template, "/"), strings.Split(path, "/")
-	if len(want) != len(got) {
-		return false
-	}
-	for i, seg := range want {
-		if !strings.HasPrefix(seg, "{") && seg != got[i] {
+	for {
+		want, templateRest, templateMore := strings.Cut(template, "/")
+		got, pathRest, pathMore := strings.Cut(path, "/")
+		if !strings.HasPrefix(want, "{") && want != got || templateMore != pathMore {
 			return false
 		}
+		if !templateMore {
+			return true
+		}
+		template, path = templateRest, pathRest
 	}
-	return true
 }

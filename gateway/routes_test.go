@@ -76,3 +76,30 @@ func TestAllowedMethods(t *testing.T) {
 		}
 	}
 }
+
+func TestRoute(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v1/statuses":             "/v1/statuses",
+		"/v1/statuses/7":           "/v1/statuses/{code}",
+		"/v1/statuses/abc":         "/v1/statuses/{code}", // the mux routes it, then fails to parse it
+		"/v1/statuses/":            "/v1/statuses/{code}", // an empty segment still matches a variable
+		"/v1/statuses:translate":   "/v1/statuses:translate",
+		"/v1/statuses/7:translate": "/v1/statuses/{code}",
+		"/v1/statuses/7/x":         "",
+		"/v1":                      "",
+		"/":                        "",
+		"":                         "",
+		"/v2/statuses":             "",
+		"/v1/statuses:translat":    "",
+	} {
+		if got := Route(path); got != want {
+			t.Errorf("Route(%q) = %q; want %q", path, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Route("/v1/statuses/7") }); n != 0 {
+		t.Errorf("Route allocates %v times per call; want 0, it labels every request", n)
+	}
+	if got, want := Templates(), []string{"/v1/statuses/{code}", "/v1/statuses", "/v1/statuses:translate"}; !slices.Equal(got, want) {
+		t.Errorf("Templates() = %q; want %q", got, want)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -59,27 +58,17 @@ type metrics struct {
 	translations *prometheus.CounterVec
 }
 
-// The route label of REST requests: the path templates of the API, and
-// "other" for paths it does not have.
-const (
-	routeLookup    = "/v1/statuses/{code}"
-	routeList      = "/v1/statuses"
-	routeTranslate = "/v1/statuses:translate"
-	routeOther     = "other"
-)
+// routeOther is the route label of REST paths the API does not have; the
+// others are its path templates.
+const routeOther = "other"
 
 // routes lists every value of the route label.
-var routes = []string{routeLookup, routeList, routeTranslate, routeOther}
+var routes = append(gateway.Templates(), routeOther)
 
 // routeOf returns the route label of a REST request path.
 func routeOf(path string) string {
-	switch {
-	case path == routeList:
-		return routeList
-	case path == routeTranslate:
-		return routeTranslate
-	case strings.HasPrefix(path, routeList+"/") && !strings.Contains(path[len(routeList)+1:], "/"):
-		return routeLookup
+	if t := gateway.Route(path); t != "" {
+		return t
 	}
 	return routeOther
 }
