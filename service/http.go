@@ -149,10 +149,11 @@ func retryableInfo(md map[string]string) bool {
 }
 
 // RetryDelay returns the delay before a retry that err's gRPC status
-// advises in its google.rpc.RetryInfo, as TMDB's Retry-After header gave it.
+// advises in its google.rpc.RetryInfo: TMDB's Retry-After when it sent one,
+// else the default of the table (every retryable translation carries one).
 // It reports false when err carries no RetryInfo with a valid delay of zero
-// or more; the request may still be retryable (IsRetryable), with a backoff
-// of the caller's choosing.
+// or more, as an error built elsewhere may not; the request may still be
+// retryable (IsRetryable), with a backoff of the caller's choosing.
 func RetryDelay(err error) (time.Duration, bool) {
 	st, ok := StatusOf(err)
 	if !ok {

@@ -133,12 +133,14 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 		if r.Code == codes.OK {
 			return result{row: r, shared: r.answer}, nil
 		}
-		delay, hasDelay := time.Duration(0), false
+		delay, given := r.RetryDelay, false
 		if r.Retryable {
-			delay, hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
+			if d, ok := parseRetryAfter(req.GetRetryAfter(), now); ok {
+				delay, given = d, true
+			}
 		}
 		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 {
-			if !hasDelay {
+			if !given {
 				return result{row: r, shared: r.answer}, nil
 			}
 			// Only the delay adds to the table's answer.
@@ -147,7 +149,7 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 		if message == "" {
 			message = r.Message
 		}
-		return result{row: r, pb: r.known(message, httpStatus, errs, delay, hasDelay).status()}, nil
+		return result{row: r, pb: r.known(message, httpStatus, errs, delay).status()}, nil
 	}
 
 	if code == 0 && httpStatus == 0 {
@@ -175,10 +177,14 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 		}
 		f.reason = ReasonNoStatusCode
 	}
+	given := false
 	if retryableHTTP(httpStatus) {
-		f.delay, f.hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
+		f.retry, f.delay = true, tmdb.fallbackDelay
+		if d, ok := parseRetryAfter(req.GetRetryAfter(), now); ok {
+			f.delay, given = d, true
+		}
 	}
-	if code == 0 && message == "" && len(errs) == 0 && !f.hasDelay {
+	if code == 0 && message == "" && len(errs) == 0 && !given {
 		// Nothing but an HTTP status: the answer is always the same.
 		return result{shared: httpOnly(httpStatus)}, nil
 	}
@@ -203,6 +209,8 @@ func httpOnly(httpStatus int) *answer {
 		reason:  ReasonNoStatusCode,
 		message: httpMessage(httpStatus),
 		http:    httpStatus,
+		retry:   retryableHTTP(httpStatus),
+		delay:   tmdb.fallbackDelay,
 	}, nil)
 	// Two callers may both build it; the results are equal.
 	httpOnlyCache[httpStatus].Store(p)
@@ -213,8 +221,9 @@ func httpMessage(httpStatus int) string {
 	return strings.TrimSpace(fmt.Sprintf("TMDB answered HTTP %d %s", httpStatus, http.StatusText(httpStatus)))
 }
 
-// known describes the failure of a row's code with what TMDB's answer adds.
-func (r *row) known(message string, httpStatus int, errs []string, delay time.Duration, hasDelay bool) failure {
+// known describes the failure of a row's code with what TMDB's answer adds;
+// delay is that of its RetryInfo if the row is retryable.
+func (r *row) known(message string, httpStatus int, errs []string, delay time.Duration) failure {
 	if httpStatus == 0 {
 		httpStatus = r.HTTPStatus
 	}
@@ -226,8 +235,8 @@ func (r *row) known(message string, httpStatus int, errs []string, delay time.Du
 		http:     httpStatus,
 		fields:   r.fields,
 		errors:   errs,
+		retry:    r.Retryable,
 		delay:    delay,
-		hasDelay: hasDelay,
 		quota:    r.Status == tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED,
 	}
 }
@@ -237,13 +246,13 @@ type failure struct {
 	code     codes.Code
 	message  string
 	reason   string
-	tmdbCode int32    // 0 when TMDB gave none
-	http     int      // 0 when unknown
-	fields   []string // request parameters the code is about
-	errors   []string // TMDB's errors list
-	delay    time.Duration
-	hasDelay bool // add RetryInfo with delay
-	quota    bool // add QuotaFailure
+	tmdbCode int32         // 0 when TMDB gave none
+	http     int           // 0 when unknown
+	fields   []string      // request parameters the code is about
+	errors   []string      // TMDB's errors list
+	retry    bool          // add RetryInfo with delay
+	delay    time.Duration // Retry-After's, or the default
+	quota    bool          // add QuotaFailure
 }
 
 // status builds the google.rpc.Status of f: exactly one ErrorInfo, then the
@@ -274,7 +283,7 @@ func (f failure) status() *spb.Status {
 		quota = &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
 	}
 	details := []proto.Message{&errdetails.ErrorInfo{Reason: f.reason, Domain: Domain, Metadata: md}}
-	if f.hasDelay {
+	if f.retry {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(f.delay)})
 	}
 	if quota != nil {
@@ -336,15 +345,15 @@ func newAnswer(f failure, entry *tmdbstatusv1.StatusEntry) (*answer, error) {
 	return &answer{pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb, Entry: entry}}, nil
 }
 
-// withRetryInfo returns the status of a with a RetryInfo of delay added
-// after its ErrorInfo: what failure.status builds for the failure of a with
-// that delay, at the cost of one small detail. The other details are a's,
-// shared as a's whole status is.
+// withRetryInfo returns the status of a, the answer of a retryable row,
+// with the RetryInfo after its ErrorInfo replaced by one of delay: what
+// failure.status builds for the failure of a with that delay, at the cost of
+// one small detail. The other details are a's, shared as a's whole status is.
 func (a *answer) withRetryInfo(delay time.Duration) *spb.Status {
 	d := a.pb.GetDetails()
-	details := make([]*anypb.Any, 0, len(d)+1)
+	details := make([]*anypb.Any, 0, len(d))
 	details = append(details, d[0], retryInfoAny(delay))
-	details = append(details, d[1:]...)
+	details = append(details, d[2:]...)
 	return &spb.Status{Code: a.pb.GetCode(), Message: a.pb.GetMessage(), Details: details}
 }
 
