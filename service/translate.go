@@ -296,7 +296,8 @@ func (f failure) status() *spb.Status {
 		}
 		// Explicit errors are bounded as parsed ones are (maxErrors).
 		for _, e := range f.errors[:min(len(f.errors), maxErrors)] {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Description: clip(e)})
+			e = clip(e)
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: paramOf(e), Description: e})
 		}
 		details = append(details, br)
 	}

@@ -257,7 +257,7 @@ func TestTranslateCases(t *testing.T) {
 			message:   "TMDB answered HTTP 422 Unprocessable Entity",
 			md:        map[string]string{"httpStatus": "422"},
 			retry:     -1,
-			badFields: []string{""},
+			badFields: []string{"page"},
 		},
 		{
 			name:    "unknown code falls back on the HTTP status",
