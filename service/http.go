@@ -41,10 +41,7 @@ func FromResponse(resp *http.Response) *status.Status {
 
 // translateResponse translates resp, whose body's first bytes are body.
 func translateResponse(resp *http.Response, body []byte) *status.Status {
-	req := &tmdbstatusv1.TranslateRequest{
-		RetryAfter: resp.Header.Get("Retry-After"),
-		Body:       string(body),
-	}
+	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
 	valid := resp.StatusCode >= 100 && resp.StatusCode <= 599
 	if valid {
 		req.HttpStatus = int32(resp.StatusCode)
@@ -61,6 +58,20 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
 		http:    resp.StatusCode,
 	}.status())
+}
+
+// readHeaderNames are the headers Translate reads, in canonical form.
+var readHeaderNames = []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"}
+
+// headersOf returns the headers of h that Translate reads, each value once.
+func headersOf(h http.Header) []*tmdbstatusv1.Header {
+	var hs []*tmdbstatusv1.Header
+	for _, name := range readHeaderNames {
+		for _, v := range h.Values(name) {
+			hs = append(hs, &tmdbstatusv1.Header{Name: name, Value: v})
+		}
+	}
+	return hs
 }
 
 // peekBody reads at most limit bytes of resp.Body and puts back a body that

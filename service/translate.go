@@ -110,57 +110,22 @@ type result struct {
 // what is known in advance (the table's row, an HTTP status alone, success)
 // the result is a shared answer built once.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result, error) {
-	code, message, errs, httpStatus := req.GetStatusCode(), req.GetStatusMessage(), req.GetErrors(), int(req.GetHttpStatus())
-	bodyRead := false
-	if raw := req.GetBody(); raw != "" {
-		b, ok := parseBody([]byte(raw))
-		bodyRead = ok
-		if code == 0 && b.hasCode {
-			code = b.statusCode
-		}
-		if message == "" {
-			message = b.statusMessage
-		}
-		if len(errs) == 0 {
-			errs = b.errors
-		}
+	in := readRequest(req)
+	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
+		return result{}, invalidHTTPStatus(in.httpStatus)
 	}
-	if httpStatus != 0 && (httpStatus < 100 || httpStatus > 599) {
-		return result{}, invalidHTTPStatus(httpStatus)
+	if r := tmdb.row(in.code); r != nil {
+		return translateRow(r, in, now), nil
 	}
-
-	if r := tmdb.row(code); r != nil {
-		if r.Code == codes.OK {
-			return result{row: r, shared: r.answer}, nil
-		}
-		delay, given := r.RetryDelay, false
-		if r.Retryable {
-			if d, ok := parseRetryAfter(req.GetRetryAfter(), now); ok {
-				delay, given = d, true
-			}
-		}
-		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 {
-			if !given {
-				return result{row: r, shared: r.answer}, nil
-			}
-			// Only the delay adds to the table's answer.
-			return result{row: r, pb: r.answer.withRetryInfo(delay)}, nil
-		}
-		if message == "" {
-			message = r.Message
-		}
-		return result{row: r, pb: r.known(message, httpStatus, errs, delay).status()}, nil
+	if in.code == 0 && in.httpStatus == 0 {
+		return result{}, missingStatus(in.hasBody && !in.bodyRead)
 	}
-
-	if code == 0 && httpStatus == 0 {
-		return result{}, missingStatus(req.GetBody() != "" && !bodyRead)
-	}
-	f := failure{tmdbCode: code, http: httpStatus, errors: errs, message: message}
-	if code != 0 {
+	f := failure{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
+	if in.code != 0 {
 		f.reason = ReasonUnknownStatusCode
 		f.code = codes.Unknown
-		if httpStatus != 0 {
-			f.code = codeFromHTTP(httpStatus)
+		if in.httpStatus != 0 {
+			f.code = codeFromHTTP(in.httpStatus)
 		}
 		if f.code == codes.OK {
 			// A status code is there but unknown: TMDB's codes are
@@ -168,30 +133,57 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 			f.code = codes.Unknown
 		}
 		if f.message == "" {
-			f.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", code)
+			f.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
 		}
 	} else {
-		f.code = codeFromHTTP(httpStatus)
+		f.code = codeFromHTTP(in.httpStatus)
 		if f.code == codes.OK {
 			return result{shared: okAnswer}, nil
 		}
 		f.reason = ReasonNoStatusCode
 	}
 	given := false
-	if retryableHTTP(httpStatus) {
+	if retryableHTTP(in.httpStatus) {
 		f.retry, f.delay = true, tmdb.fallbackDelay
-		if d, ok := parseRetryAfter(req.GetRetryAfter(), now); ok {
+		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
 			f.delay, given = d, true
 		}
 	}
-	if code == 0 && message == "" && len(errs) == 0 && !given {
+	if in.code == 0 && in.message == "" && len(in.errs) == 0 && !given && in.extra.empty() {
 		// Nothing but an HTTP status: the answer is always the same.
-		return result{shared: httpOnly(httpStatus)}, nil
+		return result{shared: httpOnly(in.httpStatus)}, nil
 	}
 	if f.message == "" {
-		f.message = httpMessage(httpStatus)
+		f.message = httpMessage(in.httpStatus)
 	}
 	return result{pb: f.status()}, nil
+}
+
+// translateRow translates a response whose status code has row r.
+func translateRow(r *row, in input, now func() time.Time) result {
+	if r.Code == codes.OK {
+		return result{row: r, shared: r.answer}
+	}
+	delay, given := r.RetryDelay, false
+	if r.Retryable {
+		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
+			delay, given = d, true
+		}
+	}
+	if (in.message == "" || in.message == r.Message) && (in.httpStatus == 0 || in.httpStatus == r.HTTPStatus) && len(in.errs) == 0 && in.extra.empty() {
+		if !given {
+			return result{row: r, shared: r.answer}
+		}
+		// Only the delay adds to the table's answer.
+		return result{row: r, pb: r.answer.withRetryInfo(delay)}
+	}
+	message := in.message
+	if message == "" {
+		message = r.Message
+	}
+	f := r.known(message, in.httpStatus, in.errs, delay)
+	f.extra = in.extra
+	return result{row: r, pb: f.status()}
 }
 
 // httpOnlyCache holds the translations of answers that carry nothing but
@@ -253,6 +245,7 @@ type failure struct {
 	retry    bool          // add RetryInfo with delay
 	delay    time.Duration // Retry-After's, or the default
 	quota    bool          // add QuotaFailure
+	extra    extraMetadata // metadata read from the headers
 }
 
 // status builds the google.rpc.Status of f: exactly one ErrorInfo, then the
@@ -263,6 +256,7 @@ func (f failure) status() *spb.Status {
 	}
 	msg := clip(f.message)
 	md := make(map[string]string, 4)
+	f.extra.addTo(md)
 	if f.tmdbCode != 0 {
 		md["tmdbStatusCode"] = strconv.Itoa(int(f.tmdbCode))
 	}
@@ -384,10 +378,11 @@ func retryInfoAny(delay time.Duration) *anypb.Any {
 // okAnswer is the translation of a success without a table row.
 var okAnswer, _ = newAnswer(failure{code: codes.OK}, nil)
 
-// clip bounds s to maxMessageBytes, cutting at a rune boundary, and
-// replaces invalid UTF-8 (which only a Go caller can pass) with U+FFFD.
+// clip bounds s to maxMessageBytes, cutting at a rune boundary, replaces
+// invalid UTF-8 (which only a Go caller can pass) with U+FFFD, and the
+// credentials it quotes with REDACTED.
 func clip(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= maxMessageBytes {
 		return s
 	}
