@@ -251,11 +251,12 @@ type translationKey struct {
 
 // translationKeyOf returns the key of req, and reports whether its
 // translation depends on the key alone, and so may be kept: no body,
-// message or errors (which may be large), and a Retry-After that is empty
+// headers, message or errors (which may be large), and a Retry-After that is empty
 // or a few digits of delay-seconds (an HTTP-date depends on the time).
 func translationKeyOf(req *tmdbstatusv1.TranslateRequest) (translationKey, bool) {
 	ra := req.GetRetryAfter()
-	if req.GetBody() != "" || req.GetStatusMessage() != "" || len(req.GetErrors()) > 0 || len(ra) > 5 {
+	if req.GetBody() != "" || len(req.GetBodyBytes()) > 0 || len(req.GetHeaders()) > 0 ||
+		req.GetStatusMessage() != "" || len(req.GetErrors()) > 0 || len(ra) > 5 {
 		return translationKey{}, false
 	}
 	for i := range len(ra) {

@@ -3,6 +3,39 @@
 //
 // The table is TMDB's list of status codes, read once at start-up from the
 // (tmdbstatus.v1.status) options of the TmdbStatus enum: the proto is its one
-// source. Go callers use it in-process with Lookup, Entries, Translate and
-// Error; the gRPC handlers of Server are a thin layer over the same code.
+// source. Go callers use it in-process with Lookup, Entries, Translate,
+// Error, FromResponse and CheckResponse; the gRPC handlers of Server are a thin layer over the same code.
+//
+// # What arrives from TMDB
+//
+// TMDB's table is what TMDB documents; its CDN and the proxies in between
+// send more, and testdata/responses holds one file per shape, each with its
+// translation, run through the Go API, gRPC and REST. The rules:
+//
+//   - Every retryable translation carries exactly one RetryInfo: a retryable
+//     row, or without a code in the table an HTTP 429, 502, 503 or 504. Its
+//     delay is Retry-After's when given, else the row's default_retry_delay,
+//     else the enum's fallback_retry_delay (both in status.proto, with their
+//     reasons). A translation that is not retryable never carries one.
+//   - An entry of TMDB's {"errors": [...]} list names its parameter in the
+//     field violation's field when it starts with a lowercase identifier
+//     followed by " must ", " is ", " should " or " cannot " (paramOf); other
+//     messages name none.
+//   - A body, as text or bytes (bytes win), that starts with gzip's magic
+//     bytes is inflated to at most 64 KiB first, whatever Content-Encoding
+//     says; a body with another encoding (br, deflate, zstd) is not read.
+//   - The headers add metadata: "cdn" ("cloudfront") for an X-Cache of
+//     "Error from cloudfront" or a Via naming CloudFront, "cdnRequestId"
+//     (X-Amz-Cf-Id), and "contentType" for a body that was not TMDB's JSON.
+//     Every TMDB answer passes CloudFront, so "cdn" says the CDN answered or
+//     relayed the failure; the reason tells which: NO_STATUS_CODE for the
+//     CDN's own page or bare status, a TMDB reason for TMDB's body relayed.
+//   - A code in the table decides whatever the HTTP status (code 5 with 400
+//     is INVALID_PARAMETERS); a code past the table (48, 1000) is
+//     UNKNOWN_STATUS_CODE with the gRPC code of the HTTP status; the HTTP
+//     status as received is in the metadata either way.
+//   - No message or metadata value holds a credential (an api_key,
+//     session_id, guest_session_id, request_token, access_token or password
+//     parameter, a bearer token): it becomes REDACTED. RedactURL does the
+//     same to the URL an http.Client puts into its errors.
 package service

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -61,38 +63,44 @@ func ExampleFromResponse() {
 	// {"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}
 }
 
-func ExampleTransport() {
+func ExampleCheckResponse() {
 	tmdb := exampleTMDB()
 	defer tmdb.Close()
 
-	// An existing TMDB client gets TMDB's failures as errors.
-	client := &http.Client{Transport: &service.Transport{}}
-
-	resp, err := client.Get(tmdb.URL + "/3/movie/550")
-	if err == nil {
-		body, _ := io.ReadAll(resp.Body)
+	for _, path := range []string{"/3/movie/550", "/3/movie/0"} {
+		resp, err := http.Get(tmdb.URL + path)
+		if err != nil {
+			fmt.Println(service.RedactURL(err)) // the transport failed: no TMDB answer
+			return
+		}
+		// In a gRPC handler: if err := service.CheckResponse(resp); err != nil { return nil, err }
+		if err := service.CheckResponse(resp); err != nil {
+			st, _ := status.FromError(err)
+			fmt.Println(path, st.Code(), st.Message())
+		} else {
+			body, _ := io.ReadAll(resp.Body)
+			fmt.Println(path, string(body))
+		}
 		resp.Body.Close()
-		fmt.Println(resp.StatusCode, string(body))
-	}
-
-	_, err = client.Get(tmdb.URL + "/3/movie/0?api_key=secret")
-	var re *service.ResponseError
-	if errors.As(err, &re) {
-		fmt.Println(re.StatusCode, re.Status.Code())
 	}
 	// Output:
-	// 200 {"id":550,"title":"Fight Club"}
-	// 404 NotFound
+	// /3/movie/550 {"id":550,"title":"Fight Club"}
+	// /3/movie/0 NotFound The resource you requested could not be found.
 }
 
 func ExampleStatusOf() {
 	tmdb := exampleTMDB()
 	defer tmdb.Close()
-	client := &http.Client{Transport: &service.Transport{}}
+	u := tmdb.URL + "/3/movie/0?api_key=secret"
+	resp, err := http.Get(u)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
 
-	_, err := client.Get(tmdb.URL + "/3/movie/0?api_key=secret")
-	// In a gRPC handler, return st.Err(), not err: err's message holds the
-	// URL, and so the api_key.
+	err = fmt.Errorf("fetching %s: %w", u, service.CheckResponse(resp))
+	// In a gRPC handler, return st.Err(), not status.FromError's: err's
+	// message holds the URL, and so the api_key.
 	if st, ok := service.StatusOf(err); ok {
 		fmt.Println(st.Err())
 	}
@@ -100,14 +108,33 @@ func ExampleStatusOf() {
 	// rpc error: code = NotFound desc = The resource you requested could not be found.
 }
 
+func ExampleRedactURL() {
+	// Nothing listens on port 1 of loopback.
+	_, err := http.Get("http://127.0.0.1:1/3/movie/550?api_key=secret&language=en")
+	var ue *url.Error
+	if errors.As(service.RedactURL(err), &ue) {
+		fmt.Println(ue.Op, ue.URL)
+	}
+	// Output:
+	// Get http://127.0.0.1:1/3/movie/550?api_key=REDACTED&language=en
+}
+
+// check fetches path from the example TMDB and checks its response.
+func check(tmdb *httptest.Server, path string) error {
+	resp, err := http.Get(tmdb.URL + path)
+	if err != nil {
+		return service.RedactURL(err)
+	}
+	defer resp.Body.Close()
+	return service.CheckResponse(resp)
+}
+
 func ExampleIsRetryable() {
 	tmdb := exampleTMDB()
 	defer tmdb.Close()
-	client := &http.Client{Transport: &service.Transport{}}
 
 	for _, path := range []string{"/3/search/movie", "/3/movie/0"} {
-		_, err := client.Get(tmdb.URL + path)
-		fmt.Println(path, service.IsRetryable(err))
+		fmt.Println(path, service.IsRetryable(check(tmdb, path)))
 	}
 	// TMDB's codes 9, 24, 25, 43 and 46 are retryable, whatever carries them.
 	fmt.Println(service.IsRetryable(service.Error(43)))
@@ -120,12 +147,14 @@ func ExampleIsRetryable() {
 func ExampleRetryDelay() {
 	tmdb := exampleTMDB()
 	defer tmdb.Close()
-	client := &http.Client{Transport: &service.Transport{}}
 
-	_, err := client.Get(tmdb.URL + "/3/search/movie")
-	if delay, ok := service.RetryDelay(err); ok {
-		fmt.Println("retry in", delay)
+	if delay, ok := service.RetryDelay(check(tmdb, "/3/search/movie")); ok {
+		fmt.Println("retry in", delay) // TMDB's Retry-After
+	}
+	if delay, ok := service.RetryDelay(service.Error(25)); ok {
+		fmt.Println("retry in", delay) // no Retry-After: the table's default
 	}
 	// Output:
 	// retry in 10s
+	// retry in 1s
 }

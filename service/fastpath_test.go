@@ -33,7 +33,7 @@ func TestWithRetryInfo(t *testing.T) {
 			continue
 		}
 		const delay = 10 * time.Second
-		want := r.known(r.Message, 0, nil, delay, true).status()
+		want := r.known(r.Message, 0, nil, delay).status()
 		if got := r.answer.withRetryInfo(delay); !statusEqual(t, got, want) {
 			t.Errorf("code %d: withRetryInfo(%v) = %v; want %v", r.Status, delay, got, want)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,35 +17,110 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// MaxBodyBytes is the most FromResponse and Transport read of a response
-// body. TMDB's error bodies are a few hundred bytes; what lies past the bound
+// MaxBodyBytes is the most FromResponse and CheckResponse read of a
+// response body. TMDB's error bodies are a few hundred bytes; what lies past the bound
 // is not read, so a huge or endless body costs nothing.
 const MaxBodyBytes = 64 << 10
 
 // FromResponse translates a response TMDB gave into a gRPC status, as
-// Translate does with its HTTP status, Retry-After header and body: OK for
-// a success, else an error status with an ErrorInfo and the other details
-// that help. Its Err() can be returned from a gRPC handler as it is.
+// Translate does with its HTTP status, headers and body: OK for a success,
+// else an error status with an ErrorInfo and the other details that help.
+// Its Err() can be returned from a gRPC handler as it is.
 //
-// It reads at most MaxBodyBytes of resp.Body and then leaves resp.Body
-// readable again from its start, with the same content, read error and
-// Close as before. A body that cannot be read, or can be only in part, is
-// translated from what was read: FromResponse never fails. A nil resp, or
-// one with an HTTP status outside 100-599, gives UNKNOWN.
+// It reads at most MaxBodyBytes of resp.Body, or of a 2xx JSON body at most
+// its first KiB (a longer one is TMDB's data, not a status: a success), and
+// none of another 2xx body; then it leaves resp.Body readable again from its
+// start, with the same content, read error and Close as before. A body that
+// cannot be read, or can be only in part, is translated from what was read:
+// FromResponse never fails. A nil resp, or one with an HTTP status outside
+// 100-599, gives UNKNOWN.
 func FromResponse(resp *http.Response) *status.Status {
 	if resp == nil {
-		return status.FromProto(failure{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
+		return noResponse
 	}
-	body, _ := peekBody(resp, MaxBodyBytes)
-	return translateResponse(resp, body)
+	return translateResponse(resp, responseBody(resp))
 }
+
+// noResponse is the translation of a nil response.
+var noResponse = status.FromProto(failure{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
+
+// CheckResponse returns nil if resp is a success as FromResponse translates
+// it, and else a *ResponseError carrying that translation, as googleapi's
+// CheckResponse does for Google's APIs: status.FromError, status.Code,
+// IsRetryable and RetryDelay read it, and a gRPC handler can return it as it
+// is. Call it after http.Client.Do, whose error, if any, is about the
+// transport, not TMDB's answer. It reads resp.Body as FromResponse does and
+// leaves it readable again; closing it is the caller's.
+func CheckResponse(resp *http.Response) error {
+	if resp == nil {
+		return noResponse.Err()
+	}
+	body := responseBody(resp)
+	st := translateResponse(resp, body)
+	if st.Code() == codes.OK {
+		return nil
+	}
+	return &ResponseError{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Status: st}
+}
+
+// responseBody reads what FromResponse translates of resp's body, and puts
+// back a body that yields it all again.
+func responseBody(resp *http.Response) []byte {
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		body, _ := peekBody(resp, MaxBodyBytes)
+		return body
+	}
+	if !isJSON(resp.Header.Get("Content-Type")) {
+		return nil
+	}
+	// TMDB answers "entry not found", code 21, with 200: read enough to
+	// see a status body, which is under 200 bytes.
+	body, _ := peekBody(resp, maxStatusBodyBytes+1)
+	if len(body) > maxStatusBodyBytes {
+		return nil
+	}
+	return body
+}
+
+// maxStatusBodyBytes is the longest 2xx body read as a possible TMDB status
+// body; TMDB's are under 200 bytes.
+const maxStatusBodyBytes = 1 << 10
+
+// isJSON reports whether a Content-Type header names JSON, as TMDB's API
+// answers.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
+// ResponseError is the error CheckResponse returns for a TMDB response that
+// is not a success.
+type ResponseError struct {
+	// StatusCode is the response's HTTP status.
+	StatusCode int
+	// Header is the response's header.
+	Header http.Header
+	// Body is the start of the response's body as read, at most
+	// MaxBodyBytes.
+	Body []byte
+	// Status is the response's translation, as FromResponse gives it: never
+	// OK.
+	Status *status.Status
+}
+
+// Error returns the HTTP status and the message of the translated status,
+// which holds no credential.
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("tmdb answered HTTP %d: %s: %s", e.StatusCode, e.Status.Code(), e.Status.Message())
+}
+
+// GRPCStatus returns e.Status, for status.FromError, status.Code and
+// StatusOf.
+func (e *ResponseError) GRPCStatus() *status.Status { return e.Status }
 
 // translateResponse translates resp, whose body's first bytes are body.
 func translateResponse(resp *http.Response, body []byte) *status.Status {
-	req := &tmdbstatusv1.TranslateRequest{
-		RetryAfter: resp.Header.Get("Retry-After"),
-		Body:       string(body),
-	}
+	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
 	valid := resp.StatusCode >= 100 && resp.StatusCode <= 599
 	if valid {
 		req.HttpStatus = int32(resp.StatusCode)
@@ -61,6 +137,20 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
 		http:    resp.StatusCode,
 	}.status())
+}
+
+// readHeaderNames are the headers Translate reads, in canonical form.
+var readHeaderNames = []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"}
+
+// headersOf returns the headers of h that Translate reads, each value once.
+func headersOf(h http.Header) []*tmdbstatusv1.Header {
+	var hs []*tmdbstatusv1.Header
+	for _, name := range readHeaderNames {
+		for _, v := range h.Values(name) {
+			hs = append(hs, &tmdbstatusv1.Header{Name: name, Value: v})
+		}
+	}
+	return hs
 }
 
 // peekBody reads at most limit bytes of resp.Body and puts back a body that
@@ -98,9 +188,10 @@ func (b *replayBody) Close() error { return b.rest.Close() }
 
 // StatusOf returns the gRPC status err carries, or wraps, unchanged, and
 // reports whether there is one. Unlike status.FromError, it keeps the
-// status's own message when err wraps it: an error from an http.Client is a
-// *url.Error whose message holds the request's URL, with TMDB's api_key if
-// the request carried it there, which a gRPC handler must not send on.
+// status's own message when err wraps it: the message of a wrapping error
+// (fmt.Errorf("fetching %s: %w", url, err), a *url.Error) may hold the
+// request's URL, with TMDB's api_key if the request carried it there, which
+// a gRPC handler must not send on.
 func StatusOf(err error) (*status.Status, bool) {
 	var gs interface{ GRPCStatus() *status.Status }
 	if !errors.As(err, &gs) || gs.GRPCStatus() == nil {
@@ -149,10 +240,11 @@ func retryableInfo(md map[string]string) bool {
 }
 
 // RetryDelay returns the delay before a retry that err's gRPC status
-// advises in its google.rpc.RetryInfo, as TMDB's Retry-After header gave it.
+// advises in its google.rpc.RetryInfo: TMDB's Retry-After when it sent one,
+// else the default of the table (every retryable translation carries one).
 // It reports false when err carries no RetryInfo with a valid delay of zero
-// or more; the request may still be retryable (IsRetryable), with a backoff
-// of the caller's choosing.
+// or more, as an error built elsewhere may not; the request may still be
+// retryable (IsRetryable), with a backoff of the caller's choosing.
 func RetryDelay(err error) (time.Duration, bool) {
 	st, ok := StatusOf(err)
 	if !ok {

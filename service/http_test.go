@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -115,7 +116,7 @@ var tmdbErrors = map[string]tmdbError{
 	"/3/discover/movie":        {code: codes.InvalidArgument, reason: "NO_STATUS_CODE", badReq: true},
 	"/3/list/1/remove_item":    {code: codes.NotFound, reason: "ENTRY_NOT_FOUND"},
 	"/3/movie/550/rating":      {code: codes.OK},
-	"/3/configuration":         {code: codes.Unavailable, reason: "NO_STATUS_CODE", retryable: true},
+	"/3/configuration":         {code: codes.Unavailable, reason: "NO_STATUS_CODE", retryable: true, delay: time.Second, hasDelay: true},
 	"/3/genre/movie/list":      {code: codes.Unavailable, reason: "NO_STATUS_CODE", retryable: true, delay: 120 * time.Second, hasDelay: true},
 	"/3/trending/all/day":      {code: codes.NotFound, reason: "RESOURCE_NOT_FOUND"},
 	"/3/movie/550/images.png":  {code: codes.OK},
@@ -270,78 +271,55 @@ func TestFromResponseOdd(t *testing.T) {
 	}
 }
 
-func TestTransport(t *testing.T) {
+func TestCheckResponse(t *testing.T) {
 	srv := fakeTMDB(t)
-	client := &http.Client{Transport: &service.Transport{Base: srv.Client().Transport}}
 	for path, want := range tmdbErrors {
 		t.Run(path, func(t *testing.T) {
-			const key = "0123456789abcdef"
-			resp, err := client.Get(srv.URL + path + "?api_key=" + key)
+			resp := get(t, srv, path)
+			err := service.CheckResponse(resp)
+			a := tmdbAnswers[path]
+			// Whatever the answer, the body is whole again, from its start.
+			defer func() {
+				body, rerr := io.ReadAll(resp.Body)
+				if rerr != nil || string(body) != a.body {
+					t.Errorf("body after CheckResponse(GET %s) = %d bytes, %v; want %d bytes", path, len(body), rerr, len(a.body))
+				}
+			}()
 			if want.code == codes.OK {
 				if err != nil {
-					t.Fatalf("GET %s: %v; want a response", path, err)
-				}
-				defer resp.Body.Close()
-				body, err := io.ReadAll(resp.Body)
-				if wantBody := tmdbAnswers[path].body; err != nil || string(body) != wantBody {
-					t.Errorf("GET %s body = %q, %v; want %q", path, body, err, wantBody)
+					t.Errorf("CheckResponse(GET %s) = %v; want nil", path, err)
 				}
 				return
 			}
-			if err == nil {
-				resp.Body.Close()
-				t.Fatalf("GET %s = HTTP %d, no error; want a *ResponseError", path, resp.StatusCode)
-			}
 			var re *service.ResponseError
 			if !errors.As(err, &re) {
-				t.Fatalf("GET %s error = %v (%T); want a *ResponseError", path, err, err)
+				t.Fatalf("CheckResponse(GET %s) = %v (%T); want a *ResponseError", path, err, err)
 			}
-			a := tmdbAnswers[path]
 			if re.StatusCode != a.status || re.Header.Get("Content-Type") != a.contentType {
 				t.Errorf("GET %s ResponseError = HTTP %d, %q; want %d, %q", path, re.StatusCode, re.Header.Get("Content-Type"), a.status, a.contentType)
 			}
 			if wantBody := a.body[:min(len(a.body), service.MaxBodyBytes)]; !bytes.Equal(re.Body, []byte(wantBody)) {
 				t.Errorf("GET %s ResponseError.Body = %d bytes; want the first %d", path, len(re.Body), len(wantBody))
 			}
-			st, ok := service.StatusOf(err)
+			// status.FromError reads the status as FromResponse gives it.
+			st, ok := status.FromError(err)
 			if !ok {
-				t.Fatalf("StatusOf(%v) = _, false; want the status", err)
+				t.Fatalf("status.FromError(%v) = _, false; want the status", err)
 			}
-			checkTMDBStatus(t, fmt.Sprintf("StatusOf(GET %s error)", path), st, want)
-			if st.Proto().String() != re.Status.Proto().String() {
-				t.Errorf("StatusOf(GET %s error) = %v; want the ResponseError's %v", path, st.Proto(), re.Status.Proto())
-			}
-			// status.FromError gives the *url.Error's message, with the
-			// api_key; StatusOf keeps TMDB's.
-			if strings.Contains(st.Message(), key) {
-				t.Errorf("StatusOf(GET %s error).Message() = %q; holds the api_key", path, st.Message())
-			}
-			if fs, _ := status.FromError(err); fs.Code() != want.code {
-				t.Errorf("status.FromError(GET %s error) code = %v; want %v", path, fs.Code(), want.code)
+			checkTMDBStatus(t, fmt.Sprintf("CheckResponse(GET %s)", path), st, want)
+			if fr := service.FromResponse(get(t, srv, path)); !proto.Equal(st.Proto(), fr.Proto()) {
+				t.Errorf("CheckResponse(GET %s) status = %v; want FromResponse's %v", path, st.Proto(), fr.Proto())
 			}
 		})
 	}
-}
-
-func TestTransportPassesThrough(t *testing.T) {
-	srv := fakeTMDB(t)
-	client := &http.Client{Transport: &service.Transport{Base: srv.Client().Transport}}
-	// A redirect is followed by the client; the final answer is the movie.
-	resp, err := client.Get(srv.URL + "/3/redirect")
-	if err != nil {
-		t.Fatalf("GET /3/redirect: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(body) != movieBody || err != nil {
-		t.Errorf("GET /3/redirect = %d %q, %v; want 200 %q", resp.StatusCode, body, err, movieBody)
-	}
-	if resp.Request.URL.Path != "/3/movie/550" {
-		t.Errorf("GET /3/redirect ended at %s; want /3/movie/550", resp.Request.URL.Path)
+	if err := service.CheckResponse(nil); status.Code(err) != codes.Unknown {
+		t.Errorf("CheckResponse(nil) = %v; want an UNKNOWN error", err)
 	}
 }
 
-func TestTransportBaseError(t *testing.T) {
+// TestRedactURL gets an error from an http.Client whose URL holds TMDB's
+// credentials: RedactURL's has none, and still unwraps to the cause.
+func TestRedactURL(t *testing.T) {
 	// A listener closed at once: nothing answers on its port.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -351,15 +329,28 @@ func TestTransportBaseError(t *testing.T) {
 	lis.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: &service.Transport{Base: tr}}
-	_, err = client.Get("http://" + addr + "/3/movie/550")
-	var re *service.ResponseError
-	var ue *url.Error
-	if err == nil || errors.As(err, &re) || !errors.As(err, &ue) {
-		t.Errorf("GET from a closed port: error %v (%T); want the base transport's, not a *ResponseError", err, err)
+	client := &http.Client{Transport: tr}
+	const key, session = "0123456789abcdef", "5e55i0n"
+	_, err = client.Get("http://" + addr + "/3/account?api_key=" + key + "&session_id=" + session + "&language=en")
+	if err == nil || !strings.Contains(err.Error(), key) {
+		t.Fatalf("GET from a closed port = %v; want an error holding the URL", err)
 	}
-	if service.IsRetryable(err) {
-		t.Errorf("IsRetryable(%v) = true; want false: no status", err)
+	var opErr *net.OpError
+	for _, e := range []error{err, fmt.Errorf("fetching the account: %w", err)} {
+		got := service.RedactURL(e)
+		if msg := got.Error(); strings.Contains(msg, key) || strings.Contains(msg, session) || !strings.Contains(msg, "language=en") {
+			t.Errorf("RedactURL(%v) = %q; want the URL without its credentials", e, msg)
+		}
+		var ue *url.Error
+		if !errors.As(got, &ue) || !errors.As(got, &opErr) || strings.Contains(ue.URL, key) {
+			t.Errorf("RedactURL(%v) = %#v; want a redacted *url.Error around the *net.OpError", e, got)
+		}
+	}
+	if plain := errors.New("boom"); service.RedactURL(plain) != plain {
+		t.Errorf("RedactURL(a plain error) changed it")
+	}
+	if service.RedactURL(nil) != nil {
+		t.Errorf("RedactURL(nil) != nil")
 	}
 }
 
@@ -395,15 +386,15 @@ func TestIsRetryableAndRetryDelay(t *testing.T) {
 		{"nil", nil, false, 0, false},
 		{"a plain error", errors.New("boom"), false, 0, false},
 		{"a bare UNAVAILABLE", status.Error(codes.Unavailable, "x"), false, 0, false},
-		{"Error(25)", service.Error(25), true, 0, false},
-		{"Error(43)", service.Error(43), true, 0, false},
+		{"Error(25)", service.Error(25), true, time.Second, true},
+		{"Error(43)", service.Error(43), true, time.Second, true},
 		{"Error(34)", service.Error(34), false, 0, false},
 		{"Error(1)", service.Error(1), false, 0, false},
 		{"code 25 with Retry-After", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 25, RetryAfter: "7"}), true, 7 * time.Second, true},
 		{"wrapped", fmt.Errorf("calling TMDB: %w", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 25, RetryAfter: "7"})), true, 7 * time.Second, true},
-		{"HTTP 503 alone", translated(&tmdbstatusv1.TranslateRequest{HttpStatus: 503}), true, 0, false},
+		{"HTTP 503 alone", translated(&tmdbstatusv1.TranslateRequest{HttpStatus: 503}), true, time.Second, true},
 		{"HTTP 500 alone", translated(&tmdbstatusv1.TranslateRequest{HttpStatus: 500}), false, 0, false},
-		{"unknown code, HTTP 429", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 99, HttpStatus: 429}), true, 0, false},
+		{"unknown code, HTTP 429", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 99, HttpStatus: 429}), true, time.Second, true},
 		{"code 34 with HTTP 503", translated(&tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 503}), false, 0, false},
 		{"another domain", withDetails(codes.ResourceExhausted, &errdetails.ErrorInfo{Domain: "example.com", Reason: "X", Metadata: map[string]string{"tmdbStatusCode": "25"}}), false, 0, false},
 		{"a service error", withDetails(codes.InvalidArgument, &errdetails.ErrorInfo{Domain: service.ServiceDomain, Reason: service.ReasonMissingStatus}), false, 0, false},
@@ -447,7 +438,8 @@ func TestStatusOf(t *testing.T) {
 	}
 }
 
-// movieServer is a gRPC handler that fetches from TMDB through Transport:
+// movieServer is a gRPC handler that fetches from TMDB and checks the
+// response with CheckResponse:
 // StatusService.Lookup stands in for any RPC.
 type movieServer struct {
 	tmdbstatusv1.UnimplementedStatusServiceServer
@@ -462,23 +454,23 @@ func (s *movieServer) Lookup(ctx context.Context, _ *tmdbstatusv1.LookupRequest)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		if st, ok := service.StatusOf(err); ok {
-			return nil, st.Err()
-		}
 		return nil, status.Error(codes.Unavailable, "TMDB cannot be reached")
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
+	if err := service.CheckResponse(resp); err != nil {
+		return nil, err
+	}
 	return &tmdbstatusv1.LookupResponse{}, nil
 }
 
-// TestTransportThroughGRPC returns a TMDB failure from a gRPC handler and
-// reads its details on the client's side of a real gRPC connection.
-func TestTransportThroughGRPC(t *testing.T) {
+// TestCheckResponseThroughGRPC returns a TMDB failure from a gRPC handler
+// and reads its details on the client's side of a real gRPC connection.
+func TestCheckResponseThroughGRPC(t *testing.T) {
 	tmdbSrv := fakeTMDB(t)
 	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	tmdbstatusv1.RegisterStatusServiceServer(srv, &movieServer{
-		client: &http.Client{Transport: &service.Transport{Base: tmdbSrv.Client().Transport}},
+		client: tmdbSrv.Client(),
 		url:    tmdbSrv.URL + "/3/search/movie?api_key=secret",
 	})
 	done := make(chan error, 1)
@@ -532,30 +524,6 @@ func BenchmarkFromResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkTransport sends a request that TMDB answers with 404 through
-// Transport, over loopback, against the same request without it.
-func BenchmarkTransport(b *testing.B) {
-	srv := fakeTMDB(b)
-	for _, bc := range []struct {
-		name string
-		rt   http.RoundTripper
-	}{
-		{"plain", srv.Client().Transport},
-		{"Transport", &service.Transport{Base: srv.Client().Transport}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			client := &http.Client{Transport: bc.rt}
-			for b.Loop() {
-				resp, err := client.Get(srv.URL + "/3/movie/0")
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			}
-		})
-	}
-}
-
 // countingBody counts the bytes read from a response body.
 type countingBody struct {
 	io.ReadCloser
@@ -579,9 +547,9 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return resp, err
 }
 
-func TestTransportReadsLittleOfLargeSuccess(t *testing.T) {
-	// TMDB's data, e.g. a movie with append_to_response, is large: Transport
-	// must not read it before returning, only enough to see it is no status.
+func TestCheckResponseReadsLittleOfLargeSuccess(t *testing.T) {
+	// TMDB's data, e.g. a movie with append_to_response, is large:
+	// CheckResponse must not read it, only enough to see it is no status.
 	movie := `{"id":550,"title":"Fight Club","overview":"` + strings.Repeat("x", 200<<10) + `"}`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json;charset=utf-8")
@@ -589,18 +557,21 @@ func TestTransportReadsLittleOfLargeSuccess(t *testing.T) {
 	}))
 	defer srv.Close()
 	base := &countingTransport{}
-	client := &http.Client{Transport: &service.Transport{Base: base}}
+	client := &http.Client{Transport: base}
 	resp, err := client.Get(srv.URL)
 	if err != nil {
 		t.Fatalf("Get = %v; want the movie", err)
 	}
 	defer resp.Body.Close()
-	// A TMDB status body is under 1 KiB: Transport reads no more than that.
+	if err := service.CheckResponse(resp); err != nil {
+		t.Fatalf("CheckResponse(the movie) = %v; want nil", err)
+	}
+	// A TMDB status body is under 1 KiB: CheckResponse reads no more.
 	if n := base.n.Load(); n > 1<<10+1 {
-		t.Errorf("RoundTrip read %d bytes of a %d-byte 2xx body before returning; want at most %d", n, len(movie), 1<<10+1)
+		t.Errorf("CheckResponse read %d bytes of a %d-byte 2xx body; want at most %d", n, len(movie), 1<<10+1)
 	}
 	got, err := io.ReadAll(resp.Body)
 	if err != nil || string(got) != movie {
-		t.Errorf("body read after Transport = %d bytes, %v; want the whole %d bytes", len(got), err, len(movie))
+		t.Errorf("body read after CheckResponse = %d bytes, %v; want the whole %d bytes", len(got), err, len(movie))
 	}
 }

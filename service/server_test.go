@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -60,6 +61,9 @@ func TestLookupOverGRPC(t *testing.T) {
 		want := &tmdbstatusv1.StatusEntry{
 			Status: e.Status, Code: e.TMDBCode(), HttpStatus: int32(e.HTTPStatus), Message: e.Message,
 			GrpcCode: code.Code(e.Code), Reason: e.Reason, Retryable: e.Retryable,
+		}
+		if e.Retryable {
+			want.DefaultRetryDelay = durationpb.New(e.RetryDelay)
 		}
 		if !proto.Equal(got, want) {
 			t.Errorf("Lookup(%d) = %v; want %v", e.TMDBCode(), got, want)

@@ -1,8 +1,10 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -31,6 +33,9 @@ type Entry struct {
 	Reason string
 	// Retryable reports whether the same request may succeed if retried.
 	Retryable bool
+	// RetryDelay is the delay of the RetryInfo of a retryable code when TMDB
+	// sent no Retry-After (the row's default_retry_delay); zero otherwise.
+	RetryDelay time.Duration
 }
 
 // TMDBCode returns the TMDB status code of e.
@@ -51,18 +56,36 @@ type table struct {
 	rows    []*row // rows[code]
 	entries []Entry
 	list    *tmdbstatusv1.ListStatusesResponse
+	// fallbackDelay is the delay of the RetryInfo of a retryable HTTP
+	// fallback without Retry-After: the enum's fallback_retry_delay.
+	fallbackDelay time.Duration
 }
 
 // tmdb is the table built from the proto descriptors at start-up.
 var tmdb = mustBuildTable()
 
 func mustBuildTable() *table {
-	t, err := buildTable(tmdbstatusv1.TmdbStatus(0).Descriptor().Values())
+	enum := tmdbstatusv1.TmdbStatus(0).Descriptor()
+	t, err := buildTable(enum.Values())
+	if err == nil {
+		t.fallbackDelay, err = fallbackRetryDelay(enum.Options())
+	}
 	if err != nil {
 		// The table is compiled in: a broken one is a build defect.
 		panic("tmdbstatus: " + err.Error())
 	}
 	return t
+}
+
+// fallbackRetryDelay reads the fallback_retry_delay of the enum's
+// TableSpec option, which must be a positive delay.
+func fallbackRetryDelay(opts proto.Message) (time.Duration, error) {
+	spec, _ := proto.GetExtension(opts, tmdbstatusv1.E_Table).(*tmdbstatusv1.TableSpec)
+	d := spec.GetFallbackRetryDelay()
+	if d.CheckValid() != nil || d.AsDuration() <= 0 || d.AsDuration() > maxRetryAfter {
+		return 0, fmt.Errorf("TmdbStatus: (tmdbstatus.v1.table) option lacks a fallback_retry_delay of up to %v", maxRetryAfter)
+	}
+	return d.AsDuration(), nil
 }
 
 // buildTable reads the StatusSpec option of every enum value. It fails if a
@@ -96,6 +119,10 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 		if c == codes.OK && spec.GetRetryable() {
 			return nil, fmt.Errorf("%s: a success code cannot be retryable", name)
 		}
+		delay, err := retryDelayOf(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		r := &row{
 			Entry: Entry{
 				Status:     tmdbstatusv1.TmdbStatus(code),
@@ -104,6 +131,7 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 				Code:       c,
 				Reason:     strings.TrimPrefix(name, reasonPrefix),
 				Retryable:  spec.GetRetryable(),
+				RetryDelay: delay,
 			},
 			fields: spec.GetFields(),
 		}
@@ -116,8 +144,11 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 			Reason:     r.Reason,
 			Retryable:  r.Retryable,
 		}
+		if r.Retryable {
+			r.pb.DefaultRetryDelay = spec.GetDefaultRetryDelay()
+		}
 		r.lookup = &tmdbstatusv1.LookupResponse{Entry: r.pb}
-		a, err := newAnswer(r.known(r.Message, 0, nil, 0, false), r.pb)
+		a, err := newAnswer(r.known(r.Message, 0, nil, r.RetryDelay), r.pb)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -131,6 +162,22 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 		t.list.Entries = append(t.list.Entries, r.pb)
 	}
 	return t, nil
+}
+
+// retryDelayOf returns the default_retry_delay of spec: positive, at most
+// maxRetryAfter, on a retryable row, and absent from every other.
+func retryDelayOf(spec *tmdbstatusv1.StatusSpec) (time.Duration, error) {
+	d := spec.GetDefaultRetryDelay()
+	if !spec.GetRetryable() {
+		if d != nil {
+			return 0, errors.New("default_retry_delay on a code that is not retryable")
+		}
+		return 0, nil
+	}
+	if d.CheckValid() != nil || d.AsDuration() <= 0 || d.AsDuration() > maxRetryAfter {
+		return 0, fmt.Errorf("a retryable code needs a default_retry_delay of up to %v", maxRetryAfter)
+	}
+	return d.AsDuration(), nil
 }
 
 // row returns the row of code, or nil if TMDB does not define it.

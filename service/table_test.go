@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc/codes"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -158,10 +160,39 @@ func TestBuildTableRejectsBrokenOptions(t *testing.T) {
 			return s
 		}},
 		{"TMDB_STATUS_NEGATIVE", -3, func(s *tmdbstatusv1.StatusSpec) *tmdbstatusv1.StatusSpec { return s }},
+		{"TMDB_STATUS_RETRYABLE_NO_DELAY", 3, func(s *tmdbstatusv1.StatusSpec) *tmdbstatusv1.StatusSpec {
+			s.Retryable = true
+			return s
+		}},
+		{"TMDB_STATUS_RETRYABLE_ZERO_DELAY", 3, func(s *tmdbstatusv1.StatusSpec) *tmdbstatusv1.StatusSpec {
+			s.Retryable, s.DefaultRetryDelay = true, durationpb.New(0)
+			return s
+		}},
+		{"TMDB_STATUS_DELAY_NOT_RETRYABLE", 3, func(s *tmdbstatusv1.StatusSpec) *tmdbstatusv1.StatusSpec {
+			s.DefaultRetryDelay = durationpb.New(time.Second)
+			return s
+		}},
 	} {
 		values := enumOf(t, map[string]*tmdbstatusv1.StatusSpec{tc.name: tc.spec(good())}, map[string]int32{tc.name: tc.number})
 		if _, err := buildTable(values); err == nil {
 			t.Errorf("buildTable(%s) = nil error; want one", tc.name)
+		}
+	}
+}
+
+// TestFallbackRetryDelay checks the enum's TableSpec option as the table
+// reads it, and that a missing or impossible one is refused.
+func TestFallbackRetryDelay(t *testing.T) {
+	if d, err := fallbackRetryDelay(tmdbstatusv1.TmdbStatus(0).Descriptor().Options()); err != nil || d != time.Second {
+		t.Errorf("fallbackRetryDelay(TmdbStatus) = %v, %v; want 1s, nil", d, err)
+	}
+	for _, spec := range []*tmdbstatusv1.TableSpec{nil, {}, {FallbackRetryDelay: durationpb.New(-time.Second)}, {FallbackRetryDelay: durationpb.New(48 * time.Hour)}} {
+		opts := &descriptorpb.EnumOptions{}
+		if spec != nil {
+			proto.SetExtension(opts, tmdbstatusv1.E_Table, spec)
+		}
+		if d, err := fallbackRetryDelay(opts); err == nil {
+			t.Errorf("fallbackRetryDelay(%v) = %v, nil; want an error", spec, d)
 		}
 	}
 }

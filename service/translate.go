@@ -110,55 +110,22 @@ type result struct {
 // what is known in advance (the table's row, an HTTP status alone, success)
 // the result is a shared answer built once.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result, error) {
-	code, message, errs, httpStatus := req.GetStatusCode(), req.GetStatusMessage(), req.GetErrors(), int(req.GetHttpStatus())
-	bodyRead := false
-	if raw := req.GetBody(); raw != "" {
-		b, ok := parseBody([]byte(raw))
-		bodyRead = ok
-		if code == 0 && b.hasCode {
-			code = b.statusCode
-		}
-		if message == "" {
-			message = b.statusMessage
-		}
-		if len(errs) == 0 {
-			errs = b.errors
-		}
+	in := readRequest(req)
+	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
+		return result{}, invalidHTTPStatus(in.httpStatus)
 	}
-	if httpStatus != 0 && (httpStatus < 100 || httpStatus > 599) {
-		return result{}, invalidHTTPStatus(httpStatus)
+	if r := tmdb.row(in.code); r != nil {
+		return translateRow(r, in, now), nil
 	}
-
-	if r := tmdb.row(code); r != nil {
-		if r.Code == codes.OK {
-			return result{row: r, shared: r.answer}, nil
-		}
-		delay, hasDelay := time.Duration(0), false
-		if r.Retryable {
-			delay, hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
-		}
-		if (message == "" || message == r.Message) && (httpStatus == 0 || httpStatus == r.HTTPStatus) && len(errs) == 0 {
-			if !hasDelay {
-				return result{row: r, shared: r.answer}, nil
-			}
-			// Only the delay adds to the table's answer.
-			return result{row: r, pb: r.answer.withRetryInfo(delay)}, nil
-		}
-		if message == "" {
-			message = r.Message
-		}
-		return result{row: r, pb: r.known(message, httpStatus, errs, delay, hasDelay).status()}, nil
+	if in.code == 0 && in.httpStatus == 0 {
+		return result{}, missingStatus(in.hasBody && !in.bodyRead)
 	}
-
-	if code == 0 && httpStatus == 0 {
-		return result{}, missingStatus(req.GetBody() != "" && !bodyRead)
-	}
-	f := failure{tmdbCode: code, http: httpStatus, errors: errs, message: message}
-	if code != 0 {
+	f := failure{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
+	if in.code != 0 {
 		f.reason = ReasonUnknownStatusCode
 		f.code = codes.Unknown
-		if httpStatus != 0 {
-			f.code = codeFromHTTP(httpStatus)
+		if in.httpStatus != 0 {
+			f.code = codeFromHTTP(in.httpStatus)
 		}
 		if f.code == codes.OK {
 			// A status code is there but unknown: TMDB's codes are
@@ -166,26 +133,57 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (result
 			f.code = codes.Unknown
 		}
 		if f.message == "" {
-			f.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", code)
+			f.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
 		}
 	} else {
-		f.code = codeFromHTTP(httpStatus)
+		f.code = codeFromHTTP(in.httpStatus)
 		if f.code == codes.OK {
 			return result{shared: okAnswer}, nil
 		}
 		f.reason = ReasonNoStatusCode
 	}
-	if retryableHTTP(httpStatus) {
-		f.delay, f.hasDelay = parseRetryAfter(req.GetRetryAfter(), now)
+	given := false
+	if retryableHTTP(in.httpStatus) {
+		f.retry, f.delay = true, tmdb.fallbackDelay
+		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
+			f.delay, given = d, true
+		}
 	}
-	if code == 0 && message == "" && len(errs) == 0 && !f.hasDelay {
+	if in.code == 0 && in.message == "" && len(in.errs) == 0 && !given && in.extra.empty() {
 		// Nothing but an HTTP status: the answer is always the same.
-		return result{shared: httpOnly(httpStatus)}, nil
+		return result{shared: httpOnly(in.httpStatus)}, nil
 	}
 	if f.message == "" {
-		f.message = httpMessage(httpStatus)
+		f.message = httpMessage(in.httpStatus)
 	}
 	return result{pb: f.status()}, nil
+}
+
+// translateRow translates a response whose status code has row r.
+func translateRow(r *row, in input, now func() time.Time) result {
+	if r.Code == codes.OK {
+		return result{row: r, shared: r.answer}
+	}
+	delay, given := r.RetryDelay, false
+	if r.Retryable {
+		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
+			delay, given = d, true
+		}
+	}
+	if (in.message == "" || in.message == r.Message) && (in.httpStatus == 0 || in.httpStatus == r.HTTPStatus) && len(in.errs) == 0 && in.extra.empty() {
+		if !given {
+			return result{row: r, shared: r.answer}
+		}
+		// Only the delay adds to the table's answer.
+		return result{row: r, pb: r.answer.withRetryInfo(delay)}
+	}
+	message := in.message
+	if message == "" {
+		message = r.Message
+	}
+	f := r.known(message, in.httpStatus, in.errs, delay)
+	f.extra = in.extra
+	return result{row: r, pb: f.status()}
 }
 
 // httpOnlyCache holds the translations of answers that carry nothing but
@@ -203,6 +201,8 @@ func httpOnly(httpStatus int) *answer {
 		reason:  ReasonNoStatusCode,
 		message: httpMessage(httpStatus),
 		http:    httpStatus,
+		retry:   retryableHTTP(httpStatus),
+		delay:   tmdb.fallbackDelay,
 	}, nil)
 	// Two callers may both build it; the results are equal.
 	httpOnlyCache[httpStatus].Store(p)
@@ -213,8 +213,9 @@ func httpMessage(httpStatus int) string {
 	return strings.TrimSpace(fmt.Sprintf("TMDB answered HTTP %d %s", httpStatus, http.StatusText(httpStatus)))
 }
 
-// known describes the failure of a row's code with what TMDB's answer adds.
-func (r *row) known(message string, httpStatus int, errs []string, delay time.Duration, hasDelay bool) failure {
+// known describes the failure of a row's code with what TMDB's answer adds;
+// delay is that of its RetryInfo if the row is retryable.
+func (r *row) known(message string, httpStatus int, errs []string, delay time.Duration) failure {
 	if httpStatus == 0 {
 		httpStatus = r.HTTPStatus
 	}
@@ -226,8 +227,8 @@ func (r *row) known(message string, httpStatus int, errs []string, delay time.Du
 		http:     httpStatus,
 		fields:   r.fields,
 		errors:   errs,
+		retry:    r.Retryable,
 		delay:    delay,
-		hasDelay: hasDelay,
 		quota:    r.Status == tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED,
 	}
 }
@@ -237,13 +238,14 @@ type failure struct {
 	code     codes.Code
 	message  string
 	reason   string
-	tmdbCode int32    // 0 when TMDB gave none
-	http     int      // 0 when unknown
-	fields   []string // request parameters the code is about
-	errors   []string // TMDB's errors list
-	delay    time.Duration
-	hasDelay bool // add RetryInfo with delay
-	quota    bool // add QuotaFailure
+	tmdbCode int32         // 0 when TMDB gave none
+	http     int           // 0 when unknown
+	fields   []string      // request parameters the code is about
+	errors   []string      // TMDB's errors list
+	retry    bool          // add RetryInfo with delay
+	delay    time.Duration // Retry-After's, or the default
+	quota    bool          // add QuotaFailure
+	extra    extraMetadata // metadata read from the headers
 }
 
 // status builds the google.rpc.Status of f: exactly one ErrorInfo, then the
@@ -254,6 +256,7 @@ func (f failure) status() *spb.Status {
 	}
 	msg := clip(f.message)
 	md := make(map[string]string, 4)
+	f.extra.addTo(md)
 	if f.tmdbCode != 0 {
 		md["tmdbStatusCode"] = strconv.Itoa(int(f.tmdbCode))
 	}
@@ -274,7 +277,7 @@ func (f failure) status() *spb.Status {
 		quota = &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
 	}
 	details := []proto.Message{&errdetails.ErrorInfo{Reason: f.reason, Domain: Domain, Metadata: md}}
-	if f.hasDelay {
+	if f.retry {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(f.delay)})
 	}
 	if quota != nil {
@@ -287,7 +290,8 @@ func (f failure) status() *spb.Status {
 		}
 		// Explicit errors are bounded as parsed ones are (maxErrors).
 		for _, e := range f.errors[:min(len(f.errors), maxErrors)] {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Description: clip(e)})
+			e = clip(e)
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: paramOf(e), Description: e})
 		}
 		details = append(details, br)
 	}
@@ -336,15 +340,15 @@ func newAnswer(f failure, entry *tmdbstatusv1.StatusEntry) (*answer, error) {
 	return &answer{pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb, Entry: entry}}, nil
 }
 
-// withRetryInfo returns the status of a with a RetryInfo of delay added
-// after its ErrorInfo: what failure.status builds for the failure of a with
-// that delay, at the cost of one small detail. The other details are a's,
-// shared as a's whole status is.
+// withRetryInfo returns the status of a, the answer of a retryable row,
+// with the RetryInfo after its ErrorInfo replaced by one of delay: what
+// failure.status builds for the failure of a with that delay, at the cost of
+// one small detail. The other details are a's, shared as a's whole status is.
 func (a *answer) withRetryInfo(delay time.Duration) *spb.Status {
 	d := a.pb.GetDetails()
-	details := make([]*anypb.Any, 0, len(d)+1)
+	details := make([]*anypb.Any, 0, len(d))
 	details = append(details, d[0], retryInfoAny(delay))
-	details = append(details, d[1:]...)
+	details = append(details, d[2:]...)
 	return &spb.Status{Code: a.pb.GetCode(), Message: a.pb.GetMessage(), Details: details}
 }
 
@@ -374,10 +378,11 @@ func retryInfoAny(delay time.Duration) *anypb.Any {
 // okAnswer is the translation of a success without a table row.
 var okAnswer, _ = newAnswer(failure{code: codes.OK}, nil)
 
-// clip bounds s to maxMessageBytes, cutting at a rune boundary, and
-// replaces invalid UTF-8 (which only a Go caller can pass) with U+FFFD.
+// clip bounds s to maxMessageBytes, cutting at a rune boundary, replaces
+// invalid UTF-8 (which only a Go caller can pass) with U+FFFD, and the
+// credentials it quotes with REDACTED.
 func clip(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= maxMessageBytes {
 		return s
 	}

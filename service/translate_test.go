@@ -122,8 +122,12 @@ func TestTranslateEveryCode(t *testing.T) {
 		if d.help == nil || len(d.help.GetLinks()) == 0 || !strings.HasPrefix(d.help.GetLinks()[0].GetUrl(), "https://developer.themoviedb.org/") {
 			t.Errorf("translate(code %d) Help = %v; want a link to TMDB's docs", code, d.help)
 		}
-		if d.retry != nil {
-			t.Errorf("translate(code %d) has RetryInfo %v without a Retry-After", code, d.retry)
+		// Every retryable code tells the client when to retry, and no other.
+		switch {
+		case e.Retryable && (d.retry == nil || d.retry.GetRetryDelay().AsDuration() != e.RetryDelay || e.RetryDelay <= 0):
+			t.Errorf("translate(code %d) RetryInfo = %v without a Retry-After; want the default %v", code, d.retry, e.RetryDelay)
+		case !e.Retryable && d.retry != nil:
+			t.Errorf("translate(code %d) has RetryInfo %v; want none, the code is not retryable", code, d.retry)
 		}
 		if got, want := d.quota != nil, code == 25; got != want {
 			t.Errorf("translate(code %d) has QuotaFailure = %v; want %v", code, got, want)
@@ -218,13 +222,13 @@ func TestTranslateCases(t *testing.T) {
 			retry:   0,
 		},
 		{
-			name:    "invalid Retry-After is ignored",
+			name:    "invalid Retry-After gives the default delay",
 			req:     &tmdbstatusv1.TranslateRequest{StatusCode: 24, RetryAfter: "soon"},
 			code:    codes.DeadlineExceeded,
 			reason:  "BACKEND_TIMEOUT",
 			message: "Your request to the backend server timed out. Try again.",
 			md:      map[string]string{"tmdbStatusCode": "24", "httpStatus": "504"},
-			retry:   -1,
+			retry:   time.Second,
 		},
 		{
 			name:    "Retry-After on a code that is not retryable is ignored",
@@ -253,7 +257,7 @@ func TestTranslateCases(t *testing.T) {
 			message:   "TMDB answered HTTP 422 Unprocessable Entity",
 			md:        map[string]string{"httpStatus": "422"},
 			retry:     -1,
-			badFields: []string{""},
+			badFields: []string{"page"},
 		},
 		{
 			name:    "unknown code falls back on the HTTP status",
@@ -289,7 +293,7 @@ func TestTranslateCases(t *testing.T) {
 			reason:  ReasonNoStatusCode,
 			message: "TMDB answered HTTP 502 Bad Gateway",
 			md:      map[string]string{"httpStatus": "502"},
-			retry:   -1,
+			retry:   tmdb.fallbackDelay,
 		},
 		{
 			name:    "truncated body keeps what it read",
@@ -546,6 +550,40 @@ func TestCodeFromHTTP(t *testing.T) {
 	} {
 		if got := codeFromHTTP(h); got != want {
 			t.Errorf("codeFromHTTP(%d) = %v; want %v", h, got, want)
+		}
+	}
+}
+
+// TestRetryInfoOfHTTPFallbacks checks every HTTP status without a code: the
+// retryable ones (429, 502, 503, 504) carry exactly one RetryInfo, of
+// Retry-After when given and else of the table's fallback delay; no other
+// carries one, whatever Retry-After says.
+func TestRetryInfoOfHTTPFallbacks(t *testing.T) {
+	for h := int32(400); h <= 599; h++ {
+		for _, tc := range []struct {
+			retryAfter string
+			delay      time.Duration
+		}{{"", tmdb.fallbackDelay}, {"7", 7 * time.Second}, {"soon", tmdb.fallbackDelay}} {
+			for _, code := range []int32{0, 99} {
+				req := &tmdbstatusv1.TranslateRequest{HttpStatus: h, RetryAfter: tc.retryAfter, StatusCode: code}
+				s, _, err := translateStatus(t, req)
+				if err != nil {
+					t.Fatalf("translate(%v) error = %v", req, err)
+				}
+				retries := 0
+				for _, a := range s.GetDetails() {
+					if a.MessageIs((*errdetails.RetryInfo)(nil)) {
+						retries++
+					}
+				}
+				d := decode(t, s)
+				switch retryable := h == 429 || h == 502 || h == 503 || h == 504; {
+				case retryable && (retries != 1 || d.retry.GetRetryDelay().AsDuration() != tc.delay):
+					t.Errorf("translate(%v) has %d RetryInfo, %v; want one of %v", req, retries, d.retry, tc.delay)
+				case !retryable && retries != 0:
+					t.Errorf("translate(%v) has RetryInfo %v; want none", req, d.retry)
+				}
+			}
 		}
 	}
 }

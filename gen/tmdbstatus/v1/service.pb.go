@@ -12,6 +12,7 @@ import (
 	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -42,9 +43,12 @@ type StatusEntry struct {
 	// "TMDB_STATUS_" prefix. Set for success codes too.
 	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Whether the same request may succeed if retried unchanged.
-	Retryable     bool `protobuf:"varint,7,opt,name=retryable,proto3" json:"retryable,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Retryable bool `protobuf:"varint,7,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	// The delay of the google.rpc.RetryInfo of a retryable code when TMDB
+	// sent no Retry-After; unset for a code that is not retryable.
+	DefaultRetryDelay *durationpb.Duration `protobuf:"bytes,8,opt,name=default_retry_delay,json=defaultRetryDelay,proto3" json:"default_retry_delay,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StatusEntry) Reset() {
@@ -124,6 +128,13 @@ func (x *StatusEntry) GetRetryable() bool {
 		return x.Retryable
 	}
 	return false
+}
+
+func (x *StatusEntry) GetDefaultRetryDelay() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultRetryDelay
+	}
+	return nil
 }
 
 // LookupRequest names one TMDB status code.
@@ -304,7 +315,8 @@ func (x *ListStatusesResponse) GetEntries() []*StatusEntry {
 // TranslateRequest describes one response TMDB gave. Its first four fields
 // have the names of TMDB's error body, so that a body received from TMDB can
 // be posted to the REST endpoint as it is. At least a status code, an HTTP
-// status, or a body holding a status code must be given.
+// status, or a body holding a status code must be given. Fields set
+// explicitly win over what is read from the body and the headers.
 type TranslateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// TMDB's "success" field. Informational: the status code decides.
@@ -315,20 +327,40 @@ type TranslateRequest struct {
 	// translated status; otherwise the table's message is used.
 	StatusMessage string `protobuf:"bytes,3,opt,name=status_message,json=statusMessage,proto3" json:"status_message,omitempty"`
 	// TMDB's other error shape, {"errors": ["..."]}, as sent with some 422
-	// answers. Each becomes a google.rpc.BadRequest field violation.
+	// answers. Each becomes a google.rpc.BadRequest field violation, whose
+	// field is the request parameter the message names when it starts with
+	// one: a lowercase identifier (letters, digits, '_' and '.') followed by
+	// " must ", " is ", " should " or " cannot ", as in "page must be less than
+	// or equal to 500" (field "page"). Otherwise the field is empty.
 	Errors []string `protobuf:"bytes,4,rep,name=errors,proto3" json:"errors,omitempty"`
 	// The HTTP status of TMDB's response, 100 to 599, or zero if unknown.
 	// Used when there is no status code, or one TMDB's table does not define.
 	HttpStatus int32 `protobuf:"varint,5,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
 	// The Retry-After header of TMDB's response: delay-seconds or an
-	// HTTP-date. Becomes google.rpc.RetryInfo on retryable codes. A value that
-	// is neither is ignored, as an HTTP client would.
+	// HTTP-date. Becomes the delay of the google.rpc.RetryInfo of a retryable
+	// translation; a translation that is not retryable never carries one. A
+	// value that is neither is ignored, as an HTTP client would. When empty,
+	// the Retry-After of headers is read.
 	RetryAfter string `protobuf:"bytes,6,opt,name=retry_after,json=retryAfter,proto3" json:"retry_after,omitempty"`
-	// The raw body of TMDB's response, for callers that did not parse it.
-	// When set, it is parsed as TMDB's JSON error body and fills the fields
+	// The raw body of TMDB's response as text, for callers that did not parse
+	// it. When set, it is parsed as TMDB's JSON error body and fills the fields
 	// above that are left unset. A body that is not such JSON (an HTML page
 	// from a proxy, an empty or truncated one) adds nothing, but is no error.
-	Body          string `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
+	// Ignored when body_bytes is set.
+	Body string `protobuf:"bytes,7,opt,name=body,proto3" json:"body,omitempty"`
+	// The raw body of TMDB's response as bytes, for a body that is not UTF-8
+	// text (gzip, an HTML page in Latin-1). It is read as body is, and wins
+	// over body when both are set. A body, in either field, that starts with
+	// gzip's magic bytes (1f 8b) is inflated first, whatever Content-Encoding
+	// says, up to 64 KiB of inflated bytes; one with another Content-Encoding
+	// (br, deflate, zstd) is not read.
+	BodyBytes []byte `protobuf:"bytes,8,opt,name=body_bytes,json=bodyBytes,proto3" json:"body_bytes,omitempty"`
+	// The headers of TMDB's response, as it sent them: in order, a repeated
+	// header once per value. Names are matched case-insensitively. Read from
+	// them: Retry-After (when retry_after is empty), Content-Encoding,
+	// Content-Type (see TranslateResponse), and the headers of TMDB's CDN,
+	// CloudFront: X-Cache, Via and X-Amz-Cf-Id. The others are ignored.
+	Headers       []*Header `protobuf:"bytes,9,rep,name=headers,proto3" json:"headers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -412,6 +444,77 @@ func (x *TranslateRequest) GetBody() string {
 	return ""
 }
 
+func (x *TranslateRequest) GetBodyBytes() []byte {
+	if x != nil {
+		return x.BodyBytes
+	}
+	return nil
+}
+
+func (x *TranslateRequest) GetHeaders() []*Header {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+// Header is one HTTP header field: a name and one value. A list of them,
+// unlike a map, keeps what the response sent: repeated fields (Via may come
+// once per hop) and their order.
+type Header struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The field name, such as "Retry-After"; case does not matter.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The field value, as sent.
+	Value         string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Header) Reset() {
+	*x = Header{}
+	mi := &file_tmdbstatus_v1_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Header) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Header) ProtoMessage() {}
+
+func (x *Header) ProtoReflect() protoreflect.Message {
+	mi := &file_tmdbstatus_v1_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Header.ProtoReflect.Descriptor instead.
+func (*Header) Descriptor() ([]byte, []int) {
+	return file_tmdbstatus_v1_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Header) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Header) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 // TranslateResponse holds the translation of one TMDB response.
 type TranslateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -425,6 +528,21 @@ type TranslateResponse struct {
 	// BadRequest (the parameters at fault, TMDB's "errors") and Help (TMDB's
 	// documentation). A Go gRPC handler can return it as is. A success, or a
 	// 2xx answer without a status code, is OK with no details.
+	//
+	// Every retryable translation (a retryable code, or without a code in the
+	// table an HTTP status of 429, 502, 503 or 504) carries exactly one
+	// RetryInfo: the Retry-After delay, else the code's default_retry_delay,
+	// else the table's fallback_retry_delay (status.proto).
+	//
+	// The ErrorInfo metadata also holds, when the headers show them: "cdn",
+	// "cloudfront" when TMDB's CDN answered or relayed the failure (an X-Cache
+	// of "Error from cloudfront", or a Via naming CloudFront); "cdnRequestId",
+	// the X-Amz-Cf-Id that TMDB's support asks for; and "contentType", the
+	// media type of a body that was not TMDB's JSON (text/html from the CDN).
+	// No message or metadata value holds a TMDB credential: an api_key,
+	// session_id, guest_session_id, request_token, access_token or password
+	// parameter, or a bearer token, quoted in what TMDB sent is replaced by
+	// REDACTED.
 	Status *status.Status `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
 	// The table entry of the status code, unset when the code is not in
 	// TMDB's table.
@@ -435,7 +553,7 @@ type TranslateResponse struct {
 
 func (x *TranslateResponse) Reset() {
 	*x = TranslateResponse{}
-	mi := &file_tmdbstatus_v1_service_proto_msgTypes[6]
+	mi := &file_tmdbstatus_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +565,7 @@ func (x *TranslateResponse) String() string {
 func (*TranslateResponse) ProtoMessage() {}
 
 func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tmdbstatus_v1_service_proto_msgTypes[6]
+	mi := &file_tmdbstatus_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +578,7 @@ func (x *TranslateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TranslateResponse.ProtoReflect.Descriptor instead.
 func (*TranslateResponse) Descriptor() ([]byte, []int) {
-	return file_tmdbstatus_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_tmdbstatus_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TranslateResponse) GetStatus() *status.Status {
@@ -481,7 +599,7 @@ var File_tmdbstatus_v1_service_proto protoreflect.FileDescriptor
 
 const file_tmdbstatus_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1btmdbstatus/v1/service.proto\x12\rtmdbstatus.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x15google/rpc/code.proto\x1a\x17google/rpc/status.proto\x1a\x1atmdbstatus/v1/status.proto\"\xf4\x01\n" +
+	"\x1btmdbstatus/v1/service.proto\x12\rtmdbstatus.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x15google/rpc/code.proto\x1a\x17google/rpc/status.proto\x1a\x1atmdbstatus/v1/status.proto\"\xbf\x02\n" +
 	"\vStatusEntry\x121\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x19.tmdbstatus.v1.TmdbStatusR\x06status\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x1f\n" +
@@ -490,14 +608,15 @@ const file_tmdbstatus_v1_service_proto_rawDesc = "" +
 	"\amessage\x18\x04 \x01(\tR\amessage\x12-\n" +
 	"\tgrpc_code\x18\x05 \x01(\x0e2\x10.google.rpc.CodeR\bgrpcCode\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1c\n" +
-	"\tretryable\x18\a \x01(\bR\tretryable\"#\n" +
+	"\tretryable\x18\a \x01(\bR\tretryable\x12I\n" +
+	"\x13default_retry_delay\x18\b \x01(\v2\x19.google.protobuf.DurationR\x11defaultRetryDelay\"#\n" +
 	"\rLookupRequest\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\"B\n" +
 	"\x0eLookupResponse\x120\n" +
 	"\x05entry\x18\x01 \x01(\v2\x1a.tmdbstatus.v1.StatusEntryR\x05entry\"\x15\n" +
 	"\x13ListStatusesRequest\"L\n" +
 	"\x14ListStatusesResponse\x124\n" +
-	"\aentries\x18\x01 \x03(\v2\x1a.tmdbstatus.v1.StatusEntryR\aentries\"\xe2\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x1a.tmdbstatus.v1.StatusEntryR\aentries\"\xb2\x02\n" +
 	"\x10TranslateRequest\x12\x18\n" +
 	"\asuccess\x18\x01 \x01(\bR\asuccess\x12\x1f\n" +
 	"\vstatus_code\x18\x02 \x01(\x05R\n" +
@@ -508,7 +627,13 @@ const file_tmdbstatus_v1_service_proto_rawDesc = "" +
 	"httpStatus\x12\x1f\n" +
 	"\vretry_after\x18\x06 \x01(\tR\n" +
 	"retryAfter\x12\x12\n" +
-	"\x04body\x18\a \x01(\tR\x04body\"q\n" +
+	"\x04body\x18\a \x01(\tR\x04body\x12\x1d\n" +
+	"\n" +
+	"body_bytes\x18\b \x01(\fR\tbodyBytes\x12/\n" +
+	"\aheaders\x18\t \x03(\v2\x15.tmdbstatus.v1.HeaderR\aheaders\"2\n" +
+	"\x06Header\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"q\n" +
 	"\x11TranslateResponse\x12*\n" +
 	"\x06status\x18\x01 \x01(\v2\x12.google.rpc.StatusR\x06status\x120\n" +
 	"\x05entry\x18\x02 \x01(\v2\x1a.tmdbstatus.v1.StatusEntryR\x05entry2\xd5\x02\n" +
@@ -529,7 +654,7 @@ func file_tmdbstatus_v1_service_proto_rawDescGZIP() []byte {
 	return file_tmdbstatus_v1_service_proto_rawDescData
 }
 
-var file_tmdbstatus_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_tmdbstatus_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_tmdbstatus_v1_service_proto_goTypes = []any{
 	(*StatusEntry)(nil),          // 0: tmdbstatus.v1.StatusEntry
 	(*LookupRequest)(nil),        // 1: tmdbstatus.v1.LookupRequest
@@ -537,29 +662,33 @@ var file_tmdbstatus_v1_service_proto_goTypes = []any{
 	(*ListStatusesRequest)(nil),  // 3: tmdbstatus.v1.ListStatusesRequest
 	(*ListStatusesResponse)(nil), // 4: tmdbstatus.v1.ListStatusesResponse
 	(*TranslateRequest)(nil),     // 5: tmdbstatus.v1.TranslateRequest
-	(*TranslateResponse)(nil),    // 6: tmdbstatus.v1.TranslateResponse
-	(TmdbStatus)(0),              // 7: tmdbstatus.v1.TmdbStatus
-	(code.Code)(0),               // 8: google.rpc.Code
-	(*status.Status)(nil),        // 9: google.rpc.Status
+	(*Header)(nil),               // 6: tmdbstatus.v1.Header
+	(*TranslateResponse)(nil),    // 7: tmdbstatus.v1.TranslateResponse
+	(TmdbStatus)(0),              // 8: tmdbstatus.v1.TmdbStatus
+	(code.Code)(0),               // 9: google.rpc.Code
+	(*durationpb.Duration)(nil),  // 10: google.protobuf.Duration
+	(*status.Status)(nil),        // 11: google.rpc.Status
 }
 var file_tmdbstatus_v1_service_proto_depIdxs = []int32{
-	7, // 0: tmdbstatus.v1.StatusEntry.status:type_name -> tmdbstatus.v1.TmdbStatus
-	8, // 1: tmdbstatus.v1.StatusEntry.grpc_code:type_name -> google.rpc.Code
-	0, // 2: tmdbstatus.v1.LookupResponse.entry:type_name -> tmdbstatus.v1.StatusEntry
-	0, // 3: tmdbstatus.v1.ListStatusesResponse.entries:type_name -> tmdbstatus.v1.StatusEntry
-	9, // 4: tmdbstatus.v1.TranslateResponse.status:type_name -> google.rpc.Status
-	0, // 5: tmdbstatus.v1.TranslateResponse.entry:type_name -> tmdbstatus.v1.StatusEntry
-	1, // 6: tmdbstatus.v1.StatusService.Lookup:input_type -> tmdbstatus.v1.LookupRequest
-	3, // 7: tmdbstatus.v1.StatusService.ListStatuses:input_type -> tmdbstatus.v1.ListStatusesRequest
-	5, // 8: tmdbstatus.v1.StatusService.Translate:input_type -> tmdbstatus.v1.TranslateRequest
-	2, // 9: tmdbstatus.v1.StatusService.Lookup:output_type -> tmdbstatus.v1.LookupResponse
-	4, // 10: tmdbstatus.v1.StatusService.ListStatuses:output_type -> tmdbstatus.v1.ListStatusesResponse
-	6, // 11: tmdbstatus.v1.StatusService.Translate:output_type -> tmdbstatus.v1.TranslateResponse
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8,  // 0: tmdbstatus.v1.StatusEntry.status:type_name -> tmdbstatus.v1.TmdbStatus
+	9,  // 1: tmdbstatus.v1.StatusEntry.grpc_code:type_name -> google.rpc.Code
+	10, // 2: tmdbstatus.v1.StatusEntry.default_retry_delay:type_name -> google.protobuf.Duration
+	0,  // 3: tmdbstatus.v1.LookupResponse.entry:type_name -> tmdbstatus.v1.StatusEntry
+	0,  // 4: tmdbstatus.v1.ListStatusesResponse.entries:type_name -> tmdbstatus.v1.StatusEntry
+	6,  // 5: tmdbstatus.v1.TranslateRequest.headers:type_name -> tmdbstatus.v1.Header
+	11, // 6: tmdbstatus.v1.TranslateResponse.status:type_name -> google.rpc.Status
+	0,  // 7: tmdbstatus.v1.TranslateResponse.entry:type_name -> tmdbstatus.v1.StatusEntry
+	1,  // 8: tmdbstatus.v1.StatusService.Lookup:input_type -> tmdbstatus.v1.LookupRequest
+	3,  // 9: tmdbstatus.v1.StatusService.ListStatuses:input_type -> tmdbstatus.v1.ListStatusesRequest
+	5,  // 10: tmdbstatus.v1.StatusService.Translate:input_type -> tmdbstatus.v1.TranslateRequest
+	2,  // 11: tmdbstatus.v1.StatusService.Lookup:output_type -> tmdbstatus.v1.LookupResponse
+	4,  // 12: tmdbstatus.v1.StatusService.ListStatuses:output_type -> tmdbstatus.v1.ListStatusesResponse
+	7,  // 13: tmdbstatus.v1.StatusService.Translate:output_type -> tmdbstatus.v1.TranslateResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_tmdbstatus_v1_service_proto_init() }
@@ -574,7 +703,7 @@ func file_tmdbstatus_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tmdbstatus_v1_service_proto_rawDesc), len(file_tmdbstatus_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

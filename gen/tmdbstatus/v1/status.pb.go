@@ -11,6 +11,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	descriptorpb "google.golang.org/protobuf/types/descriptorpb"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -32,6 +33,8 @@ const (
 // code it maps to and, where the choice is not obvious, why. The mapping
 // follows the meanings in google/rpc/code.proto, not TMDB's HTTP status:
 // TMDB answers some failures with 200 or 500.
+//
+// A retryable row's default_retry_delay gives its reason where the row is.
 type TmdbStatus int32
 
 const (
@@ -69,6 +72,8 @@ const (
 	TmdbStatus_TMDB_STATUS_DUPLICATE_ENTRY TmdbStatus = 8
 	// 9, HTTP 503: Service offline: This service is temporarily offline, try again later.
 	// -> UNAVAILABLE.
+	// Default retry delay 30 s: TMDB took the service offline on purpose; retrying
+	// sooner only adds load while it stays so.
 	TmdbStatus_TMDB_STATUS_SERVICE_OFFLINE TmdbStatus = 9
 	// 10, HTTP 401: Suspended API key: Access to your account has been suspended, contact TMDB.
 	// -> PERMISSION_DENIED: The key identifies the caller but is suspended; re-authenticating with it
@@ -131,11 +136,18 @@ const (
 	// -> DEADLINE_EXCEEDED: TMDB's own backend deadline expired (504); TMDB says to try again, so
 	//
 	//	retryable.
+	//
+	// Default retry delay 1 s: one slow backend call, as short-lived as a 504 of
+	// the CDN.
 	TmdbStatus_TMDB_STATUS_BACKEND_TIMEOUT TmdbStatus = 24
 	// 25, HTTP 429: Your request count (#) is over the allowed limit of (40).
 	// -> RESOURCE_EXHAUSTED: The per-key request quota: RESOURCE_EXHAUSTED, retryable after the
 	//
 	//	Retry-After delay.
+	//
+	// Default retry delay 1 s: TMDB documents its rate limit as about 40 to 50
+	// requests per second per IP, so the window that was full is over within the
+	// second.
 	TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED TmdbStatus = 25
 	// 26, HTTP 400: You must provide a username and password.
 	// -> INVALID_ARGUMENT: Required parameters are missing (400): not an authentication failure,
@@ -209,6 +221,7 @@ const (
 	TmdbStatus_TMDB_STATUS_METHOD_NOT_SUPPORTED TmdbStatus = 42
 	// 43, HTTP 502: Couldn’t connect to the backend server.
 	// -> UNAVAILABLE: TMDB could not reach its backend (502): transient, retry.
+	// Default retry delay 1 s: a gateway error, as short-lived as a 502 of the CDN.
 	TmdbStatus_TMDB_STATUS_BACKEND_UNREACHABLE TmdbStatus = 43
 	// 44, HTTP 500: The ID is invalid.
 	// -> INVALID_ARGUMENT: TMDB answers 500, but the fault is the caller's id: INVALID_ARGUMENT.
@@ -218,6 +231,7 @@ const (
 	TmdbStatus_TMDB_STATUS_USER_SUSPENDED TmdbStatus = 45
 	// 46, HTTP 503: The API is undergoing maintenance. Try again later.
 	// -> UNAVAILABLE.
+	// Default retry delay 60 s: maintenance lasts minutes, not seconds.
 	TmdbStatus_TMDB_STATUS_MAINTENANCE TmdbStatus = 46
 	// 47, HTTP 400: The input is not valid.
 	// -> INVALID_ARGUMENT.
@@ -368,13 +382,18 @@ type StatusSpec struct {
 	// The canonical gRPC code the TMDB code maps to, chosen by meaning.
 	GrpcCode code.Code `protobuf:"varint,3,opt,name=grpc_code,json=grpcCode,proto3,enum=google.rpc.Code" json:"grpc_code,omitempty"`
 	// Whether the same request may succeed if retried unchanged (after the
-	// Retry-After delay, when TMDB gave one).
+	// Retry-After delay when TMDB gave one, else after default_retry_delay).
 	Retryable bool `protobuf:"varint,4,opt,name=retryable,proto3" json:"retryable,omitempty"`
 	// The request parameters (query parameters or headers of the TMDB call)
 	// the code is about, reported as google.rpc.BadRequest field violations.
-	Fields        []string `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Fields []string `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	// The delay of the google.rpc.RetryInfo a retryable code's translation
+	// carries when TMDB's response has no Retry-After header, as TMDB's CDN
+	// often answers 429. Set on every retryable row and on no other, so that
+	// every retryable translation tells an AIP-194 client to retry, and when.
+	DefaultRetryDelay *durationpb.Duration `protobuf:"bytes,6,opt,name=default_retry_delay,json=defaultRetryDelay,proto3" json:"default_retry_delay,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StatusSpec) Reset() {
@@ -442,6 +461,65 @@ func (x *StatusSpec) GetFields() []string {
 	return nil
 }
 
+func (x *StatusSpec) GetDefaultRetryDelay() *durationpb.Duration {
+	if x != nil {
+		return x.DefaultRetryDelay
+	}
+	return nil
+}
+
+// TableSpec holds what applies to the whole table rather than to one row. It
+// is attached to the TmdbStatus enum as the (tmdbstatus.v1.table) option.
+type TableSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The delay of the google.rpc.RetryInfo of a retryable HTTP fallback (a
+	// response with no status code in TMDB's table and an HTTP status of 429,
+	// 502, 503 or 504) when the response has no Retry-After header. One second:
+	// TMDB documents its rate limit as about 40 to 50 requests per second per
+	// IP, so a 429 from its CDN is over within the second, and the gateway
+	// errors of a CDN are as short-lived as TMDB's own (codes 24 and 43).
+	FallbackRetryDelay *durationpb.Duration `protobuf:"bytes,1,opt,name=fallback_retry_delay,json=fallbackRetryDelay,proto3" json:"fallback_retry_delay,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *TableSpec) Reset() {
+	*x = TableSpec{}
+	mi := &file_tmdbstatus_v1_status_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TableSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TableSpec) ProtoMessage() {}
+
+func (x *TableSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_tmdbstatus_v1_status_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TableSpec.ProtoReflect.Descriptor instead.
+func (*TableSpec) Descriptor() ([]byte, []int) {
+	return file_tmdbstatus_v1_status_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *TableSpec) GetFallbackRetryDelay() *durationpb.Duration {
+	if x != nil {
+		return x.FallbackRetryDelay
+	}
+	return nil
+}
+
 var file_tmdbstatus_v1_status_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.EnumValueOptions)(nil),
@@ -449,6 +527,14 @@ var file_tmdbstatus_v1_status_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         50547,
 		Name:          "tmdbstatus.v1.status",
 		Tag:           "bytes,50547,opt,name=status",
+		Filename:      "tmdbstatus/v1/status.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.EnumOptions)(nil),
+		ExtensionType: (*TableSpec)(nil),
+		Field:         50548,
+		Name:          "tmdbstatus.v1.table",
+		Tag:           "bytes,50548,opt,name=table",
 		Filename:      "tmdbstatus/v1/status.proto",
 	},
 }
@@ -462,11 +548,19 @@ var (
 	E_Status = &file_tmdbstatus_v1_status_proto_extTypes[0]
 )
 
+// Extension fields to descriptorpb.EnumOptions.
+var (
+	// What applies to the whole table of the TmdbStatus enum.
+	//
+	// optional tmdbstatus.v1.TableSpec table = 50548;
+	E_Table = &file_tmdbstatus_v1_status_proto_extTypes[1]
+)
+
 var File_tmdbstatus_v1_status_proto protoreflect.FileDescriptor
 
 const file_tmdbstatus_v1_status_proto_rawDesc = "" +
 	"\n" +
-	"\x1atmdbstatus/v1/status.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto\x1a\x15google/rpc/code.proto\"\xac\x01\n" +
+	"\x1atmdbstatus/v1/status.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x15google/rpc/code.proto\"\xf7\x01\n" +
 	"\n" +
 	"StatusSpec\x12\x1f\n" +
 	"\vhttp_status\x18\x01 \x01(\x05R\n" +
@@ -474,7 +568,10 @@ const file_tmdbstatus_v1_status_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12-\n" +
 	"\tgrpc_code\x18\x03 \x01(\x0e2\x10.google.rpc.CodeR\bgrpcCode\x12\x1c\n" +
 	"\tretryable\x18\x04 \x01(\bR\tretryable\x12\x16\n" +
-	"\x06fields\x18\x05 \x03(\tR\x06fields*\x83$\n" +
+	"\x06fields\x18\x05 \x03(\tR\x06fields\x12I\n" +
+	"\x13default_retry_delay\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x11defaultRetryDelay\"X\n" +
+	"\tTableSpec\x12K\n" +
+	"\x14fallback_retry_delay\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x12fallbackRetryDelay*\xa1$\n" +
 	"\n" +
 	"TmdbStatus\x12\x1b\n" +
 	"\x17TMDB_STATUS_UNSPECIFIED\x10\x00\x12*\n" +
@@ -485,8 +582,8 @@ const file_tmdbstatus_v1_status_proto_rawDesc = "" +
 	"\x1eTMDB_STATUS_INVALID_PARAMETERS\x10\x05\x1aE\x9a\xd7\x18A\b\xa6\x03\x12:Invalid parameters: Your request parameters are incorrect.\x18\x03\x12`\n" +
 	"\x16TMDB_STATUS_INVALID_ID\x10\x06\x1aD\x9a\xd7\x18@\b\x94\x03\x129Invalid id: The pre-requisite id is invalid or not found.\x18\x05\x12]\n" +
 	"\x1bTMDB_STATUS_INVALID_API_KEY\x10\a\x1a<\x9a\xd7\x188\b\x91\x03\x121Invalid API key: You must be granted a valid key.\x18\x10\x12i\n" +
-	"\x1bTMDB_STATUS_DUPLICATE_ENTRY\x10\b\x1aH\x9a\xd7\x18D\b\x93\x03\x12=Duplicate entry: The data you tried to submit already exists.\x18\x06\x12t\n" +
-	"\x1bTMDB_STATUS_SERVICE_OFFLINE\x10\t\x1aS\x9a\xd7\x18O\b\xf7\x03\x12FService offline: This service is temporarily offline, try again later.\x18\x0e \x01\x12y\n" +
+	"\x1bTMDB_STATUS_DUPLICATE_ENTRY\x10\b\x1aH\x9a\xd7\x18D\b\x93\x03\x12=Duplicate entry: The data you tried to submit already exists.\x18\x06\x12x\n" +
+	"\x1bTMDB_STATUS_SERVICE_OFFLINE\x10\t\x1aW\x9a\xd7\x18S\b\xf7\x03\x12FService offline: This service is temporarily offline, try again later.\x18\x0e \x012\x02\b\x1e\x12y\n" +
 	"\x1dTMDB_STATUS_SUSPENDED_API_KEY\x10\n" +
 	"\x1aV\x9a\xd7\x18R\b\x91\x03\x12KSuspended API key: Access to your account has been suspended, contact TMDB.\x18\a\x12^\n" +
 	"\x1aTMDB_STATUS_INTERNAL_ERROR\x10\v\x1a>\x9a\xd7\x18:\b\xf4\x03\x123Internal error: Something went wrong, contact TMDB.\x18\r\x12P\n" +
@@ -502,9 +599,9 @@ const file_tmdbstatus_v1_status_proto_rawDesc = "" +
 	"start_date*\bend_date\x12m\n" +
 	"\x1bTMDB_STATUS_ENTRY_NOT_FOUND\x10\x15\x1aL\x9a\xd7\x18H\b\xc8\x01\x12AEntry not found: The item you are trying to edit cannot be found.\x18\x05\x12\x81\x01\n" +
 	"\x18TMDB_STATUS_INVALID_PAGE\x10\x16\x1ac\x9a\xd7\x18_\b\x90\x03\x12RInvalid page: Pages start at 1 and max at 500. They are expected to be an integer.\x18\x03*\x04page\x12U\n" +
-	"\x18TMDB_STATUS_INVALID_DATE\x10\x17\x1a7\x9a\xd7\x183\b\x90\x03\x12,Invalid date: Format needs to be YYYY-MM-DD.\x18\x03\x12f\n" +
-	"\x1bTMDB_STATUS_BACKEND_TIMEOUT\x10\x18\x1aE\x9a\xd7\x18A\b\xf8\x03\x128Your request to the backend server timed out. Try again.\x18\x04 \x01\x12n\n" +
-	"\"TMDB_STATUS_REQUEST_LIMIT_EXCEEDED\x10\x19\x1aF\x9a\xd7\x18B\b\xad\x03\x129Your request count (#) is over the allowed limit of (40).\x18\b \x01\x12n\n" +
+	"\x18TMDB_STATUS_INVALID_DATE\x10\x17\x1a7\x9a\xd7\x183\b\x90\x03\x12,Invalid date: Format needs to be YYYY-MM-DD.\x18\x03\x12j\n" +
+	"\x1bTMDB_STATUS_BACKEND_TIMEOUT\x10\x18\x1aI\x9a\xd7\x18E\b\xf8\x03\x128Your request to the backend server timed out. Try again.\x18\x04 \x012\x02\b\x01\x12r\n" +
+	"\"TMDB_STATUS_REQUEST_LIMIT_EXCEEDED\x10\x19\x1aJ\x9a\xd7\x18F\b\xad\x03\x129Your request count (#) is over the allowed limit of (40).\x18\b \x012\x02\b\x01\x12n\n" +
 	" TMDB_STATUS_CREDENTIALS_REQUIRED\x10\x1a\x1aH\x9a\xd7\x18D\b\x90\x03\x12)You must provide a username and password.\x18\x03*\busername*\bpassword\x12\x9a\x01\n" +
 	"'TMDB_STATUS_TOO_MANY_APPEND_TO_RESPONSE\x10\x1b\x1am\x9a\xd7\x18i\b\x90\x03\x12NToo many append to response objects: The maximum number of remote calls is 20.\x18\x03*\x12append_to_response\x12\x7f\n" +
 	"\x1cTMDB_STATUS_INVALID_TIMEZONE\x10\x1c\x1a]\x9a\xd7\x18Y\b\x90\x03\x12HInvalid timezone: Please consult the documentation for a valid timezone.\x18\x03*\btimezone\x12\x81\x01\n" +
@@ -521,13 +618,15 @@ const file_tmdbstatus_v1_status_proto_rawDesc = "" +
 	"\x1cTMDB_STATUS_RESOURCE_PRIVATE\x10'\x1a$\x9a\xd7\x18 \b\x91\x03\x12\x19This resource is private.\x18\a\x12>\n" +
 	"\x1dTMDB_STATUS_NOTHING_TO_UPDATE\x10(\x1a\x1b\x9a\xd7\x18\x17\b\xc8\x01\x12\x12Nothing to update.\x12m\n" +
 	"&TMDB_STATUS_REQUEST_TOKEN_NOT_APPROVED\x10)\x1aA\x9a\xd7\x18=\b\xa6\x03\x126This request token hasn’t been approved by the user.\x18\t\x12h\n" +
-	" TMDB_STATUS_METHOD_NOT_SUPPORTED\x10*\x1aB\x9a\xd7\x18>\b\x95\x03\x127This request method is not supported for this resource.\x18\f\x12[\n" +
-	"\x1fTMDB_STATUS_BACKEND_UNREACHABLE\x10+\x1a6\x9a\xd7\x182\b\xf6\x03\x12)Couldn’t connect to the backend server.\x18\x0e \x01\x12;\n" +
+	" TMDB_STATUS_METHOD_NOT_SUPPORTED\x10*\x1aB\x9a\xd7\x18>\b\x95\x03\x127This request method is not supported for this resource.\x18\f\x12_\n" +
+	"\x1fTMDB_STATUS_BACKEND_UNREACHABLE\x10+\x1a:\x9a\xd7\x186\b\xf6\x03\x12)Couldn’t connect to the backend server.\x18\x0e \x012\x02\b\x01\x12;\n" +
 	"\x18TMDB_STATUS_MALFORMED_ID\x10,\x1a\x1d\x9a\xd7\x18\x19\b\xf4\x03\x12\x12The ID is invalid.\x18\x03\x12H\n" +
-	"\x1aTMDB_STATUS_USER_SUSPENDED\x10-\x1a(\x9a\xd7\x18$\b\x93\x03\x12\x1dThis user has been suspended.\x18\a\x12]\n" +
-	"\x17TMDB_STATUS_MAINTENANCE\x10.\x1a@\x9a\xd7\x18<\b\xf7\x03\x123The API is undergoing maintenance. Try again later.\x18\x0e \x01\x12A\n" +
-	"\x19TMDB_STATUS_INVALID_INPUT\x10/\x1a\"\x9a\xd7\x18\x1e\b\x90\x03\x12\x17The input is not valid.\x18\x03:V\n" +
-	"\x06status\x12!.google.protobuf.EnumValueOptions\x18\xf3\x8a\x03 \x01(\v2\x19.tmdbstatus.v1.StatusSpecR\x06statusBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3"
+	"\x1aTMDB_STATUS_USER_SUSPENDED\x10-\x1a(\x9a\xd7\x18$\b\x93\x03\x12\x1dThis user has been suspended.\x18\a\x12a\n" +
+	"\x17TMDB_STATUS_MAINTENANCE\x10.\x1aD\x9a\xd7\x18@\b\xf7\x03\x123The API is undergoing maintenance. Try again later.\x18\x0e \x012\x02\b<\x12A\n" +
+	"\x19TMDB_STATUS_INVALID_INPUT\x10/\x1a\"\x9a\xd7\x18\x1e\b\x90\x03\x12\x17The input is not valid.\x18\x03\x1a\b\xa2\xd7\x18\x04\n" +
+	"\x02\b\x01:V\n" +
+	"\x06status\x12!.google.protobuf.EnumValueOptions\x18\xf3\x8a\x03 \x01(\v2\x19.tmdbstatus.v1.StatusSpecR\x06status:N\n" +
+	"\x05table\x12\x1c.google.protobuf.EnumOptions\x18\xf4\x8a\x03 \x01(\v2\x18.tmdbstatus.v1.TableSpecR\x05tableBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3"
 
 var (
 	file_tmdbstatus_v1_status_proto_rawDescOnce sync.Once
@@ -542,22 +641,29 @@ func file_tmdbstatus_v1_status_proto_rawDescGZIP() []byte {
 }
 
 var file_tmdbstatus_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tmdbstatus_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tmdbstatus_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_tmdbstatus_v1_status_proto_goTypes = []any{
 	(TmdbStatus)(0),                       // 0: tmdbstatus.v1.TmdbStatus
 	(*StatusSpec)(nil),                    // 1: tmdbstatus.v1.StatusSpec
-	(code.Code)(0),                        // 2: google.rpc.Code
-	(*descriptorpb.EnumValueOptions)(nil), // 3: google.protobuf.EnumValueOptions
+	(*TableSpec)(nil),                     // 2: tmdbstatus.v1.TableSpec
+	(code.Code)(0),                        // 3: google.rpc.Code
+	(*durationpb.Duration)(nil),           // 4: google.protobuf.Duration
+	(*descriptorpb.EnumValueOptions)(nil), // 5: google.protobuf.EnumValueOptions
+	(*descriptorpb.EnumOptions)(nil),      // 6: google.protobuf.EnumOptions
 }
 var file_tmdbstatus_v1_status_proto_depIdxs = []int32{
-	2, // 0: tmdbstatus.v1.StatusSpec.grpc_code:type_name -> google.rpc.Code
-	3, // 1: tmdbstatus.v1.status:extendee -> google.protobuf.EnumValueOptions
-	1, // 2: tmdbstatus.v1.status:type_name -> tmdbstatus.v1.StatusSpec
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	2, // [2:3] is the sub-list for extension type_name
-	1, // [1:2] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	3, // 0: tmdbstatus.v1.StatusSpec.grpc_code:type_name -> google.rpc.Code
+	4, // 1: tmdbstatus.v1.StatusSpec.default_retry_delay:type_name -> google.protobuf.Duration
+	4, // 2: tmdbstatus.v1.TableSpec.fallback_retry_delay:type_name -> google.protobuf.Duration
+	5, // 3: tmdbstatus.v1.status:extendee -> google.protobuf.EnumValueOptions
+	6, // 4: tmdbstatus.v1.table:extendee -> google.protobuf.EnumOptions
+	1, // 5: tmdbstatus.v1.status:type_name -> tmdbstatus.v1.StatusSpec
+	2, // 6: tmdbstatus.v1.table:type_name -> tmdbstatus.v1.TableSpec
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	5, // [5:7] is the sub-list for extension type_name
+	3, // [3:5] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_tmdbstatus_v1_status_proto_init() }
@@ -571,8 +677,8 @@ func file_tmdbstatus_v1_status_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tmdbstatus_v1_status_proto_rawDesc), len(file_tmdbstatus_v1_status_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   1,
-			NumExtensions: 1,
+			NumMessages:   2,
+			NumExtensions: 2,
 			NumServices:   0,
 		},
 		GoTypes:           file_tmdbstatus_v1_status_proto_goTypes,

@@ -1,0 +1,58 @@
+package service
+
+import (
+	"errors"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// redacted replaces a credential in what tmdbstatus writes.
+const redacted = "REDACTED"
+
+// credentialPattern matches the TMDB credentials a URL, a header or a
+// message may quote: the value of a query parameter that carries one, and a
+// bearer token.
+var credentialPattern = regexp.MustCompile(`(?i)\b((?:api_key|session_id|guest_session_id|request_token|access_token|password)=)[^&\s"'<>#]*|\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
+
+// redact returns s with the value of every credential it quotes replaced
+// by REDACTED. Text without "=" or "bearer" costs one scan.
+func redact(s string) string {
+	if !strings.Contains(s, "=") && !containsFold(s, "bearer") {
+		return s
+	}
+	return credentialPattern.ReplaceAllString(s, "${1}${2}"+redacted)
+}
+
+// RedactURL returns err with the TMDB credentials of the URL an http.Client
+// put into it replaced by REDACTED: the api_key, session_id,
+// guest_session_id, request_token, access_token and password query
+// parameters, and a bearer token. An http.Client's errors are *url.Error
+// values whose message holds the request's URL, and so whatever credential
+// the URL carries; log or return RedactURL(err), not err.
+//
+// If err is a *url.Error, the result is a copy with the URL redacted and the
+// same Op and Err, so errors.Is and errors.As still reach what it wraps. If
+// err wraps one, the result's message is err's, redacted, and it unwraps to
+// the redacted *url.Error (the wrappers between are left out, as they hold
+// the URL in their messages). Any other error is returned as it is.
+func RedactURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	clean := &url.Error{Op: ue.Op, URL: redact(ue.URL), Err: ue.Err}
+	if err == error(ue) {
+		return clean
+	}
+	return &redactedError{msg: redact(err.Error()), err: clean}
+}
+
+// redactedError is an error that wrapped a *url.Error, redacted.
+type redactedError struct {
+	msg string
+	err *url.Error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
