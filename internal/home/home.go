@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -73,11 +74,11 @@ func New(opts ...Option) http.Handler {
 
 // build returns the handler cfg describes.
 func build(cfg config) (*handler, error) {
-	rs, err := statusServiceRoutes()
+	rs, err := routes(statusService, openapiv2.Spec)
 	if err != nil {
 		return nil, err
 	}
-	index, err := json.MarshalIndent(index{
+	indexJSON, err := json.MarshalIndent(index{
 		Name:        "tmdbstatus",
 		Description: "Translates TMDB API errors into canonical gRPC statuses and serves TMDB's status-code table.",
 		Routes:      rs,
@@ -87,12 +88,11 @@ func build(cfg config) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding the index: %w", err)
 	}
-	sd := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService")
-	translatePath, err := pathOf(rs, string(sd.Methods().ByName("Translate").FullName()))
+	translatePath, err := pathOf(rs, string(statusService.Methods().ByName("Translate").FullName()))
 	if err != nil {
 		return nil, err
 	}
-	example, ok := service.Lookup(int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED))
+	limited, ok := service.Lookup(int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED))
 	if !ok {
 		return nil, fmt.Errorf("the table has no entry for the example, code 25")
 	}
@@ -103,7 +103,7 @@ func build(cfg config) (*handler, error) {
 		TranslatePath: translatePath,
 		OpenAPI:       OpenAPIPath,
 		Metrics:       cfg.metrics,
-		Example:       exampleOf(example),
+		Example:       exampleOf(limited),
 		Rows:          pageRows(service.Entries()),
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func build(cfg config) (*handler, error) {
 	html.csp = csp
 	return &handler{
 		html: html,
-		json: newRepresentation(mediaJSON, append(index, '\n')),
+		json: newRepresentation(mediaJSON, append(indexJSON, '\n')),
 	}, nil
 }
 

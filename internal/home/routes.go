@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
@@ -35,6 +34,9 @@ type index struct {
 	OpenAPI     string  `json:"openapi"`
 	Metrics     string  `json:"metrics,omitempty"`
 }
+
+// statusService is the service whose routes / lists.
+var statusService = tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService")
 
 // routes returns the REST routes of sd, in the order of its methods and
 // their bindings, each described by the summary of its operation in spec,
@@ -108,10 +110,4 @@ func operationSummaries(spec []byte) (map[string]string, error) {
 		}
 	}
 	return summaries, nil
-}
-
-// statusServiceRoutes returns the routes of tmdbstatus.v1.StatusService.
-func statusServiceRoutes() ([]route, error) {
-	sd := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService")
-	return routes(sd, openapiv2.Spec)
 }
