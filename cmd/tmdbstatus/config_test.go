@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 // TestServeFlagsEnv checks that every flag of `tmdbstatus serve` has its
@@ -37,15 +39,15 @@ func TestServeFlagsEnv(t *testing.T) {
 		"shutdown-delay":           "9s",
 		"shutdown-grace":           "11s",
 	}
-	want := config{
-		grpcAddr: "127.0.0.1:1", httpAddr: "127.0.0.1:2", adminAddr: "127.0.0.1:3",
-		logFormat: "json", logLevel: slog.LevelDebug,
-		grpcMaxRecvBytes: 1024, httpMaxBodyBytes: 2048,
-		readHeaderTimeout: time.Second, readTimeout: 2 * time.Second, writeTimeout: 3 * time.Second, idleTimeout: 4 * time.Second,
-		requestTimeout:   5 * time.Second,
-		keepaliveMinTime: 6 * time.Second, keepaliveTime: 7 * time.Second, keepaliveTimeout: 8 * time.Second,
-		tlsCert: "cert.pem", tlsKey: "key.pem", tlsClientCA: "ca.pem",
-		shutdownDelay: 9 * time.Second, shutdownGrace: 11 * time.Second,
+	want := server.Config{
+		GRPCAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:2", AdminAddr: "127.0.0.1:3",
+		LogFormat: "json", LogLevel: slog.LevelDebug,
+		GRPCMaxRecvBytes: 1024, HTTPMaxBodyBytes: 2048,
+		ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 4 * time.Second,
+		RequestTimeout:   5 * time.Second,
+		KeepaliveMinTime: 6 * time.Second, KeepaliveTime: 7 * time.Second, KeepaliveTimeout: 8 * time.Second,
+		TLSCert: "cert.pem", TLSKey: "key.pem", TLSClientCA: "ca.pem",
+		ShutdownDelay: 9 * time.Second, ShutdownGrace: 11 * time.Second,
 	}
 
 	var help bytes.Buffer
@@ -53,7 +55,7 @@ func TestServeFlagsEnv(t *testing.T) {
 		t.Fatalf("parseArgs(serve --help) error = %v; want flag.ErrHelp", err)
 	}
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	serveFlags(fs, new(config))
+	serveFlags(fs, new(server.Config))
 	env := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) {
 		v, ok := values[f.Name]
@@ -73,7 +75,7 @@ func TestServeFlagsEnv(t *testing.T) {
 
 	// A flag beats its variable.
 	got, err = parseArgs([]string{"serve", "--request-timeout=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	want.requestTimeout, want.logLevel = time.Minute, slog.LevelError
+	want.RequestTimeout, want.LogLevel = time.Minute, slog.LevelError
 	if err != nil || got != want {
 		t.Errorf("parseArgs(serve --request-timeout=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -25,13 +25,13 @@ import (
 func BenchmarkREST(b *testing.B) {
 	m := newMetrics()
 	srv := m.countTranslations(service.New())
-	cfg := defaultConfig()
+	cfg := DefaultConfig()
 	handlers := []struct {
 		name string
 		h    http.Handler
 	}{
 		{"gateway", gateway.New(srv)},
-		{"observed", restHandler(cfg, newLogger(io.Discard, "text", cfg.logLevel), noop.NewTracerProvider(), m, srv)},
+		{"observed", restHandler(cfg, newLogger(io.Discard, "text", cfg.LogLevel), noop.NewTracerProvider(), m, srv)},
 	}
 	requests := []struct {
 		name, method, path, body string
@@ -63,7 +63,7 @@ func BenchmarkREST(b *testing.B) {
 func BenchmarkGRPC(b *testing.B) {
 	m := newMetrics()
 	srv := m.countTranslations(service.New())
-	cfg := defaultConfig()
+	cfg := DefaultConfig()
 	for _, s := range []struct {
 		name string
 		new  func() *grpc.Server
@@ -74,7 +74,7 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 		{"observed", func() *grpc.Server {
-			s, _ := newGRPCServer(cfg, newLogger(io.Discard, "text", cfg.logLevel), nil, noop.NewTracerProvider(), m, srv, b.Context())
+			s, _ := newGRPCServer(cfg, newLogger(io.Discard, "text", cfg.LogLevel), nil, noop.NewTracerProvider(), m, srv, b.Context())
 			return s
 		}},
 	} {

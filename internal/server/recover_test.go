@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -26,8 +26,8 @@ func (panickingServer) Lookup(context.Context, *tmdbstatusv1.LookupRequest) (*tm
 
 func TestRESTPanicIsInternalError(t *testing.T) {
 	var logs bytes.Buffer
-	cfg := defaultConfig()
-	h := restHandler(cfg, newLogger(&logs, "text", cfg.logLevel), noop.NewTracerProvider(), newMetrics(), panickingServer{service.New()})
+	cfg := DefaultConfig()
+	h := restHandler(cfg, newLogger(&logs, "text", cfg.LogLevel), noop.NewTracerProvider(), newMetrics(), panickingServer{service.New()})
 
 	for range 2 { // the handler answers, and goes on answering
 		rec := httptest.NewRecorder()
