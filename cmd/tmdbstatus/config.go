@@ -35,7 +35,6 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.ReadTimeout, "http-read-timeout", cfg.ReadTimeout, "time to read a whole REST request")
 	fs.DurationVar(&cfg.WriteTimeout, "http-write-timeout", cfg.WriteTimeout, "time to write a REST response, from the end of the request's headers")
 	fs.DurationVar(&cfg.IdleTimeout, "http-idle-timeout", cfg.IdleTimeout, "time an idle keep-alive REST connection is kept")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "deadline of every unary RPC and REST request (a client's shorter deadline wins)")
 	fs.DurationVar(&cfg.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.KeepaliveMinTime, "shortest interval between a gRPC client's keepalive pings; a client pinging more often is disconnected")
 	fs.DurationVar(&cfg.KeepaliveTime, "grpc-keepalive-time", cfg.KeepaliveTime, "idle time after which the server pings a gRPC client")
 	fs.DurationVar(&cfg.KeepaliveTimeout, "grpc-keepalive-timeout", cfg.KeepaliveTimeout, "time a gRPC client has to answer the server's ping before it is disconnected")
@@ -143,7 +142,6 @@ func checkServe(c *server.Config, fs *flag.FlagSet, onCommandLine map[string]boo
 		{"http-read-timeout", c.ReadTimeout},
 		{"http-write-timeout", c.WriteTimeout},
 		{"http-idle-timeout", c.IdleTimeout},
-		{"request-timeout", c.RequestTimeout},
 		{"grpc-keepalive-min-time", c.KeepaliveMinTime},
 		{"grpc-keepalive-time", c.KeepaliveTime},
 		{"grpc-keepalive-timeout", c.KeepaliveTimeout},

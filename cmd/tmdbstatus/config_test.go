@@ -29,7 +29,6 @@ func TestServeFlagsEnv(t *testing.T) {
 		"http-read-timeout":        "2s",
 		"http-write-timeout":       "3s",
 		"http-idle-timeout":        "4s",
-		"request-timeout":          "5s",
 		"grpc-keepalive-min-time":  "6s",
 		"grpc-keepalive-time":      "7s",
 		"grpc-keepalive-timeout":   "8s",
@@ -44,7 +43,6 @@ func TestServeFlagsEnv(t *testing.T) {
 		LogFormat: "json", LogLevel: slog.LevelDebug,
 		GRPCMaxRecvBytes: 1024, HTTPMaxBodyBytes: 2048,
 		ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 4 * time.Second,
-		RequestTimeout:   5 * time.Second,
 		KeepaliveMinTime: 6 * time.Second, KeepaliveTime: 7 * time.Second, KeepaliveTimeout: 8 * time.Second,
 		TLSCert: "cert.pem", TLSKey: "key.pem", TLSClientCA: "ca.pem",
 		ShutdownDelay: 9 * time.Second, ShutdownGrace: 11 * time.Second,
@@ -74,10 +72,10 @@ func TestServeFlagsEnv(t *testing.T) {
 	}
 
 	// A flag beats its variable.
-	got, err = parseArgs([]string{"serve", "--request-timeout=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	want.RequestTimeout, want.LogLevel = time.Minute, slog.LevelError
+	got, err = parseArgs([]string{"serve", "--shutdown-grace=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	want.ShutdownGrace, want.LogLevel = time.Minute, slog.LevelError
 	if err != nil || got != want {
-		t.Errorf("parseArgs(serve --request-timeout=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
+		t.Errorf("parseArgs(serve --shutdown-grace=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
 	}
 }
 
@@ -93,7 +91,6 @@ func TestParseServeBadValue(t *testing.T) {
 		{[]string{"--grpc-max-recv-bytes=4MiB"}, nil, `invalid value "4MiB" for flag -grpc-max-recv-bytes: parse error`},
 		{[]string{"--log-level=loud"}, nil, `invalid value "loud" for flag -log-level: slog: level string "loud": unknown name`},
 		{[]string{"--log-format=xml"}, nil, `invalid value "xml" for flag -log-format: want text or json`},
-		{[]string{"--request-timeout=0s"}, nil, `invalid value "0s" for flag -request-timeout: must be positive`},
 		{[]string{"--http-max-body-bytes=-1"}, nil, `invalid value "-1" for flag -http-max-body-bytes: must be positive`},
 		{[]string{"--shutdown-delay=-1s"}, nil, `invalid value "-1s" for flag -shutdown-delay: must not be negative`},
 		{nil, map[string]string{"TMDBSTATUS_SHUTDOWN_GRACE": "ten"}, `invalid value "ten" for TMDBSTATUS_SHUTDOWN_GRACE: parse error`},

@@ -8,8 +8,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
-	"go.opentelemetry.io/otel/trace/noop"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
@@ -19,19 +20,28 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// BenchmarkREST measures what the observability of a REST request costs:
-// the gateway alone, and with the metrics, logs (at the default level),
-// tracing (not exporting) and deadline serve wraps it in.
-func BenchmarkREST(b *testing.B) {
+// benchObserver returns the observer serve runs with, at the default log
+// level, and the server it counts the translations of.
+func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
 	m := newMetrics()
-	srv := m.countTranslations(service.New())
+	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m, tracing: tracing}, m.countTranslations(service.New())
+}
+
+// BenchmarkREST measures what the observability of a REST request costs:
+// the gateway alone, with the metrics, logs (at the default level) and
+// recovery serve wraps it in (tracing off, the default), and with tracing
+// on (spans recorded by the SDK, exported nowhere).
+func BenchmarkREST(b *testing.B) {
 	cfg := DefaultConfig()
+	obs, srv := benchObserver(false)
+	traced, tracedSrv := benchObserver(true)
 	handlers := []struct {
 		name string
 		h    http.Handler
 	}{
 		{"gateway", gateway.New(srv)},
-		{"observed", restHandler(cfg, newLogger(io.Discard, "text", cfg.LogLevel), noop.NewTracerProvider(), m, srv)},
+		{"observed", restHandler(cfg, obs, nil, srv)},
+		{"traced", restHandler(cfg, traced, sdktrace.NewTracerProvider(), tracedSrv)},
 	}
 	requests := []struct {
 		name, method, path, body string
@@ -58,12 +68,12 @@ func BenchmarkREST(b *testing.B) {
 }
 
 // BenchmarkGRPC measures what the observability of an RPC costs, over
-// bufconn: a bare grpc.Server, and the one serve runs, with its metrics,
-// logs (at the default level), tracing (not exporting) and deadline.
+// bufconn: a bare grpc.Server, the one serve runs (metrics, logs at the
+// default level, recovery; tracing off, the default), and that one with
+// tracing on (spans recorded by the SDK, exported nowhere).
 func BenchmarkGRPC(b *testing.B) {
-	m := newMetrics()
-	srv := m.countTranslations(service.New())
 	cfg := DefaultConfig()
+	obs, srv := benchObserver(false)
 	for _, s := range []struct {
 		name string
 		new  func() *grpc.Server
@@ -74,7 +84,12 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 		{"observed", func() *grpc.Server {
-			s, _ := newGRPCServer(cfg, newLogger(io.Discard, "text", cfg.LogLevel), nil, noop.NewTracerProvider(), m, srv, b.Context())
+			s, _ := newGRPCServer(cfg, obs, nil, nil, srv, b.Context())
+			return s
+		}},
+		{"traced", func() *grpc.Server {
+			traced, srv := benchObserver(true)
+			s, _ := newGRPCServer(cfg, traced, nil, sdktrace.NewTracerProvider(), srv, b.Context())
 			return s
 		}},
 	} {
@@ -100,4 +115,47 @@ func BenchmarkGRPC(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMetrics measures what the metrics of one request cost: its
+// counters alone, and with its latency histogram, for each transport.
+func BenchmarkMetrics(b *testing.B) {
+	m := newMetrics()
+	gs := grpc.NewServer()
+	tmdbstatusv1.RegisterStatusServiceServer(gs, service.New())
+	m.resolveGRPC(gs)
+	const lookup = "/tmdbstatus.v1.StatusService/Lookup"
+	b.Run("grpc/counters", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rs := m.rpc(lookup, "unary")
+			rs.started.Inc()
+			rs.received.Inc()
+			rs.handled[0].Inc()
+			rs.sent.Inc()
+		}
+	})
+	b.Run("grpc/counters+histogram", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rs := m.rpc(lookup, "unary")
+			rs.started.Inc()
+			rs.received.Inc()
+			rs.handled[0].Inc()
+			rs.sent.Inc()
+			rs.seconds.Observe(0.00002)
+		}
+	})
+	b.Run("rest/counter+histogram", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.observeREST("/v1/statuses/{code}", http.MethodGet, http.StatusOK, 20*time.Microsecond)
+		}
+	})
+	b.Run("rest/counter", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.rest[restKey{"/v1/statuses/{code}", http.MethodGet, http.StatusOK}].requests.Inc()
+		}
+	})
 }

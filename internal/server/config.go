@@ -22,7 +22,6 @@ const (
 	DefaultReadTimeout       = 15 * time.Second
 	DefaultWriteTimeout      = 15 * time.Second
 	DefaultIdleTimeout       = time.Minute
-	DefaultRequestTimeout    = 10 * time.Second
 
 	// Clients may ping every 30 s, even between RPCs (grpc-go's default
 	// refuses pings more often than every 5 minutes); the server pings a
@@ -54,7 +53,6 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
-	RequestTimeout    time.Duration // Deadline of every unary RPC and REST request.
 	KeepaliveMinTime  time.Duration // Shortest interval between a client's pings.
 	KeepaliveTime     time.Duration // Idle time after which the server pings a client.
 	KeepaliveTimeout  time.Duration // Time the server waits for its ping's answer.
@@ -81,7 +79,6 @@ func DefaultConfig() Config {
 		ReadTimeout:       DefaultReadTimeout,
 		WriteTimeout:      DefaultWriteTimeout,
 		IdleTimeout:       DefaultIdleTimeout,
-		RequestTimeout:    DefaultRequestTimeout,
 		KeepaliveMinTime:  DefaultKeepaliveMinTime,
 		KeepaliveTime:     DefaultKeepaliveTime,
 		KeepaliveTimeout:  DefaultKeepaliveTimeout,

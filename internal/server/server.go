@@ -9,15 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
 	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -95,7 +94,7 @@ type serveOptions struct {
 	adminLis net.Listener // nil: /metrics is served on httpLis.
 
 	tls            *tls.Config          // nil: serve without TLS.
-	tracerProvider trace.TracerProvider // nil: record no span.
+	tracerProvider trace.TracerProvider // nil: no tracing at all, not even propagation.
 
 	// wrap, if set, wraps the StatusService server: tests use it to see
 	// the handler's context.
@@ -119,10 +118,8 @@ func (o *serveOptions) closeListeners() {
 func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	logger := o.logger
 	tp := o.tracerProvider
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
 	m := newMetrics()
+	obs := &observer{logger: logger, metrics: m, tracing: tp != nil}
 	var srv tmdbstatusv1.StatusServiceServer = service.New()
 	if o.wrap != nil {
 		srv = o.wrap(srv)
@@ -134,12 +131,12 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	// streams, which would otherwise hold the drain for its whole grace.
 	draining, drain := context.WithCancel(context.Background())
 	defer drain()
-	grpcServer, healthServer := newGRPCServer(cfg, logger, o.tls, tp, m, srv, draining)
+	grpcServer, healthServer := newGRPCServer(cfg, obs, o.tls, tp, srv, draining)
 
 	var ready atomic.Bool
 	ready.Store(true)
 	healthz, readyz := healthHandlers(&ready)
-	api := restHandler(cfg, logger, tp, m, srv)
+	api := restHandler(cfg, obs, tp, srv)
 	var metricsOnHTTP http.Handler
 	if o.adminLis == nil {
 		metricsOnHTTP = m.handler()
@@ -181,6 +178,7 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 		mux.Handle("/metrics", m.handler())
 		mux.Handle("/healthz", healthz)
 		mux.Handle("/readyz", readyz)
+		handlePprof(mux)
 		adminServer = newHTTPServer(mux)
 	}
 	serveHTTP := func(what string, s *http.Server, lis net.Listener) error {
@@ -238,28 +236,14 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 }
 
 // newGRPCServer returns the gRPC server of srv, with health (SERVING) and
-// reflection, whose RPCs are traced (reading the traceparent metadata),
-// counted and timed in m, logged, and given a deadline, within the limits
-// of cfg; tc, if not nil, is its TLS configuration. Health's Watch streams
-// end when draining is done.
-func newGRPCServer(cfg Config, logger *slog.Logger, tc *tls.Config, tp trace.TracerProvider, m *metrics, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
-	recoveryOpt := recovery.WithRecoveryHandlerContext(recoverPanic(logger))
+// reflection, whose RPCs are counted and timed in m, logged and recovered
+// by o, and traced by tp (reading the traceparent metadata) unless it is
+// nil, within the limits of cfg; tc, if not nil, is its TLS
+// configuration. Health's Watch streams end when draining is done.
+func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
 	grpcOpts := []grpc.ServerOption{
-		// Reads the traceparent metadata of clients.
-		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(propagator))),
-		grpc.ChainUnaryInterceptor(
-			m.grpc.UnaryServerInterceptor(),
-			logUnary(logger),
-			recovery.UnaryServerInterceptor(recoveryOpt),
-			deadlineUnary(cfg.RequestTimeout),
-		),
-		// Streams (health's Watch, reflection) may last: no deadline.
-		grpc.ChainStreamInterceptor(
-			m.grpc.StreamServerInterceptor(),
-			logStream(logger),
-			recovery.StreamServerInterceptor(recoveryOpt),
-			endWatchOnDrain(draining),
-		),
+		grpc.UnaryInterceptor(o.unary),
+		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             cfg.KeepaliveMinTime,
@@ -269,6 +253,9 @@ func newGRPCServer(cfg Config, logger *slog.Logger, tc *tls.Config, tp trace.Tra
 			Time:    cfg.KeepaliveTime,
 			Timeout: cfg.KeepaliveTimeout,
 		}),
+	}
+	if tp != nil {
+		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(propagator))))
 	}
 	if tc != nil {
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tc)))
@@ -280,7 +267,7 @@ func newGRPCServer(cfg Config, logger *slog.Logger, tc *tls.Config, tp trace.Tra
 	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(grpcServer, healthServer)
 	reflection.Register(grpcServer)
-	m.grpc.InitializeMetrics(grpcServer)
+	o.metrics.resolveGRPC(grpcServer)
 	return grpcServer, healthServer
 }
 
@@ -302,14 +289,26 @@ func endWatchOnDrain(draining context.Context) grpc.StreamServerInterceptor {
 	}
 }
 
-// restHandler returns the REST API of srv, whose requests are traced
-// (reading the traceparent header), counted and timed by route in m,
-// logged, and given a deadline.
-func restHandler(cfg Config, logger *slog.Logger, tp trace.TracerProvider, m *metrics, srv tmdbstatusv1.StatusServiceServer) http.Handler {
-	return m.instrumentREST(
-		logHTTP(logger, recoverHTTP(logger, deadlineHTTP(cfg.RequestTimeout,
-			gateway.New(srv, gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes))))),
-		otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+// restHandler returns the REST API of srv, whose requests are counted and
+// timed by route, logged and recovered by o, and traced by tp (reading the
+// traceparent header) unless it is nil.
+func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer) http.Handler {
+	h := o.rest(gateway.New(srv, gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)))
+	if tp == nil {
+		return h
+	}
+	// The span is named by route once the gateway has routed the request.
+	return otelhttp.NewHandler(h, "", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+}
+
+// handlePprof serves net/http/pprof's profiles on mux, under
+// /debug/pprof/: on the admin port alone, never beside the API.
+func handlePprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // stopGRPC stops s gracefully: it waits for the RPCs in flight to finish.
