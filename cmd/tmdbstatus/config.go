@@ -38,6 +38,8 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.KeepaliveMinTime, "shortest interval between a gRPC client's keepalive pings; a client pinging more often is disconnected")
 	fs.DurationVar(&cfg.KeepaliveTime, "grpc-keepalive-time", cfg.KeepaliveTime, "idle time after which the server pings a gRPC client")
 	fs.DurationVar(&cfg.KeepaliveTimeout, "grpc-keepalive-timeout", cfg.KeepaliveTimeout, "time a gRPC client has to answer the server's ping before it is disconnected")
+	fs.DurationVar(&cfg.MaxConnectionAge, "grpc-max-connection-age", cfg.MaxConnectionAge, "age (plus or minus 10%) at which a gRPC connection is sent a GOAWAY, so that clients reconnect and new replicas get their share")
+	fs.DurationVar(&cfg.MaxConnectionAgeGrace, "grpc-max-connection-age-grace", cfg.MaxConnectionAgeGrace, "time the RPCs in flight on a connection past --grpc-max-connection-age have to finish before it is closed")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", cfg.TLSCert, "PEM certificate `file` (chain) to serve TLS with on every port; needs --tls-key")
 	fs.StringVar(&cfg.TLSKey, "tls-key", cfg.TLSKey, "PEM private key `file` of --tls-cert")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", cfg.TLSClientCA, "PEM CA certificates `file`: gRPC and REST clients must present a certificate it signed (mutual TLS); needs --tls-cert")
@@ -145,6 +147,8 @@ func checkServe(c *server.Config, fs *flag.FlagSet, onCommandLine map[string]boo
 		{"grpc-keepalive-min-time", c.KeepaliveMinTime},
 		{"grpc-keepalive-time", c.KeepaliveTime},
 		{"grpc-keepalive-timeout", c.KeepaliveTimeout},
+		{"grpc-max-connection-age", c.MaxConnectionAge},
+		{"grpc-max-connection-age-grace", c.MaxConnectionAgeGrace},
 		{"shutdown-grace", c.ShutdownGrace},
 	} {
 		if f.d <= 0 {

@@ -31,6 +31,15 @@ const (
 	DefaultKeepaliveTime    = time.Minute
 	DefaultKeepaliveTimeout = 20 * time.Second
 
+	// A gRPC client keeps its connections, so pods the autoscaler adds
+	// would get no RPC from clients already connected: after 5 minutes
+	// (±10 %, grpc-go's jitter, so that connections do not all go at once)
+	// a connection is sent a GOAWAY and the client reconnects, through the
+	// Service, to any pod. The RPCs in flight on it have the shutdown
+	// grace to finish: every RPC answers from memory in microseconds.
+	DefaultMaxConnectionAge      = 5 * time.Minute
+	DefaultMaxConnectionAgeGrace = DefaultShutdownGrace
+
 	// DefaultShutdownGrace lets the servers drain within 10 s, well inside
 	// Kubernetes' default termination grace period of 30 s.
 	DefaultShutdownGrace = 10 * time.Second
@@ -56,6 +65,9 @@ type Config struct {
 	KeepaliveMinTime  time.Duration // Shortest interval between a client's pings.
 	KeepaliveTime     time.Duration // Idle time after which the server pings a client.
 	KeepaliveTimeout  time.Duration // Time the server waits for its ping's answer.
+
+	MaxConnectionAge      time.Duration // Age (±10 %) at which a gRPC connection is sent a GOAWAY.
+	MaxConnectionAgeGrace time.Duration // Time the RPCs in flight on it then have before it is closed.
 
 	TLSCert     string // PEM certificate file; "" serves without TLS.
 	TLSKey      string // PEM key file of TLSCert.
@@ -83,5 +95,8 @@ func DefaultConfig() Config {
 		KeepaliveTime:     DefaultKeepaliveTime,
 		KeepaliveTimeout:  DefaultKeepaliveTimeout,
 		ShutdownGrace:     DefaultShutdownGrace,
+
+		MaxConnectionAge:      DefaultMaxConnectionAge,
+		MaxConnectionAgeGrace: DefaultMaxConnectionAgeGrace,
 	}
 }

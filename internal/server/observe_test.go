@@ -676,3 +676,41 @@ func TestOpenAPIServed(t *testing.T) {
 }
 
 var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
+
+// TestMaxConnectionAge checks that a gRPC connection older than
+// MaxConnectionAge is sent a GOAWAY, so that its client reconnects, and
+// that the default lets new pods get traffic within minutes.
+func TestMaxConnectionAge(t *testing.T) {
+	if d := DefaultConfig().MaxConnectionAge; d <= 0 || d > 10*time.Minute {
+		t.Errorf("default MaxConnectionAge = %v; want a few minutes", d)
+	}
+	cfg := DefaultConfig()
+	cfg.MaxConnectionAge, cfg.MaxConnectionAgeGrace = 300*time.Millisecond, time.Second
+	s := startServeWith(t, cfg, serveOptions{}, false)
+	conn, err := net.Dial("tcp", s.GRPCAddr)
+	if err != nil {
+		t.Fatalf("Dial(%s): %v", s.GRPCAddr, err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	conn.SetDeadline(start.Add(waitTimeout))
+	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
+		t.Fatalf("write the HTTP/2 preface: %v", err)
+	}
+	fr := http2.NewFramer(conn, conn)
+	if err := fr.WriteSettings(); err != nil {
+		t.Fatalf("WriteSettings: %v", err)
+	}
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("ReadFrame: %v; want a GOAWAY once the connection is %v old", err, cfg.MaxConnectionAge)
+		}
+		if _, ok := f.(*http2.GoAwayFrame); ok {
+			if age := time.Since(start); age < cfg.MaxConnectionAge*8/10 {
+				t.Errorf("GOAWAY after %v; want after about %v", age, cfg.MaxConnectionAge)
+			}
+			return
+		}
+	}
+}
