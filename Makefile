@@ -37,12 +37,13 @@ build:
 bench:
 	go test -run='^$$' -bench=. -benchmem ./...
 
-## bench-load: the load benchmark against the floors, on loopback, about 5 minutes; rewrites BENCHMARKS.md's figures
+## bench-load: the binary, as built here with its default flags, against the floors, on loopback, about 6 minutes; rewrites BENCHMARKS.md's figures
 bench-load:
 	@command -v h2load >/dev/null && command -v wrk >/dev/null && command -v taskset >/dev/null || \
 		{ echo "bench-load needs h2load, wrk and taskset: run 'make bench-tools'" >&2; exit 1; }
+	go build -o bin/tmdbstatus ./cmd/tmdbstatus
 	go build -o bin/bench ./bench
-	bin/bench run -write BENCHMARKS.md
+	bin/bench run -binary bin/tmdbstatus -write BENCHMARKS.md
 
 ## bench-tools: install the load generators of bench-load (Debian 12, as root)
 bench-tools:

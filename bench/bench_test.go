@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,10 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// TestServers starts every mode's server in-process on loopback and checks
-// that it answers as the benchmark expects before measuring it.
+// TestServers starts every reference's server in-process on loopback and
+// checks that it answers as the benchmark expects before measuring it.
 func TestServers(t *testing.T) {
-	for _, mode := range modes {
+	for _, mode := range referenceModes {
 		t.Run(mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -99,5 +100,44 @@ func TestWRKScript(t *testing.T) {
 	}
 	if !strings.Contains(s, "delay = function() return 2 end") {
 		t.Errorf("wrkScript(2) lacks the delay:\n%s", s)
+	}
+}
+
+// TestBinary builds the tmdbstatus binary, runs it as the benchmark does
+// in every binary mode, and checks that it answers, and that a traced one
+// exports its spans to the benchmark's collector.
+func TestBinary(t *testing.T) {
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("taskset not installed")
+	}
+	bin := filepath.Join(t.TempDir(), "tmdbstatus")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tmdbstatus").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	col, err := startCollector(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer col.stop()
+	o := options{serverCPU: "0", binary: bin, collector: col}
+	for _, mode := range modes {
+		if !isBinary(mode) {
+			continue
+		}
+		s, err := startServer(o, "", mode, time.Minute, "")
+		if err != nil {
+			t.Fatalf("startServer(%s): %v", mode, err)
+		}
+		before := col.spans.Load()
+		if err := check(ctx, s); err != nil {
+			t.Errorf("check(%s) = %v", mode, err)
+		}
+		s.stop() // Flushes the spans.
+		traced := mode == modeGRPCTraced || mode == modeRESTTraced
+		if got := col.waitSpans(before+1, 5*time.Second) - before; (got > 0) != traced {
+			t.Errorf("%s: the collector got %d spans; want some: %v", mode, got, traced)
+		}
 	}
 }

@@ -43,7 +43,8 @@ type options struct {
 	only        string        // comma-separated modes to run, default all
 	profileMode string        // mode to run alone under a CPU profile
 	profileOut  string        // where to write that profile
-	codecCache  bool          // run the grpc mode with -grpc-codec-cache
+	binary      string        // the tmdbstatus binary the binary modes run
+	collector   *collector    // the OTLP receiver of the traced modes
 }
 
 func runMain(args []string) error {
@@ -63,7 +64,7 @@ func runMain(args []string) error {
 	calls := fs.String("calls", "", "comma-separated calls of the mix to send (default all): "+callNames())
 	fs.StringVar(&o.profileMode, "profile", "", "run only this mode, under load for -duration, and write its CPU profile")
 	fs.StringVar(&o.profileOut, "profile-out", "cpu.pprof", "file of the -profile CPU profile")
-	fs.BoolVar(&o.codecCache, "grpc-codec-cache", false, "an experiment: serve mode grpc with a codec that marshals the shared responses once")
+	fs.StringVar(&o.binary, "binary", "bin/tmdbstatus", "the tmdbstatus binary to measure (go build -o bin/tmdbstatus ./cmd/tmdbstatus)")
 	_ = fs.Parse(args)
 	if o.rounds < 1 || o.rate < 1 || o.duration <= 0 || o.latDuration <= 0 {
 		return errors.New("-rounds, -rate, -duration and -latency-duration must be positive")
@@ -78,6 +79,9 @@ func runMain(args []string) error {
 			keep = append(keep, mix[i])
 		}
 		mix = keep
+	}
+	if _, err := os.Stat(o.binary); err != nil {
+		return fmt.Errorf("-binary: %w: build it with go build -o %s ./cmd/tmdbstatus", err, o.binary)
 	}
 	for _, tool := range []string{"taskset", "h2load", "wrk"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -104,6 +108,13 @@ func runMain(args []string) error {
 	if err != nil {
 		return err
 	}
+
+	col, err := startCollector(ctx)
+	if err != nil {
+		return err
+	}
+	defer col.stop()
+	o.collector = col
 
 	if o.profileMode != "" {
 		return profile(ctx, o, w, exe, maxTime)
@@ -161,6 +172,7 @@ func runMain(args []string) error {
 		}
 	}
 
+	fmt.Printf("the OTLP collector received %d spans from the traced modes\n", col.spans.Load())
 	report := summarize(o, results)
 	fmt.Print("\n" + report)
 	if o.write != "" {
@@ -241,22 +253,23 @@ end
 	return b.String()
 }
 
-// server is a running `bench serve`.
+// server is a running server: the binary or `bench serve`.
 type server struct {
-	mode string
-	cmd  *exec.Cmd
-	addr string
+	mode  string
+	cmd   *exec.Cmd
+	addr  string // of the port measured
+	admin string // of the binary's admin port
 }
 
-// startServer starts `bench serve -mode mode` pinned to cpu and waits for
-// the address it listens on.
+// startServer starts the server of mode pinned to o.serverCPU: the binary,
+// or `bench serve -mode mode`, and waits for the address it listens on.
 func startServer(o options, exe, mode string, maxTime time.Duration, cpuProfile string) (*server, error) {
+	if isBinary(mode) {
+		return startBinary(o, mode, o.collector.addr)
+	}
 	args := []string{"-c", o.serverCPU, exe, "serve", "-mode", mode, "-max-time", maxTime.String()}
 	if cpuProfile != "" {
 		args = append(args, "-cpuprofile", cpuProfile)
-	}
-	if o.codecCache && mode == modeGRPC {
-		args = append(args, "-grpc-codec-cache")
 	}
 	cmd := exec.Command("taskset", args...)
 	cmd.Stderr = os.Stderr
@@ -316,7 +329,9 @@ func (s *server) cpuTime() (time.Duration, error) {
 // architecture Go supports.
 const clockTicks = 100
 
-func (s *server) isGRPC() bool { return s.mode == modeGRPC || s.mode == modeGRPCFloor }
+func (s *server) isGRPC() bool {
+	return s.mode == modeGRPC || s.mode == modeGRPCTraced || s.mode == modeGRPCFloor
+}
 
 // check makes sure the server answers what it should before it is measured.
 func check(ctx context.Context, s *server) error {
@@ -623,12 +638,19 @@ func summarize(o options, results map[string][]sample) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.2f | %s %.2f | %s |\n", name, r, op, target, map[bool]string{true: "yes", false: "no"}[met])
 	}
-	ratio("gRPC requests/s ÷ no-op grpc-go", modeGRPC, modeGRPCFloor, rps, 0.95, true)
-	ratio("gRPC CPU/request ÷ no-op grpc-go", modeGRPC, modeGRPCFloor, cpu, 1.10, false)
-	ratio("REST requests/s ÷ plain net/http JSON", modeREST, modeRESTFloor, rps, 0.80, true)
-	ratio("REST requests/s ÷ FromEndpoint gateway", modeREST, modeRESTPeer, rps, 2.5, true)
+	p99 := func(s sample) float64 { return s.p99 }
+	ratio("gRPC requests/s ÷ no-op grpc-go", modeGRPC, modeGRPCFloor, rps, 0.90, true)
+	ratio("gRPC CPU/request ÷ no-op grpc-go", modeGRPC, modeGRPCFloor, cpu, 1.12, false)
+	ratio("REST requests/s ÷ plain net/http JSON", modeREST, modeRESTFloor, rps, 0.75, true)
+	ratio("REST requests/s ÷ FromEndpoint gateway", modeREST, modeRESTPeer, rps, 3, true)
+	ratio("gRPC p99 at fixed rate ÷ no-op grpc-go's", modeGRPC, modeGRPCFloor, p99, 1.2, false)
+	ratio("REST p99 at fixed rate ÷ plain net/http's", modeREST, modeRESTFloor, p99, 1.2, false)
 	ratio("REST CPU/request ÷ plain net/http JSON", modeREST, modeRESTFloor, cpu, math.Inf(1), false)
 	ratio("REST CPU/request ÷ FromEndpoint gateway", modeREST, modeRESTPeer, cpu, math.Inf(1), false)
+	ratio("gRPC traced requests/s ÷ untraced", modeGRPCTraced, modeGRPC, rps, math.Inf(1), true)
+	ratio("gRPC traced CPU/request ÷ untraced", modeGRPCTraced, modeGRPC, cpu, math.Inf(1), false)
+	ratio("REST traced requests/s ÷ untraced", modeRESTTraced, modeREST, rps, math.Inf(1), true)
+	ratio("REST traced CPU/request ÷ untraced", modeRESTTraced, modeREST, cpu, math.Inf(1), false)
 	return b.String()
 }
 
@@ -668,13 +690,19 @@ func writeFigures(path, report string) error {
 }
 
 // profile runs the server of o.profileMode alone under full load for
-// o.duration and writes its CPU profile to o.profileOut.
+// o.duration and writes its CPU profile to o.profileOut: the binary's from
+// its own net/http/pprof, on its admin port, a reference's from
+// -cpuprofile.
 func profile(ctx context.Context, o options, w *workload, exe string, maxTime time.Duration) error {
 	out, err := filepath.Abs(o.profileOut)
 	if err != nil {
 		return err
 	}
-	s, err := startServer(o, exe, o.profileMode, maxTime, out)
+	cpuProfile := out
+	if isBinary(o.profileMode) {
+		cpuProfile = ""
+	}
+	s, err := startServer(o, exe, o.profileMode, maxTime, cpuProfile)
 	if err != nil {
 		return err
 	}
@@ -682,10 +710,46 @@ func profile(ctx context.Context, o options, w *workload, exe string, maxTime ti
 	if err := check(ctx, s); err != nil {
 		return err
 	}
+	fetched := make(chan error, 1)
+	if s.admin != "" {
+		go func() { fetched <- fetchProfile(ctx, s.admin, o.duration, out) }()
+	} else {
+		fetched <- nil
+	}
 	smp, err := throughput(ctx, o, w, s)
 	if err != nil {
 		return err
 	}
+	if err := <-fetched; err != nil {
+		return err
+	}
 	fmt.Printf("%s: %.0f req/s, %.2f µs CPU/req; profile in %s (go tool pprof -top %s)\n", s.mode, smp.rps, smp.cpuPerReq, out, out)
 	return nil
+}
+
+// fetchProfile writes to out the CPU profile of d that the binary serves
+// on its admin port admin.
+func fetchProfile(ctx context.Context, admin string, d time.Duration, out string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", admin, max(1, int(d.Seconds())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,42 +21,45 @@ import (
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/encoding"
-	protoenc "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/mem"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// The servers the load benchmark compares, one per mode of `bench serve`.
+// The servers the load benchmark compares. The first four are the
+// tmdbstatus binary itself, run by `bench run` with its default flags;
+// the others are references, not tmdbstatus' serving stack, each run by
+// `bench serve -mode M`.
 const (
-	modeGRPC      = "grpc"       // tmdbstatus over gRPC: service.New on grpc.NewServer
-	modeGRPCFloor = "grpc-floor" // grpc-go's own health server, nothing else
-	modeREST      = "rest"       // tmdbstatus over REST: gateway.New, in-process
-	modeRESTFloor = "rest-floor" // a plain net/http handler, a fixed JSON body
-	modeRESTPeer  = "rest-peer"  // grpc-gateway wired with FromEndpoint: a loopback gRPC hop
+	modeGRPC       = "grpc"        // the binary's gRPC port
+	modeGRPCTraced = "grpc-traced" // the same, exporting spans over OTLP to a collector of the benchmark
+	modeREST       = "rest"        // the binary's REST port
+	modeRESTTraced = "rest-traced" // the same, exporting spans
+	modeGRPCFloor  = "grpc-floor"  // grpc-go's own health server, nothing else
+	modeRESTFloor  = "rest-floor"  // a plain net/http handler, a fixed JSON body
+	modeRESTPeer   = "rest-peer"   // grpc-gateway wired with FromEndpoint: a loopback gRPC hop
 )
 
-var modes = []string{modeGRPC, modeGRPCFloor, modeREST, modeRESTFloor, modeRESTPeer}
+var modes = []string{modeGRPC, modeGRPCTraced, modeGRPCFloor, modeREST, modeRESTTraced, modeRESTFloor, modeRESTPeer}
 
-// codecCache is the -grpc-codec-cache flag of `bench serve`.
-var codecCache bool
+// referenceModes are the modes of `bench serve`.
+var referenceModes = []string{modeGRPCFloor, modeRESTFloor, modeRESTPeer}
+
+// isBinary reports whether mode is served by the tmdbstatus binary.
+func isBinary(mode string) bool { return !slices.Contains(referenceModes, mode) }
 
 // serveMain runs one server until SIGINT or SIGTERM, or until -max-time has
 // passed, so that a server left behind stops by itself. It prints the
 // address it listens on as its first line of output.
 func serveMain(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	mode := fs.String("mode", "", "server to run: "+strings.Join(modes, ", "))
+	mode := fs.String("mode", "", "server to run: "+strings.Join(referenceModes, ", "))
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (loopback only)")
 	maxTime := fs.Duration("max-time", 30*time.Minute, "stop after this long whatever happens")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	fs.BoolVar(&codecCache, "grpc-codec-cache", false, "in mode grpc, marshal the service's shared responses once (an experiment)")
 	_ = fs.Parse(args)
 
 	host, _, err := net.SplitHostPort(*addr)
@@ -100,33 +104,18 @@ func serveMain(args []string) error {
 // done.
 func newServer(ctx context.Context, mode string) (func(context.Context, net.Listener) error, error) {
 	switch mode {
-	case modeGRPC:
-		srv := service.New()
-		var opts []grpc.ServerOption
-		if codecCache {
-			c, err := newCachingCodec(srv)
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, grpc.ForceServerCodecV2(c))
-		}
-		s := grpc.NewServer(opts...)
-		tmdbstatusv1.RegisterStatusServiceServer(s, srv)
-		return grpcServe(s), nil
 	case modeGRPCFloor:
 		s := grpc.NewServer()
 		h := health.NewServer()
 		h.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 		healthpb.RegisterHealthServer(s, h)
 		return grpcServe(s), nil
-	case modeREST:
-		return httpServe(gateway.New(service.New())), nil
 	case modeRESTFloor:
 		return httpServe(floorHandler(restFloorSize())), nil
 	case modeRESTPeer:
 		return peerServe(ctx)
 	}
-	return nil, fmt.Errorf("unknown -mode %q: want one of %s", mode, strings.Join(modes, ", "))
+	return nil, fmt.Errorf("unknown -mode %q: want one of %s", mode, strings.Join(referenceModes, ", "))
 }
 
 func grpcServe(s *grpc.Server) func(context.Context, net.Listener) error {
@@ -210,41 +199,4 @@ func restFloorSize() int {
 		total += w.Body.Len()
 	}
 	return total / len(mix)
-}
-
-// cachingCodec is grpc-go's proto codec, but for the responses a
-// *service.Server shares between calls, whose wire bytes it marshals once.
-// It is not how tmdbstatus serves: the load benchmark runs it, with
-// -grpc-codec-cache, to measure what caching the bytes would save.
-type cachingCodec struct {
-	encoding.CodecV2
-	static map[any][]byte
-}
-
-func newCachingCodec(s *service.Server) (*cachingCodec, error) {
-	c := &cachingCodec{CodecV2: encoding.GetCodecV2(protoenc.Name), static: map[any][]byte{}}
-	add := func(resp proto.Message, err error) {
-		if err != nil {
-			return
-		}
-		if b, err := proto.Marshal(resp); err == nil {
-			c.static[resp] = b
-		}
-	}
-	ctx := context.Background()
-	add(s.ListStatuses(ctx, &tmdbstatusv1.ListStatusesRequest{}))
-	for _, e := range service.Entries() {
-		add(s.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: e.TMDBCode()}))
-		add(s.Translate(ctx, &tmdbstatusv1.TranslateRequest{StatusCode: e.TMDBCode()}))
-	}
-	return c, nil
-}
-
-// Marshal returns the bytes of v, kept if v is a shared response. They are
-// handed out as a SliceBuffer, which grpc-go never recycles.
-func (c *cachingCodec) Marshal(v any) (mem.BufferSlice, error) {
-	if b, ok := c.static[v]; ok {
-		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
-	}
-	return c.CodecV2.Marshal(v)
 }

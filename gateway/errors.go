@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -32,15 +33,22 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 // whose path does not start with "/", MALFORMED_REQUEST (400). A known path
 // with the wrong method is 405 Method Not Allowed, not the 501 Not
 // Implemented its gRPC code UNIMPLEMENTED maps to, as the grpc-gateway
-// documentation shows ("Customizing Routing Errors").
-func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+// documentation shows ("Customizing Routing Errors"). probe tells the
+// methods of the Allow header.
+func routingError(probe *methodProbe) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+		answerRoutingError(ctx, mux, m, w, r, httpStatus, probe)
+	}
+}
+
+func answerRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int, probe *methodProbe) {
 	var err error
 	switch httpStatus {
 	case http.StatusNotFound:
 		err = service.RequestStatus(codes.NotFound, service.ReasonRouteNotFound, http.StatusText(httpStatus), nil, "").Err()
 	case http.StatusMethodNotAllowed:
 		// RFC 9110, section 15.5.6: a 405 lists the methods the path allows.
-		if allow := allowedMethods(r.URL.Path); len(allow) > 0 {
+		if allow := probe.allowed(r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 		}
 		err = &runtime.HTTPStatusError{
@@ -64,12 +72,12 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 // every error of the service and of the gateway's own handlers has, is
 // passed on untouched; so is any other error without one (none is known).
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, withErrorInfo(ctx, err))
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, withErrorInfo(ctx, r, err))
 }
 
 // withErrorInfo returns err with the ErrorInfo errorHandler gives it, or
 // err itself.
-func withErrorInfo(ctx context.Context, err error) error {
+func withErrorInfo(ctx context.Context, r *http.Request, err error) error {
 	inner, httpStatus := err, 0
 	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
 		inner, httpStatus = hs.Err, hs.HTTPStatus
@@ -78,7 +86,7 @@ func withErrorInfo(ctx context.Context, err error) error {
 	if hasErrorInfo(st) || (st.Code() != codes.InvalidArgument && httpStatus != http.StatusBadRequest) {
 		return err
 	}
-	st = decodeError(ctx, st.Message())
+	st = decodeError(ctx, r, st.Message())
 	if httpStatus != 0 {
 		return &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()}
 	}
@@ -101,7 +109,7 @@ func hasErrorInfo(st *status.Status) bool {
 // request, as grpc-gateway's messages do not name it in a way a client can
 // use: for Lookup the {code} path parameter, for Translate the body. When
 // it finds none there (a bad Grpc-Timeout header, say), msg is kept.
-func decodeError(ctx context.Context, msg string) *status.Status {
+func decodeError(ctx context.Context, r *http.Request, msg string) *status.Status {
 	rpc, _ := runtime.RPCMethod(ctx)
 	switch rpc {
 	case tmdbstatusv1.StatusService_Lookup_FullMethodName:
@@ -112,9 +120,9 @@ func decodeError(ctx context.Context, msg string) *status.Status {
 			}
 		}
 	case tmdbstatusv1.StatusService_Translate_FullMethodName:
-		body, _ := ctx.Value(bodyKey{}).([]byte)
-		if st := badBody(body, (*tmdbstatusv1.TranslateRequest)(nil)); st != nil {
-			return st
+		// The decoder left it there.
+		if body, ok := r.Body.(*requestBody); ok && body.fault != nil {
+			return body.fault
 		}
 	}
 	return malformed(msg, nil, "")
@@ -134,44 +142,121 @@ func badPathParam(name, value string) *status.Status {
 	return malformed(msg, map[string]string{name: value}, name)
 }
 
-// badBody returns the error of a request body that does not decode into a
-// message of the type of m, naming the field at fault when there is one; or
-// nil if it finds nothing wrong with body.
-func badBody(body []byte, m proto.Message) *status.Status {
-	// Read the first JSON value, as grpc-gateway's JSON decoder does.
-	var raw json.RawMessage
-	switch err := json.NewDecoder(bytes.NewReader(body)).Decode(&raw); {
-	case errors.Is(err, io.EOF):
-		return nil // No body: grpc-gateway reads it as an empty message.
-	case err != nil:
-		return malformed(fmt.Sprintf("request body is not valid JSON: %v", err), nil, "")
-	}
-	var object map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &object); err != nil || object == nil {
+// protojsonError matches the errors of protojson.Unmarshal: their
+// position, then what is wrong. protojson separates "proto:" from the rest
+// with a space or a no-break space, at random, to keep its messages from
+// being relied on; these are tested against it (TestErrors).
+var protojsonError = regexp.MustCompile(`^proto:[\s\x{00a0}]+(?:syntax error )?\(line (\d+):(\d+)\):[\s\x{00a0}]+(.*)$`)
+
+// fieldError matches what protojson says of a value of the wrong type.
+var fieldError = regexp.MustCompile(`^invalid value for \S+ field (\S+):`)
+
+// bodyError returns the MALFORMED_REQUEST error of the body data, which
+// protojson failed to unmarshal into m with err. It names the field at
+// fault from that one parse: protojson names the field of a scalar of the
+// wrong type, and for anything else gives the position where it stopped,
+// which lies in the value of one top-level key.
+func bodyError(data []byte, m proto.Message, err error) *status.Status {
+	if start := bytes.TrimLeft(data, " \t\r\n"); start[0] != '{' {
 		return malformed("request body is not a JSON object", nil, "")
 	}
-	// Decode each field alone: the first that fails is the one at fault.
-	// protojson accepts a field under its JSON name or its proto name.
+	what, offset, ok := protojsonFailure(data, err)
+	if !ok { // No position: the body ends too soon.
+		return malformed("request body is not valid JSON: unexpected EOF", nil, "")
+	}
+	if strings.HasPrefix(what, "duplicate field") {
+		// Each is fine alone: no one field is at fault.
+		return malformed("request body: a field is given twice", nil, "")
+	}
 	fields := m.ProtoReflect().Descriptor().Fields()
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		for _, key := range []string{fd.JSONName(), string(fd.Name())} {
-			value, ok := object[key]
-			if !ok {
-				continue
+	var fd protoreflect.FieldDescriptor
+	if f := fieldError.FindStringSubmatch(what); f != nil {
+		fd = fieldNamed(fields, f[1])
+	} else {
+		fd = fieldNamed(fields, keyAt(data, offset))
+	}
+	if fd == nil {
+		return malformed("request body is not valid JSON: "+what, nil, "")
+	}
+	name := string(fd.Name())
+	return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", name, typeName(fd)),
+		map[string]string{"field": name}, name)
+}
+
+// protojsonFailure returns what the error err of protojson.Unmarshal(data)
+// says is wrong and the byte offset in data where it stopped, or false if
+// err gives no position.
+func protojsonFailure(data []byte, err error) (what string, offset int, ok bool) {
+	match := protojsonError.FindStringSubmatch(err.Error())
+	if match == nil {
+		return "", 0, false
+	}
+	line, _ := strconv.Atoi(match[1])
+	col, _ := strconv.Atoi(match[2])
+	return match[3], offsetOf(data, line, col), true
+}
+
+// fieldNamed returns the field of fields whose JSON or proto name is name,
+// as protojson accepts either; or nil.
+func fieldNamed(fields protoreflect.FieldDescriptors, name string) protoreflect.FieldDescriptor {
+	if fd := fields.ByJSONName(name); fd != nil {
+		return fd
+	}
+	return fields.ByName(protoreflect.Name(name))
+}
+
+// offsetOf returns the byte offset in data of the 1-based line and column
+// (in runes) of a protojson error.
+func offsetOf(data []byte, line, col int) int {
+	off := 0
+	for ; line > 1 && off < len(data); line-- {
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 {
+			return len(data)
+		}
+		off += i + 1
+	}
+	for ; col > 1 && off < len(data); col-- {
+		_, n := utf8.DecodeRune(data[off:])
+		off += n
+	}
+	return off
+}
+
+// keyAt returns the top-level key of the JSON object data in whose value
+// offset lies, or "" if none does: a scan of the strings and brackets
+// before offset, which the failed parse has already found well formed.
+func keyAt(data []byte, offset int) string {
+	depth, key := 0, ""
+	for i := 0; i < offset && i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			start := i + 1
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
 			}
-			alone, err := json.Marshal(map[string]json.RawMessage{key: value})
-			if err == nil {
-				err = marshaler.Unmarshal(alone, m.ProtoReflect().New().Interface())
-			}
-			if err != nil {
-				name := string(fd.Name())
-				return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", name, typeName(fd)),
-					map[string]string{"field": name}, name)
+			if depth == 1 && isKey(data[min(i+1, len(data)):]) {
+				var k string
+				if json.Unmarshal(data[start-1:min(i+1, len(data))], &k) == nil {
+					key = k
+				}
 			}
 		}
 	}
-	return nil
+	return key
+}
+
+// isKey reports whether rest, what follows a string, starts with the
+// colon that makes the string a key.
+func isKey(rest []byte) bool {
+	rest = bytes.TrimLeft(rest, " \t\r\n")
+	return len(rest) > 0 && rest[0] == ':'
 }
 
 // typeName returns the type of field fd as the proto declares it: "int32",

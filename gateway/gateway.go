@@ -10,11 +10,11 @@
 // grpc-gateway's generated RegisterStatusServiceHandlerServer: there is no
 // gRPC hop over the network, and so no gRPC interceptor runs.
 //
-// Given a *service.Server, whose answers depend on the request alone, the
-// handler also keeps the JSON of the answers it can reuse, and answers the
-// common requests (a GET of a code, a Translate with a valid JSON body that
-// succeeds) without grpc-gateway's per-request work; it writes the same
-// bytes and headers grpc-gateway would.
+// grpc-gateway's runtime.ServeMux routes, decodes and renders every
+// request; nothing beside it answers one. What makes it fast is work done
+// once: the JSON of the responses the service shares between calls
+// (service.SharedResponses) is marshalled when the handler is made, and a
+// request body is read once and unmarshalled once (see jsonMarshaler).
 //
 // # JSON
 //
@@ -59,17 +59,17 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -90,6 +90,15 @@ type Option func(*config)
 
 type config struct {
 	maxBodyBytes int64
+	middlewares  []runtime.Middleware
+}
+
+// WithMiddlewares adds mws to the middlewares the mux runs once it has
+// routed a request, after the gateway's own: runtime.HTTPPattern(ctx) is
+// the route matched. Requests the mux does not route (404, 405) or that
+// limitBody refuses (413) do not reach them.
+func WithMiddlewares(mws ...runtime.Middleware) Option {
+	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
 
 // WithMaxBodyBytes sets the largest request body, in bytes, the handler
@@ -100,18 +109,6 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
-// marshaler reads and writes every message, errors included. It is
-// grpc-gateway's default marshaler with one option changed: EmitUnpopulated
-// would write an unset message field as null ("localizedMessage": null in
-// the field violations of a google.rpc.BadRequest); EmitDefaultValues
-// writes the scalars at their default value and leaves unset messages out.
-var marshaler = &runtime.HTTPBodyMarshaler{
-	Marshaler: &runtime.JSONPb{
-		MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
-		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
-	},
-}
-
 // New returns an http.Handler that serves the REST/JSON API of srv. srv
 // must not be nil.
 func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
@@ -119,42 +116,95 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	m := newCachingMarshaler(marshaler)
-	return newFastPath(m, srv, newGatewayHandler(srv, m, cfg), cfg.maxBodyBytes)
+	return newHandler(srv, newMarshaler(), cfg)
 }
 
-// newGatewayHandler returns the handler built on grpc-gateway alone, which
-// answers every request the fast path does not, writing JSON with m.
-func newGatewayHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, cfg config) http.Handler {
+// newHandler returns the handler of srv, reading and writing JSON with m.
+func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, cfg config) http.Handler {
 	var mux *runtime.ServeMux
+	mws := append([]runtime.Middleware{
+		keepPathParams,
+		// mux is set by the time a request arrives.
+		func(next runtime.HandlerFunc) runtime.HandlerFunc { return requireJSON(mux, next) },
+	}, cfg.middlewares...)
 	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
-		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(
-			keepPathParams,
-			// mux is set by the time a request arrives.
-			func(next runtime.HandlerFunc) runtime.HandlerFunc { return requireJSON(mux, next) },
-		),
+		runtime.WithRoutingErrorHandler(routingError(newMethodProbe(srv))),
+		runtime.WithMiddlewares(mws...),
 		// Without this, a form POST (Content-Type
 		// application/x-www-form-urlencoded, what `curl -d` sends) to a GET
 		// path is served as the GET, and X-HTTP-Method-Override is obeyed:
 		// a wrong method must be 405, whatever the Content-Type.
 		runtime.WithDisablePathLengthFallback(),
 	)
+	register(mux, srv)
+	return limitBody(mux, cfg.maxBodyBytes)
+}
+
+// register registers the handlers of srv on mux.
+func register(mux *runtime.ServeMux, srv tmdbstatusv1.StatusServiceServer) {
 	// The generated function only calls mux.Handle and always returns nil;
 	// an error would be a change in grpc-gateway, a programming error.
 	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), mux, srv); err != nil {
 		panic(fmt.Sprintf("gateway: register StatusService handlers: %v", err))
 	}
-	return limitBody(mux, cfg.maxBodyBytes)
 }
 
-// Keys of the request's values the error handler reads.
-type (
-	pathParamsKey struct{} // map[string]string: the path parameters, as the mux matched them.
-	bodyKey       struct{} // []byte: the request body, as limitBody read it.
-)
+// methodProbe tells which methods a path allows, for the Allow header of a
+// 405, by asking a mux with the same routes whose every handler only
+// reports that it was reached: the routes are matched by grpc-gateway
+// itself, not by a copy of its matcher. It runs on the 405 path alone.
+type methodProbe struct {
+	mux *runtime.ServeMux
+}
+
+func newMethodProbe(srv tmdbstatusv1.StatusServiceServer) *methodProbe {
+	reached := func(runtime.HandlerFunc) runtime.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request, _ map[string]string) { w.WriteHeader(http.StatusNoContent) }
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMiddlewares(reached),
+		runtime.WithRoutingErrorHandler(func(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, code int) {
+			w.WriteHeader(code)
+		}),
+		runtime.WithDisablePathLengthFallback(),
+	)
+	register(mux, srv)
+	return &methodProbe{mux: mux}
+}
+
+// allowed returns the methods of the API's routes that match the path of
+// r, in the order of Routes, without repeats.
+func (p *methodProbe) allowed(r *http.Request) []string {
+	var methods []string
+	for _, rt := range routes {
+		if slices.Contains(methods, rt.Method) {
+			continue
+		}
+		probe := &http.Request{Method: rt.Method, URL: r.URL, Header: http.Header{}, Body: http.NoBody}
+		rec := &codeRecorder{header: http.Header{}}
+		p.mux.ServeHTTP(rec, probe.WithContext(r.Context()))
+		if rec.code == http.StatusNoContent {
+			methods = append(methods, rt.Method)
+		}
+	}
+	return methods
+}
+
+// codeRecorder is an http.ResponseWriter that keeps only the status code.
+type codeRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (c *codeRecorder) Header() http.Header         { return c.header }
+func (c *codeRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (c *codeRecorder) WriteHeader(code int)        { c.code = code }
+
+// pathParamsKey is the key of the request's path parameters
+// (map[string]string, as the mux matched them), which errorHandler reads.
+type pathParamsKey struct{}
 
 // keepPathParams keeps the path parameters of the request in its context,
 // so that errorHandler can tell which one did not parse, and its value.
@@ -206,8 +256,7 @@ func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
 				writeError(mux, w, r, err)
 				return
 			}
-			r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.Body = newRequestBody(body)
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -229,4 +278,15 @@ func tooLarge(limit int64) error {
 func writeError(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, err error) {
 	_, outbound := runtime.MarshalerForRequest(mux, r)
 	runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
+}
+
+// isJSON reports whether a request body with Content-Type ctype is read as
+// JSON: no Content-Type, or the media type application/json whatever its
+// parameters, even malformed ones (JSON is UTF-8 whatever charset says).
+func isJSON(ctype string) bool {
+	if ctype == "" || ctype == "application/json" {
+		return true
+	}
+	mediaType, _, _ := mime.ParseMediaType(ctype)
+	return mediaType == "application/json"
 }

@@ -2,71 +2,48 @@ package gateway
 
 import (
 	"net/http"
-	"slices"
-	"strings"
+
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// routes are the HTTP rules of StatusService, as the google.api.http
-// annotations of service.proto give them (a test holds the two equal). The
-// mux learns them from the generated code, but does not tell which methods
-// a path allows; allowedMethods reads them here.
-var routes = []struct{ method, template string }{
-	{http.MethodGet, "/v1/statuses/{code}"},
-	{http.MethodGet, "/v1/statuses"},
-	{http.MethodPost, "/v1/statuses:translate"},
+// A Route is one HTTP rule of the REST API: a method and a path template,
+// as a google.api.http annotation of service.proto gives it.
+type Route struct {
+	Method   string // "GET", "POST", ...
+	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
 }
 
-// allowedMethods returns the methods of the routes whose template matches
-// path, in the order of routes without repeats, or nil if none matches.
-func allowedMethods(path string) []string {
-	var methods []string
-	for _, r := range routes {
-		if matchTemplate(r.template, path) && !slices.Contains(methods, r.method) {
-			methods = append(methods, r.method)
-		}
-	}
-	return methods
+// routes are the HTTP rules of StatusService, read from the annotations
+// of service.proto, in the order of its methods. The mux learns its
+// routes from the code generated from the same annotations.
+var routes = readRoutes()
+
+// Routes returns the HTTP rules of the REST API, in the order of the
+// methods of StatusService. The slice is a copy.
+func Routes() []Route {
+	return append([]Route(nil), routes...)
 }
 
-// Templates returns the path templates of the REST API, in the order of
-// its routes, without repeats: the values Route returns.
-func Templates() []string {
-	var ts []string
-	for _, r := range routes {
-		if !slices.Contains(ts, r.template) {
-			ts = append(ts, r.template)
+func readRoutes() []Route {
+	var rs []Route
+	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
+	for i := range methods.Len() {
+		rule, _ := proto.GetExtension(methods.Get(i).Options(), annotations.E_Http).(*annotations.HttpRule)
+		switch p := rule.GetPattern().(type) {
+		case *annotations.HttpRule_Get:
+			rs = append(rs, Route{http.MethodGet, p.Get})
+		case *annotations.HttpRule_Post:
+			rs = append(rs, Route{http.MethodPost, p.Post})
+		case *annotations.HttpRule_Put:
+			rs = append(rs, Route{http.MethodPut, p.Put})
+		case *annotations.HttpRule_Patch:
+			rs = append(rs, Route{http.MethodPatch, p.Patch})
+		case *annotations.HttpRule_Delete:
+			rs = append(rs, Route{http.MethodDelete, p.Delete})
 		}
 	}
-	return ts
-}
-
-// Route returns the path template of the REST API that path matches,
-// whatever the method, or "" if the API has no such path. It allocates
-// nothing, so that it can label every request.
-func Route(path string) string {
-	for _, r := range routes {
-		if matchTemplate(r.template, path) {
-			return r.template
-		}
-	}
-	return ""
-}
-
-// matchTemplate reports whether path matches template segment by segment:
-// a variable segment ("{code}") matches any one segment, even an empty one,
-// and any other segment only itself, its ":verb" included. For templates
-// without "*" or "**", such as those of routes, that is how grpc-gateway's
-// mux matches them in its default unescaping mode.
-func matchTemplate(template, path string) bool {
-	for {
-		want, templateRest, templateMore := strings.Cut(template, "/")
-		got, pathRest, pathMore := strings.Cut(path, "/")
-		if !strings.HasPrefix(want, "{") && want != got || templateMore != pathMore {
-			return false
-		}
-		if !templateMore {
-			return true
-		}
-		template, path = templateRest, pathRest
-	}
+	return rs
 }

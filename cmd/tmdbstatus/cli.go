@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -49,7 +50,7 @@ func isClientCommand(name string) bool {
 // Client defaults: the gRPC address of a server on this machine, and how
 // long an RPC may take.
 const (
-	defaultClientAddr    = "localhost" + defaultGRPCAddr
+	defaultClientAddr    = "localhost" + server.DefaultGRPCAddr
 	defaultClientTimeout = 10 * time.Second
 )
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 // TestServeFlagsEnv checks that every flag of `tmdbstatus serve` has its
@@ -16,36 +18,37 @@ import (
 func TestServeFlagsEnv(t *testing.T) {
 	// A valid value for each flag other than its default.
 	values := map[string]string{
-		"grpc-addr":                "127.0.0.1:1",
-		"http-addr":                "127.0.0.1:2",
-		"admin-addr":               "127.0.0.1:3",
-		"log-format":               "json",
-		"log-level":                "debug",
-		"grpc-max-recv-bytes":      "1024",
-		"http-max-body-bytes":      "2048",
-		"http-read-header-timeout": "1s",
-		"http-read-timeout":        "2s",
-		"http-write-timeout":       "3s",
-		"http-idle-timeout":        "4s",
-		"request-timeout":          "5s",
-		"grpc-keepalive-min-time":  "6s",
-		"grpc-keepalive-time":      "7s",
-		"grpc-keepalive-timeout":   "8s",
-		"tls-cert":                 "cert.pem",
-		"tls-key":                  "key.pem",
-		"tls-client-ca":            "ca.pem",
-		"shutdown-delay":           "9s",
-		"shutdown-grace":           "11s",
+		"grpc-addr":                     "127.0.0.1:1",
+		"http-addr":                     "127.0.0.1:2",
+		"admin-addr":                    "127.0.0.1:3",
+		"log-format":                    "json",
+		"log-level":                     "debug",
+		"grpc-max-recv-bytes":           "1024",
+		"http-max-body-bytes":           "2048",
+		"http-read-header-timeout":      "1s",
+		"http-read-timeout":             "2s",
+		"http-write-timeout":            "3s",
+		"http-idle-timeout":             "4s",
+		"grpc-keepalive-min-time":       "6s",
+		"grpc-keepalive-time":           "7s",
+		"grpc-keepalive-timeout":        "8s",
+		"grpc-max-connection-age":       "12m",
+		"grpc-max-connection-age-grace": "13s",
+		"tls-cert":                      "cert.pem",
+		"tls-key":                       "key.pem",
+		"tls-client-ca":                 "ca.pem",
+		"shutdown-delay":                "9s",
+		"shutdown-grace":                "11s",
 	}
-	want := config{
-		grpcAddr: "127.0.0.1:1", httpAddr: "127.0.0.1:2", adminAddr: "127.0.0.1:3",
-		logFormat: "json", logLevel: slog.LevelDebug,
-		grpcMaxRecvBytes: 1024, httpMaxBodyBytes: 2048,
-		readHeaderTimeout: time.Second, readTimeout: 2 * time.Second, writeTimeout: 3 * time.Second, idleTimeout: 4 * time.Second,
-		requestTimeout:   5 * time.Second,
-		keepaliveMinTime: 6 * time.Second, keepaliveTime: 7 * time.Second, keepaliveTimeout: 8 * time.Second,
-		tlsCert: "cert.pem", tlsKey: "key.pem", tlsClientCA: "ca.pem",
-		shutdownDelay: 9 * time.Second, shutdownGrace: 11 * time.Second,
+	want := server.Config{
+		GRPCAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:2", AdminAddr: "127.0.0.1:3",
+		LogFormat: "json", LogLevel: slog.LevelDebug,
+		GRPCMaxRecvBytes: 1024, HTTPMaxBodyBytes: 2048,
+		ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 4 * time.Second,
+		KeepaliveMinTime: 6 * time.Second, KeepaliveTime: 7 * time.Second, KeepaliveTimeout: 8 * time.Second,
+		MaxConnectionAge: 12 * time.Minute, MaxConnectionAgeGrace: 13 * time.Second,
+		TLSCert: "cert.pem", TLSKey: "key.pem", TLSClientCA: "ca.pem",
+		ShutdownDelay: 9 * time.Second, ShutdownGrace: 11 * time.Second,
 	}
 
 	var help bytes.Buffer
@@ -53,7 +56,7 @@ func TestServeFlagsEnv(t *testing.T) {
 		t.Fatalf("parseArgs(serve --help) error = %v; want flag.ErrHelp", err)
 	}
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	serveFlags(fs, new(config))
+	serveFlags(fs, new(server.Config))
 	env := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) {
 		v, ok := values[f.Name]
@@ -72,10 +75,10 @@ func TestServeFlagsEnv(t *testing.T) {
 	}
 
 	// A flag beats its variable.
-	got, err = parseArgs([]string{"serve", "--request-timeout=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
-	want.requestTimeout, want.logLevel = time.Minute, slog.LevelError
+	got, err = parseArgs([]string{"serve", "--shutdown-grace=1m", "--log-level=error"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	want.ShutdownGrace, want.LogLevel = time.Minute, slog.LevelError
 	if err != nil || got != want {
-		t.Errorf("parseArgs(serve --request-timeout=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
+		t.Errorf("parseArgs(serve --shutdown-grace=1m --log-level=error) = %+v, %v; want %+v, nil", got, err, want)
 	}
 }
 
@@ -91,7 +94,6 @@ func TestParseServeBadValue(t *testing.T) {
 		{[]string{"--grpc-max-recv-bytes=4MiB"}, nil, `invalid value "4MiB" for flag -grpc-max-recv-bytes: parse error`},
 		{[]string{"--log-level=loud"}, nil, `invalid value "loud" for flag -log-level: slog: level string "loud": unknown name`},
 		{[]string{"--log-format=xml"}, nil, `invalid value "xml" for flag -log-format: want text or json`},
-		{[]string{"--request-timeout=0s"}, nil, `invalid value "0s" for flag -request-timeout: must be positive`},
 		{[]string{"--http-max-body-bytes=-1"}, nil, `invalid value "-1" for flag -http-max-body-bytes: must be positive`},
 		{[]string{"--shutdown-delay=-1s"}, nil, `invalid value "-1s" for flag -shutdown-delay: must not be negative`},
 		{nil, map[string]string{"TMDBSTATUS_SHUTDOWN_GRACE": "ten"}, `invalid value "ten" for TMDBSTATUS_SHUTDOWN_GRACE: parse error`},

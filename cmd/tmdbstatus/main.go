@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 func main() {
@@ -78,20 +80,20 @@ Run 'tmdbstatus <command> --help' for the flags of a command.
 // stderr, followed by the usage, and returns an error wrapping errUsage;
 // when asked for help, it writes the usage to stdout and returns
 // flag.ErrHelp.
-func parseArgs(args []string, getenv func(string) string, stdout, stderr io.Writer) (config, error) {
+func parseArgs(args []string, getenv func(string) string, stdout, stderr io.Writer) (server.Config, error) {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return config{}, fmt.Errorf("%w: no command", errUsage)
+		return server.Config{}, fmt.Errorf("%w: no command", errUsage)
 	}
 	switch cmd := args[0]; cmd {
 	case "serve":
 		return parseServe(args[1:], getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
-		return config{}, flag.ErrHelp
+		return server.Config{}, flag.ErrHelp
 	default:
 		fmt.Fprintf(stderr, "tmdbstatus: unknown command %q\n", cmd)
 		fmt.Fprint(stderr, usage)
-		return config{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+		return server.Config{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 	}
 }

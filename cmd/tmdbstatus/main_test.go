@@ -6,31 +6,21 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/code"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 // waitTimeout bounds every wait of these tests: for a server to start, an
@@ -94,34 +84,6 @@ func listen(t *testing.T) net.Listener {
 	return lis
 }
 
-// startServe runs serve on two loopback listeners until the returned
-// cancel is called; serve's result is then sent on the returned channel.
-func startServe(t *testing.T) (grpcAddr, httpAddr string, log *syncBuffer, cancel context.CancelFunc, done <-chan error) {
-	t.Helper()
-	grpcLis, httpLis := listen(t), listen(t)
-	log = new(syncBuffer)
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1) // The test may read it.
-	finished := make(chan struct{})
-	go func() {
-		errc <- serve(ctx, defaultConfig(), serveOptions{
-			logger:  slog.New(slog.NewTextHandler(log, nil)),
-			grpcLis: grpcLis,
-			httpLis: httpLis,
-		})
-		close(finished)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-finished:
-		case <-time.After(waitTimeout):
-			t.Errorf("serve still running %v after cancel", waitTimeout)
-		}
-	})
-	return grpcLis.Addr().String(), httpLis.Addr().String(), log, cancel, errc
-}
-
 // waitDone waits for serve or run to return after its context was canceled
 // and checks that it returned nil.
 func waitDone(t *testing.T, what string, done <-chan error) {
@@ -151,167 +113,6 @@ func rpcContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// listServices asks the reflection service on stream for the services the
-// server has.
-func listServices(t *testing.T, stream reflectionpb.ServerReflection_ServerReflectionInfoClient) []string {
-	t.Helper()
-	req := &reflectionpb.ServerReflectionRequest{
-		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
-	}
-	if err := stream.Send(req); err != nil {
-		t.Fatalf("ServerReflectionInfo: Send(ListServices): %v", err)
-	}
-	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatalf("ServerReflectionInfo: Recv: %v", err)
-	}
-	var names []string
-	for _, s := range resp.GetListServicesResponse().GetService() {
-		names = append(names, s.GetName())
-	}
-	return names
-}
-
-func TestServe(t *testing.T) {
-	grpcAddr, httpAddr, log, cancel, done := startServe(t)
-	conn := dial(t, grpcAddr)
-	ctx := rpcContext(t)
-
-	t.Run("Lookup", func(t *testing.T) {
-		client := tmdbstatusv1.NewStatusServiceClient(conn)
-		resp, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7})
-		if err != nil {
-			t.Fatalf("Lookup(7): %v", err)
-		}
-		if e := resp.GetEntry(); e.GetReason() != "INVALID_API_KEY" || e.GetGrpcCode() != code.Code_UNAUTHENTICATED {
-			t.Errorf("Lookup(7) = %v; want reason INVALID_API_KEY, grpc_code UNAUTHENTICATED", e)
-		}
-
-		_, err = client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 99})
-		st := status.Convert(err)
-		if st.Code() != codes.NotFound {
-			t.Fatalf("Lookup(99) error = %v; want code NotFound", err)
-		}
-		var reasons []string
-		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.ErrorInfo); ok {
-				reasons = append(reasons, info.GetReason())
-			}
-		}
-		if !slices.Equal(reasons, []string{"UNKNOWN_CODE"}) {
-			t.Errorf("Lookup(99): ErrorInfo reasons = %q; want [UNKNOWN_CODE]", reasons)
-		}
-	})
-
-	t.Run("health", func(t *testing.T) {
-		client := healthpb.NewHealthClient(conn)
-		for _, svc := range []string{"", "tmdbstatus.v1.StatusService"} {
-			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
-			if err != nil {
-				t.Fatalf("Check(%q): %v", svc, err)
-			}
-			if got, want := resp.GetStatus(), healthpb.HealthCheckResponse_SERVING; got != want {
-				t.Errorf("Check(%q) = %v; want %v", svc, got, want)
-			}
-		}
-	})
-
-	t.Run("reflection", func(t *testing.T) {
-		stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
-		if err != nil {
-			t.Fatalf("ServerReflectionInfo: %v", err)
-		}
-		defer stream.CloseSend()
-		got := listServices(t, stream)
-		for _, want := range []string{"tmdbstatus.v1.StatusService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
-			if !slices.Contains(got, want) {
-				t.Errorf("ListServices() = %q; want %s among them", got, want)
-			}
-		}
-	})
-
-	t.Run("REST", func(t *testing.T) {
-		url := "http://" + httpAddr + "/v1/statuses/7"
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			t.Fatalf("NewRequest: %v", err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("GET %s: %v", url, err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("GET %s: read body: %v", url, err)
-		}
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s = %d %s; want %d", url, resp.StatusCode, body, http.StatusOK)
-		}
-		var got tmdbstatusv1.LookupResponse
-		if err := protojson.Unmarshal(body, &got); err != nil {
-			t.Fatalf("GET %s: protojson.Unmarshal(%s): %v", url, body, err)
-		}
-		if got.GetEntry().GetCode() != 7 || got.GetEntry().GetReason() != "INVALID_API_KEY" {
-			t.Errorf("GET %s: entry = %v; want code 7, reason INVALID_API_KEY", url, got.GetEntry())
-		}
-	})
-
-	// One line per server, with the address it really listens on.
-	for _, want := range []string{
-		`msg="gRPC server listening" addr=` + grpcAddr + "\n",
-		`msg="HTTP server listening" addr=` + httpAddr + "\n",
-	} {
-		if !strings.Contains(log.String(), want) {
-			t.Errorf("log = %s; want a line ending %s", log, want)
-		}
-	}
-
-	cancel()
-	waitDone(t, "serve", done)
-	if !strings.Contains(log.String(), `msg="shutting down"`) {
-		t.Errorf("log = %s; want a shutting down line", log)
-	}
-	// The servers closed their listeners.
-	for _, addr := range []string{grpcAddr, httpAddr} {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			t.Errorf("Dial(%s) after shutdown succeeded; want an error", addr)
-		}
-	}
-}
-
-// TestServeFinishesRPCInFlight checks that shutting down waits for an RPC in
-// flight, which can still use the server. The RPC is a reflection stream:
-// the server is in the middle of it until the client closes it.
-func TestServeFinishesRPCInFlight(t *testing.T) {
-	grpcAddr, _, log, cancel, done := startServe(t)
-	ctx := rpcContext(t)
-	stream, err := reflectionpb.NewServerReflectionClient(dial(t, grpcAddr)).ServerReflectionInfo(ctx)
-	if err != nil {
-		t.Fatalf("ServerReflectionInfo: %v", err)
-	}
-	listServices(t, stream) // The RPC is now running on the server.
-
-	cancel()
-	waitForLog(t, log, regexp.MustCompile(`msg="shutting down"`))
-	select {
-	case err := <-done:
-		t.Fatalf("serve = %v with an RPC in flight; want it to wait", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	if got := listServices(t, stream); !slices.Contains(got, "tmdbstatus.v1.StatusService") {
-		t.Errorf("ListServices() during shutdown = %q; want tmdbstatus.v1.StatusService among them", got)
-	}
-	if err := stream.CloseSend(); err != nil {
-		t.Fatalf("CloseSend: %v", err)
-	}
-	if _, err := stream.Recv(); err != io.EOF {
-		t.Fatalf("Recv after CloseSend = %v; want io.EOF", err)
-	}
-	waitDone(t, "serve", done)
 }
 
 var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
@@ -360,9 +161,9 @@ func TestRunAddressInUse(t *testing.T) {
 
 // addrs returns the default configuration with the listen addresses
 // grpcAddr and httpAddr.
-func addrs(grpcAddr, httpAddr string) config {
-	c := defaultConfig()
-	c.grpcAddr, c.httpAddr = grpcAddr, httpAddr
+func addrs(grpcAddr, httpAddr string) server.Config {
+	c := server.DefaultConfig()
+	c.GRPCAddr, c.HTTPAddr = grpcAddr, httpAddr
 	return c
 }
 
@@ -375,7 +176,7 @@ func TestParseArgs(t *testing.T) {
 		name       string
 		args       []string
 		env        map[string]string
-		want       config
+		want       server.Config
 		wantErr    error  // errUsage, flag.ErrHelp or nil.
 		wantStdout string // Held by stdout.
 		wantStderr string // First line of stderr, when wantErr is errUsage.

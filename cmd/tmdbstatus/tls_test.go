@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -225,4 +226,23 @@ func TestTLSBadFiles(t *testing.T) {
 			t.Errorf("run(%q) stderr = %q; want one line naming %s", args, s, tt.want)
 		}
 	}
+}
+
+// get sends a GET to url and returns the status code and body.
+func get(t *testing.T, client *http.Client, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(rpcContext(t), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("NewRequest(GET %s): %v", url, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err.Error()
+	}
+	return resp.StatusCode, string(body)
 }

@@ -160,8 +160,20 @@ func TestIndex(t *testing.T) {
 			t.Errorf("route %s %s: method %q; want GET or POST", r.Method, r.Path, r.Method)
 		}
 	}
-	if want := gateway.Templates(); !slices.Equal(paths, want) {
-		t.Errorf("the index's paths are %q; want the gateway's, %q", paths, want)
+	// Every route of the index is one the gateway serves, and the index
+	// has each of the gateway's three routes.
+	api := gateway.New(service.New())
+	for _, r := range got.Routes {
+		path := strings.ReplaceAll(r.Path, "{code}", "7")
+		req := httptest.NewRequest(r.Method, path, strings.NewReader(`{"status_code":7}`))
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed {
+			t.Errorf("route %s %s: the gateway answers %d; want a route it serves", r.Method, r.Path, rec.Code)
+		}
+	}
+	if want := []string{"/v1/statuses/{code}", "/v1/statuses", "/v1/statuses:translate"}; !slices.Equal(slices.Sorted(slices.Values(paths)), slices.Sorted(slices.Values(want))) {
+		t.Errorf("the index's paths are %q; want %q", paths, want)
 	}
 	if got.OpenAPI != "/openapi.json" || got.Metrics == nil || *got.Metrics != "/metrics" {
 		t.Errorf("the index links to %q and %v; want /openapi.json and /metrics", got.OpenAPI, got.Metrics)

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/tmdbstatus/tmdbstatus/gateway"
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
+)
+
+// benchObserver returns the observer serve runs with, at the default log
+// level, and the server it counts the translations of.
+func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
+	m := newMetrics()
+	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m, tracing: tracing}, m.countTranslations(service.New())
+}
+
+// BenchmarkREST measures what the observability of a REST request costs:
+// the gateway alone, with the metrics, logs (at the default level) and
+// recovery serve wraps it in (tracing off, the default), and with tracing
+// on (spans recorded by the SDK, exported nowhere).
+func BenchmarkREST(b *testing.B) {
+	cfg := DefaultConfig()
+	obs, srv := benchObserver(false)
+	traced, tracedSrv := benchObserver(true)
+	handlers := []struct {
+		name string
+		h    http.Handler
+	}{
+		{"gateway", gateway.New(srv)},
+		{"observed", restHandler(cfg, obs, nil, srv)},
+		{"traced", restHandler(cfg, traced, sdktrace.NewTracerProvider(), tracedSrv)},
+	}
+	requests := []struct {
+		name, method, path, body string
+	}{
+		{"Lookup", http.MethodGet, "/v1/statuses/7", ""},
+		{"Translate", http.MethodPost, "/v1/statuses:translate", `{"status_code":34}`},
+	}
+	for _, req := range requests {
+		for _, h := range handlers {
+			b.Run(req.name+"/"+h.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					r := httptest.NewRequest(req.method, req.path, strings.NewReader(req.body))
+					r.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+					w := httptest.NewRecorder()
+					h.h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s %s = %d %s; want 200", req.method, req.path, w.Code, w.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGRPC measures what the observability of an RPC costs, over
+// bufconn: a bare grpc.Server, the one serve runs (metrics, logs at the
+// default level, recovery; tracing off, the default), and that one with
+// tracing on (spans recorded by the SDK, exported nowhere).
+func BenchmarkGRPC(b *testing.B) {
+	cfg := DefaultConfig()
+	obs, srv := benchObserver(false)
+	for _, s := range []struct {
+		name string
+		new  func() *grpc.Server
+	}{
+		{"bare", func() *grpc.Server {
+			s := grpc.NewServer()
+			tmdbstatusv1.RegisterStatusServiceServer(s, srv)
+			return s
+		}},
+		{"observed", func() *grpc.Server {
+			s, _ := newGRPCServer(cfg, obs, nil, nil, srv, b.Context())
+			return s
+		}},
+		{"traced", func() *grpc.Server {
+			traced, srv := benchObserver(true)
+			s, _ := newGRPCServer(cfg, traced, nil, sdktrace.NewTracerProvider(), srv, b.Context())
+			return s
+		}},
+	} {
+		b.Run(s.name, func(b *testing.B) {
+			lis := bufconn.Listen(1 << 20)
+			gs := s.new()
+			go gs.Serve(lis)
+			defer gs.Stop()
+			conn, err := grpc.NewClient("passthrough:///bufconn",
+				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+				grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatalf("grpc.NewClient: %v", err)
+			}
+			defer conn.Close()
+			client := tmdbstatusv1.NewStatusServiceClient(conn)
+			req := &tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 404}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.Translate(b.Context(), req); err != nil {
+					b.Fatalf("Translate(34): %v", err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMetrics measures what the metrics of one request cost: its
+// counters alone, and with its latency histogram, for each transport.
+func BenchmarkMetrics(b *testing.B) {
+	m := newMetrics()
+	gs := grpc.NewServer()
+	tmdbstatusv1.RegisterStatusServiceServer(gs, service.New())
+	m.resolveGRPC(gs)
+	const lookup = "/tmdbstatus.v1.StatusService/Lookup"
+	b.Run("grpc/counters", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rs := m.rpc(lookup, "unary")
+			rs.started.Inc()
+			rs.received.Inc()
+			rs.handled[0].Inc()
+			rs.sent.Inc()
+		}
+	})
+	b.Run("grpc/counters+histogram", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			rs := m.rpc(lookup, "unary")
+			rs.started.Inc()
+			rs.received.Inc()
+			rs.handled[0].Inc()
+			rs.sent.Inc()
+			rs.seconds.Observe(0.00002)
+		}
+	})
+	b.Run("rest/counter+histogram", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.observeREST("/v1/statuses/{code}", http.MethodGet, http.StatusOK, 20*time.Microsecond)
+		}
+	})
+	b.Run("rest/counter", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.rest[restKey{"/v1/statuses/{code}", http.MethodGet, http.StatusOK}].requests.Inc()
+		}
+	})
+}

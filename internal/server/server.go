@@ -1,0 +1,347 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync/atomic"
+	"time"
+
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/tmdbstatus/tmdbstatus/gateway"
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
+)
+
+// ConfigError is the error Run returns for a setting it cannot use: a TLS
+// file that does not load, an OTEL_* value it does not know.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns e.Err.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Run listens on the addresses of cfg and serves StatusService there until
+// ctx is done, then drains the servers (see Serve). It reads the OTEL_*
+// environment through getenv and logs to logOut. A setting it cannot use
+// gives a *ConfigError before anything is served.
+func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
+	tc, err := tlsConfig(cfg)
+	if err != nil {
+		return &ConfigError{err}
+	}
+	tp, flushTraces, err := newTracerProvider(ctx, getenv)
+	if err != nil {
+		return &ConfigError{err}
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if ferr := flushTraces(ctx); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("flush traces: %w", ferr))
+		}
+	}()
+
+	o := serveOptions{
+		logger:         newLogger(logOut, cfg.LogFormat, cfg.LogLevel),
+		tls:            tc,
+		tracerProvider: tp,
+	}
+	var lc net.ListenConfig
+	for _, l := range []struct {
+		what string
+		addr string
+		lis  *net.Listener
+	}{
+		{"gRPC server", cfg.GRPCAddr, &o.grpcLis},
+		{"HTTP server", cfg.HTTPAddr, &o.httpLis},
+		{"admin server", cfg.AdminAddr, &o.adminLis},
+	} {
+		if l.addr == "" {
+			continue
+		}
+		if *l.lis, err = lc.Listen(ctx, "tcp", l.addr); err != nil {
+			o.closeListeners()
+			return fmt.Errorf("%s: %w", l.what, err)
+		}
+	}
+	return serve(ctx, cfg, o)
+}
+
+// serveOptions is what serve runs with besides its configuration.
+type serveOptions struct {
+	logger   *slog.Logger
+	grpcLis  net.Listener
+	httpLis  net.Listener
+	adminLis net.Listener // nil: /metrics is served on httpLis.
+
+	tls            *tls.Config          // nil: serve without TLS.
+	tracerProvider trace.TracerProvider // nil: no tracing at all, not even propagation.
+
+	// wrap, if set, wraps the StatusService server: tests use it to see
+	// the handler's context.
+	wrap func(tmdbstatusv1.StatusServiceServer) tmdbstatusv1.StatusServiceServer
+}
+
+func (o *serveOptions) closeListeners() {
+	for _, lis := range []net.Listener{o.grpcLis, o.httpLis, o.adminLis} {
+		if lis != nil {
+			lis.Close()
+		}
+	}
+}
+
+// serve serves StatusService over gRPC on o.grpcLis and over REST/JSON on
+// o.httpLis, with metrics and health on o.adminLis if it is set, until ctx
+// is done or a server fails. Then readiness goes false, and after
+// cfg.ShutdownDelay the servers stop taking requests, give those in flight
+// cfg.ShutdownGrace to finish, and close the listeners. It returns nil
+// after a clean shutdown that ctx started.
+func serve(ctx context.Context, cfg Config, o serveOptions) error {
+	logger := o.logger
+	tp := o.tracerProvider
+	m := newMetrics()
+	obs := &observer{logger: logger, metrics: m, tracing: tp != nil}
+	var srv tmdbstatusv1.StatusServiceServer = service.New()
+	if o.wrap != nil {
+		srv = o.wrap(srv)
+	}
+	// Both transports call srv: each translation counts once.
+	srv = m.countTranslations(srv)
+
+	// Canceled when the servers start draining, to end health's Watch
+	// streams, which would otherwise hold the drain for its whole grace.
+	draining, drain := context.WithCancel(context.Background())
+	defer drain()
+	grpcServer, healthServer := newGRPCServer(cfg, obs, o.tls, tp, srv, draining)
+
+	var ready atomic.Bool
+	ready.Store(true)
+	healthz, readyz := healthHandlers(&ready)
+	api := restHandler(cfg, obs, tp, srv)
+	var metricsOnHTTP http.Handler
+	if o.adminLis == nil {
+		metricsOnHTTP = m.handler()
+	}
+	newHTTPServer := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			ReadTimeout:       cfg.ReadTimeout,
+			WriteTimeout:      cfg.WriteTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxHeaderBytes:    64 << 10,
+			TLSConfig:         o.tls,
+			// net/http's own errors (a failed Accept, a bad TLS handshake).
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+	}
+	httpServer := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			healthz.ServeHTTP(w, r)
+		case "/readyz":
+			readyz.ServeHTTP(w, r)
+		case "/openapi.json":
+			openAPIHandler(w, r)
+		case "/metrics":
+			if metricsOnHTTP != nil {
+				metricsOnHTTP.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	}))
+	var adminServer *http.Server
+	if o.adminLis != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", m.handler())
+		mux.Handle("/healthz", healthz)
+		mux.Handle("/readyz", readyz)
+		handlePprof(mux)
+		adminServer = newHTTPServer(mux)
+	}
+	serveHTTP := func(what string, s *http.Server, lis net.Listener) error {
+		logger.Info(what+" listening", "addr", lis.Addr().String())
+		var err error
+		if o.tls != nil {
+			err = s.ServeTLS(lis, "", "") // The certificate is in s.TLSConfig.
+		} else {
+			err = s.Serve(lis)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		logger.Info("gRPC server listening", "addr", o.grpcLis.Addr().String())
+		// Serve returns nil once stopped, or ErrServerStopped if it was
+		// stopped before it started.
+		if err := grpcServer.Serve(o.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("gRPC server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return serveHTTP("HTTP server", httpServer, o.httpLis) })
+	if adminServer != nil {
+		g.Go(func() error { return serveHTTP("admin server", adminServer, o.adminLis) })
+	}
+	g.Go(func() error {
+		<-ctx.Done()
+		logger.Info("shutting down", "cause", context.Cause(ctx).Error())
+		// Tell health checkers and load balancers first, and give them
+		// time to stop sending requests.
+		ready.Store(false)
+		healthServer.Shutdown()
+		if cfg.ShutdownDelay > 0 {
+			time.Sleep(cfg.ShutdownDelay)
+		}
+		drain()
+		var stop errgroup.Group
+		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace) })
+		stop.Go(func() error {
+			return stopHTTP(context.WithoutCancel(ctx), "HTTP server", httpServer, cfg.ShutdownGrace)
+		})
+		if adminServer != nil {
+			stop.Go(func() error {
+				return stopHTTP(context.WithoutCancel(ctx), "admin server", adminServer, cfg.ShutdownGrace)
+			})
+		}
+		return stop.Wait()
+	})
+	return g.Wait()
+}
+
+// newGRPCServer returns the gRPC server of srv, with health (SERVING) and
+// reflection, whose RPCs are counted and timed in m, logged and recovered
+// by o, and traced by tp (reading the traceparent metadata) unless it is
+// nil, within the limits of cfg; tc, if not nil, is its TLS
+// configuration. Health's Watch streams end when draining is done.
+func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
+	grpcOpts := []grpc.ServerOption{
+		grpc.UnaryInterceptor(o.unary),
+		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
+		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             cfg.KeepaliveMinTime,
+			PermitWithoutStream: true,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:                  cfg.KeepaliveTime,
+			Timeout:               cfg.KeepaliveTimeout,
+			MaxConnectionAge:      cfg.MaxConnectionAge,
+			MaxConnectionAgeGrace: cfg.MaxConnectionAgeGrace,
+		}),
+	}
+	if tp != nil {
+		grpcOpts = append(grpcOpts, grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(propagator))))
+	}
+	if tc != nil {
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tc)))
+	}
+	grpcServer := grpc.NewServer(grpcOpts...)
+	tmdbstatusv1.RegisterStatusServiceServer(grpcServer, srv)
+	healthServer := health.NewServer()
+	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(grpcServer, healthServer)
+	reflection.Register(grpcServer)
+	o.metrics.resolveGRPC(grpcServer)
+	return grpcServer, healthServer
+}
+
+// endWatchOnDrain ends the health Watch streams once draining is done: a
+// client watching health has been told NOT_SERVING when shutdown began, and
+// grpc.Server.GracefulStop would wait for its stream until the grace runs
+// out. Other streams, such as reflection's, run to their end.
+func endWatchOnDrain(draining context.Context) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if info.FullMethod != healthpb.Health_Watch_FullMethodName {
+			return handler(srv, ss)
+		}
+		ctx, cancel := context.WithCancel(ss.Context())
+		defer cancel()
+		defer context.AfterFunc(draining, cancel)()
+		wrapped := middleware.WrapServerStream(ss)
+		wrapped.WrappedContext = ctx
+		return handler(srv, wrapped)
+	}
+}
+
+// restHandler returns the REST API of srv, whose requests are counted and
+// timed by route, logged and recovered by o, and traced by tp (reading the
+// traceparent header) unless it is nil.
+func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer) http.Handler {
+	h := o.rest(gateway.New(srv, gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)))
+	if tp == nil {
+		return h
+	}
+	// The span is named by route once the gateway has routed the request.
+	return otelhttp.NewHandler(h, "", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+}
+
+// handlePprof serves net/http/pprof's profiles on mux, under
+// /debug/pprof/: on the admin port alone, never beside the API.
+func handlePprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+// stopGRPC stops s gracefully: it waits for the RPCs in flight to finish.
+// If they have not after timeout, it cancels them and returns an error.
+func stopGRPC(s *grpc.Server, timeout time.Duration) error {
+	stopped := make(chan struct{})
+	go func() {
+		s.GracefulStop()
+		close(stopped)
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+		return nil
+	case <-timer.C:
+		s.Stop() // GracefulStop returns too.
+		<-stopped
+		return fmt.Errorf("gRPC server: RPCs still running after %v: stopped them", timeout)
+	}
+}
+
+// stopHTTP shuts s down gracefully: it waits for the requests in flight to
+// finish. If they have not after timeout, it closes their connections and
+// returns an error.
+func stopHTTP(ctx context.Context, what string, s *http.Server, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		s.Close()
+		return fmt.Errorf("%s: requests still running after %v: closed them: %w", what, timeout, err)
+	}
+	return nil
+}
