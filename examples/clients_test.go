@@ -29,7 +29,7 @@ translate: RESOURCE_EXHAUSTED Your request count (41) is over the allowed limit 
   google.rpc.QuotaFailure
   google.rpc.Help
 lookup 99 error: NOT_FOUND TMDB status code 99 is not in TMDB's table
-  ErrorInfo: UNKNOWN_CODE tmdbstatus code=99
+  ErrorInfo: UNKNOWN_CODE tmdbstatus.github.io code=99
 `
 
 // wantOutput is what both clients print: wantHead, then the table they read
