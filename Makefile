@@ -52,10 +52,11 @@ client-deps: $(NODE_MODULES)
 $(NODE_MODULES): %/node_modules/.package-lock.json: %/package-lock.json
 	cd $* && npm ci --ignore-scripts --no-audit --no-fund
 
-## client-tools: install the Python clients' generators and runtimes (Debian 12, as root)
+## client-tools: install the Python clients' generators and runtimes (Debian 12, as root), unless they are there
 client-tools:
-	apt-get update -qq
-	apt-get install -y -qq $(CLIENT_DEBS)
+	@for deb in $(CLIENT_DEBS); do \
+		[ "$$(dpkg-query -W -f='$${Version}' "$${deb%%=*}" 2>/dev/null)" = "$${deb#*=}" ] || exit 1; \
+	done || { apt-get update -qq && apt-get install -y -qq $(CLIENT_DEBS); }
 
 ## build: the binary, in bin/
 build:
@@ -135,27 +136,41 @@ lint: deps
 	$(STATICCHECK) -tags soak ./loadtest
 
 ## breaking: fail if proto/ breaks, on the wire or in JSON (buf's WIRE_JSON
-## rules), the proto/ of the previous commit that changed it: HEAD's own
-## proto/ when the work tree changes it, else the one before HEAD's. The old
-## proto/ is built against the same googleapis protos as the new; the rules
-## are buf.yaml's.
+## rules), the contract of the last release, which CHANGELOG.md names (its
+## tag, else the commit it names, which any full clone has), and the proto/ of
+## the merge base with origin/main when there is one: a change split over
+## several commits is checked as a whole. Fails, never passes, when it finds
+## neither. The old proto/ is built against the same googleapis protos as the
+## new; the rules are buf.yaml's.
+RELEASE_SED    := s/^\#\# \(v[0-9][^ ]*\) (commit \([0-9a-f]\{40\}\).*/\1 \2/p
+RELEASE        := $(shell sed -n '$(RELEASE_SED)' CHANGELOG.md | head -1)
+RELEASE_TAG    := $(word 1,$(RELEASE))
+RELEASE_COMMIT := $(word 2,$(RELEASE))
 breaking: deps
 	@set -e; \
 	if [ "$$(git rev-parse --is-shallow-repository)" = true ]; then \
 		echo "breaking: a shallow clone lacks proto/'s history: run git fetch --unshallow" >&2; exit 1; fi; \
-	if git diff --quiet HEAD -- proto && [ -z "$$(git ls-files --others --exclude-standard -- proto)" ]; then \
-		base=$$(git log -2 --format=%H HEAD -- proto | sed -n 2p); \
+	[ -n "$(RELEASE_TAG)" ] || { echo "breaking: CHANGELOG.md names no release (## vX.Y.Z (commit HASH, date))" >&2; exit 1; }; \
+	if git rev-parse -q --verify "refs/tags/$(RELEASE_TAG)^{commit}" >/dev/null; then \
+		release=$$(git rev-parse "refs/tags/$(RELEASE_TAG)^{commit}"); \
+		[ "$$release" = "$(RELEASE_COMMIT)" ] || { echo "breaking: tag $(RELEASE_TAG) is $$release, CHANGELOG.md says $(RELEASE_COMMIT)" >&2; exit 1; }; \
+	elif git cat-file -e "$(RELEASE_COMMIT)^{commit}" 2>/dev/null; then \
+		release=$(RELEASE_COMMIT); \
 	else \
-		base=$$(git log -1 --format=%H HEAD -- proto); \
+		echo "breaking: neither tag $(RELEASE_TAG) nor commit $(RELEASE_COMMIT) is in this clone: git fetch --tags" >&2; exit 1; \
 	fi; \
-	if [ -z "$$base" ]; then echo "breaking: no earlier proto/ to compare with"; exit 0; fi; \
-	echo "breaking: proto/ against $$(git log -1 --format='%h %s' $$base)"; \
+	bases="$$release"; \
+	if main=$$(git merge-base HEAD origin/main 2>/dev/null) && [ "$$main" != "$$release" ]; then bases="$$bases $$main"; fi; \
 	old=$$(mktemp -d); trap 'rm -rf "$$old"' EXIT; \
-	git archive "$$base" proto | tar -x -C "$$old"; \
-	mkdir -p "$$old/third_party" && cp -R $(GOOGLEAPIS) "$$old/third_party/"; \
-	printf 'version: v2\nmodules:\n  - path: proto\n  - path: third_party/googleapis\n' >"$$old/buf.yaml"; \
-	(cd "$$old" && $(BUF) build proto -o image.binpb); \
-	$(BUF) breaking proto --against "$$old/image.binpb"
+	for base in $$bases; do \
+		echo "breaking: proto/ against $$(git log -1 --format='%h %s' $$base)"; \
+		rm -rf "$$old/proto" "$$old/third_party"; \
+		git archive "$$base" proto | tar -x -C "$$old"; \
+		mkdir -p "$$old/third_party" && cp -R $(GOOGLEAPIS) "$$old/third_party/"; \
+		printf 'version: v2\nmodules:\n  - path: proto\n  - path: third_party/googleapis\n' >"$$old/buf.yaml"; \
+		(cd "$$old" && $(BUF) build proto -o image.binpb); \
+		$(BUF) breaking proto --against "$$old/image.binpb"; \
+	done
 
 ## fuzz: run each fuzz target for FUZZTIME (20s unless set)
 FUZZTIME ?= 20s
