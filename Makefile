@@ -12,12 +12,23 @@ GOOGLEAPIS_FILES := google/api/annotations.proto google/api/http.proto \
 NGHTTP2_CLIENT_DEB_VERSION := 1.52.0-1+deb12u3
 WRK_DEB_VERSION            := 4.1.0-3+b2
 
+# The Python clients' code generators, Debian 12 packages that match Debian's
+# python3-protobuf and python3-grpcio runtimes; `make client-tools` installs
+# them. protoc-gen-es is pinned in clients/node/package-lock.json.
+PROTOC_DEB_VERSION      := 3.21.12-3+deb12u1
+GRPC_PYTHON_DEB_VERSION := 1.51.1-3+b1
+CLIENT_DEBS := protobuf-compiler=$(PROTOC_DEB_VERSION) protobuf-compiler-grpc=$(GRPC_PYTHON_DEB_VERSION) \
+	python3-protobuf=$(PROTOC_DEB_VERSION) python3-grpcio=$(GRPC_PYTHON_DEB_VERSION)
+# What `make generate` writes: gen/ and each client's generated code.
+GENERATED := gen clients/node/gen clients/python/google clients/python/tmdbstatus/v1
+NODE_MODULES := clients/node/node_modules/.package-lock.json examples/node/node_modules/.package-lock.json
+
 BUF         := go run github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 GOOGLEAPIS  := third_party/googleapis
 STAMP       := $(GOOGLEAPIS)/.google-proto-files-$(GOOGLE_PROTO_FILES_VERSION)
 
-.PHONY: all run test generate checkgenerate lint breaking deps build clean fuzz soak soak-short bench bench-load bench-tools
+.PHONY: all run test test-clients generate checkgenerate lint breaking deps client-deps client-tools build clean fuzz soak soak-short bench bench-load bench-tools
 
 all: lint test
 
@@ -28,6 +39,24 @@ run:
 ## test: every test, with the race detector
 test:
 	go test -race -count=1 ./...
+
+## test-clients: the Node and Python clients' tests on the golden fixtures, then every client against the binary
+test-clients: client-deps
+	cd clients/node && node --test
+	cd clients/python && /usr/bin/python3 -m unittest discover -s tests -t .
+	CI=$${CI:-true} go test -count=1 -run TestClients ./examples
+
+## client-deps: the Node packages of the clients and examples, from their package-lock.json
+client-deps: $(NODE_MODULES)
+
+$(NODE_MODULES): %/node_modules/.package-lock.json: %/package-lock.json
+	cd $* && npm ci --ignore-scripts --no-audit --no-fund
+
+## client-tools: install the Python clients' generators and runtimes (Debian 12, as root), unless they are there
+client-tools:
+	@for deb in $(CLIENT_DEBS); do \
+		[ "$$(dpkg-query -W -f='$${Version}' "$${deb%%=*}" 2>/dev/null)" = "$${deb#*=}" ] || exit 1; \
+	done || { apt-get update -qq && apt-get install -y -qq $(CLIENT_DEBS); }
 
 ## build: the binary, in bin/
 build:
@@ -61,10 +90,15 @@ $(STAMP):
 	rm -f $(GOOGLEAPIS)/*.tgz
 	touch $@
 
-## generate: rewrite gen/ from proto/
-generate: deps
-	rm -rf gen
+## generate: rewrite gen/ and the clients' generated code from proto/
+generate: deps clients/node/node_modules/.package-lock.json
+	@for deb in $(CLIENT_DEBS); do \
+		have=$$(dpkg-query -W -f='$${Version}' "$${deb%%=*}" 2>/dev/null); \
+		[ "$$have" = "$${deb#*=}" ] || { echo "generate needs $$deb (have '$$have'): run 'make client-tools'" >&2; exit 1; }; \
+	done
+	rm -rf $(GENERATED)
 	$(BUF) generate
+	$(BUF) generate --template buf.gen.clients.yaml
 	printf '%s\n' "$$OPENAPIV2_GO" >gen/openapiv2/openapiv2.go
 
 # The Go file that embeds the OpenAPI description buf writes into
@@ -86,11 +120,11 @@ var Spec []byte
 endef
 export OPENAPIV2_GO
 
-## checkgenerate: fail if gen/ is not what `make generate` writes
+## checkgenerate: fail if gen/ or the clients' generated code is not what `make generate` writes
 checkgenerate: generate
-	@if [ -n "$$(git status --porcelain -- gen)" ]; then \
-		echo "gen/ is stale: run 'make generate' and commit the result" >&2; \
-		git status --porcelain -- gen >&2; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
+		echo "generated code is stale: run 'make generate' and commit the result" >&2; \
+		git status --porcelain -- $(GENERATED) >&2; exit 1; fi
 
 ## lint: buf lint, gofmt, go vet and staticcheck
 lint: deps
@@ -103,27 +137,41 @@ lint: deps
 	$(STATICCHECK) -tags soak ./loadtest
 
 ## breaking: fail if proto/ breaks, on the wire or in JSON (buf's WIRE_JSON
-## rules), the proto/ of the previous commit that changed it: HEAD's own
-## proto/ when the work tree changes it, else the one before HEAD's. The old
-## proto/ is built against the same googleapis protos as the new; the rules
-## are buf.yaml's.
+## rules), the contract of the last release, which CHANGELOG.md names (its
+## tag, else the commit it names, which any full clone has), and the proto/ of
+## the merge base with origin/main when there is one: a change split over
+## several commits is checked as a whole. Fails, never passes, when it finds
+## neither. The old proto/ is built against the same googleapis protos as the
+## new; the rules are buf.yaml's.
+RELEASE_SED    := s/^\#\# \(v[0-9][^ ]*\) (commit \([0-9a-f]\{40\}\).*/\1 \2/p
+RELEASE        := $(shell sed -n '$(RELEASE_SED)' CHANGELOG.md | head -1)
+RELEASE_TAG    := $(word 1,$(RELEASE))
+RELEASE_COMMIT := $(word 2,$(RELEASE))
 breaking: deps
 	@set -e; \
 	if [ "$$(git rev-parse --is-shallow-repository)" = true ]; then \
 		echo "breaking: a shallow clone lacks proto/'s history: run git fetch --unshallow" >&2; exit 1; fi; \
-	if git diff --quiet HEAD -- proto && [ -z "$$(git ls-files --others --exclude-standard -- proto)" ]; then \
-		base=$$(git log -2 --format=%H HEAD -- proto | sed -n 2p); \
+	[ -n "$(RELEASE_TAG)" ] || { echo "breaking: CHANGELOG.md names no release (## vX.Y.Z (commit HASH, date))" >&2; exit 1; }; \
+	if git rev-parse -q --verify "refs/tags/$(RELEASE_TAG)^{commit}" >/dev/null; then \
+		release=$$(git rev-parse "refs/tags/$(RELEASE_TAG)^{commit}"); \
+		[ "$$release" = "$(RELEASE_COMMIT)" ] || { echo "breaking: tag $(RELEASE_TAG) is $$release, CHANGELOG.md says $(RELEASE_COMMIT)" >&2; exit 1; }; \
+	elif git cat-file -e "$(RELEASE_COMMIT)^{commit}" 2>/dev/null; then \
+		release=$(RELEASE_COMMIT); \
 	else \
-		base=$$(git log -1 --format=%H HEAD -- proto); \
+		echo "breaking: neither tag $(RELEASE_TAG) nor commit $(RELEASE_COMMIT) is in this clone: git fetch --tags" >&2; exit 1; \
 	fi; \
-	if [ -z "$$base" ]; then echo "breaking: no earlier proto/ to compare with"; exit 0; fi; \
-	echo "breaking: proto/ against $$(git log -1 --format='%h %s' $$base)"; \
+	bases="$$release"; \
+	if main=$$(git merge-base HEAD origin/main 2>/dev/null) && [ "$$main" != "$$release" ]; then bases="$$bases $$main"; fi; \
 	old=$$(mktemp -d); trap 'rm -rf "$$old"' EXIT; \
-	git archive "$$base" proto | tar -x -C "$$old"; \
-	mkdir -p "$$old/third_party" && cp -R $(GOOGLEAPIS) "$$old/third_party/"; \
-	printf 'version: v2\nmodules:\n  - path: proto\n  - path: third_party/googleapis\n' >"$$old/buf.yaml"; \
-	(cd "$$old" && $(BUF) build proto -o image.binpb); \
-	$(BUF) breaking proto --against "$$old/image.binpb"
+	for base in $$bases; do \
+		echo "breaking: proto/ against $$(git log -1 --format='%h %s' $$base)"; \
+		rm -rf "$$old/proto" "$$old/third_party"; \
+		git archive "$$base" proto | tar -x -C "$$old"; \
+		mkdir -p "$$old/third_party" && cp -R $(GOOGLEAPIS) "$$old/third_party/"; \
+		printf 'version: v2\nmodules:\n  - path: proto\n  - path: third_party/googleapis\n' >"$$old/buf.yaml"; \
+		(cd "$$old" && $(BUF) build proto -o image.binpb); \
+		$(BUF) breaking proto --against "$$old/image.binpb"; \
+	done
 
 ## fuzz: run each fuzz target for FUZZTIME (20s unless set)
 FUZZTIME ?= 20s
@@ -140,4 +188,4 @@ soak-short:
 	go test -tags soak -count=1 -v ./loadtest -soak.duration=12s -soak.clients=64
 
 clean:
-	rm -rf bin third_party
+	rm -rf bin third_party clients/node/node_modules examples/node/node_modules

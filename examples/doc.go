@@ -1,4 +1,5 @@
-// Package examples holds clients of tmdbstatus in other languages: node/ (Node.js, with
-// @grpc/grpc-js and @grpc/proto-loader) and python/ (grpcio and grpcio-tools). Its test
-// starts the real binary on loopback and runs both against it.
+// Package examples holds clients of tmdbstatus in other languages, each a short use of its
+// language's package in clients/: node/ (Node.js, with @grpc/grpc-js) and python/ (grpcio).
+// Its test starts the real binary on loopback, runs both against it and requires the Go
+// API's answers.
 package examples

@@ -10,35 +10,46 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
 // ServiceDomain is the google.rpc.ErrorInfo domain of errors of tmdbstatus
-// itself: requests it cannot answer.
-const ServiceDomain = "tmdbstatus"
+// itself, requests it cannot answer: "tmdbstatus.github.io", the
+// (tmdbstatus.v1.error_domain) of the reasons below in the proto.
+var ServiceDomain = errorDomain(tmdbstatusv1.ErrorReason_MISSING_STATUS)
 
-// ErrorInfo reasons of the service's own errors, in ServiceDomain.
-const (
+// ErrorInfo reasons of the service's own errors, in ServiceDomain: the names
+// of tmdbstatus.v1.ErrorReason values, whose comments in the proto say when
+// each is sent.
+var (
 	// ReasonMissingStatus: a Translate request with nothing to translate.
-	ReasonMissingStatus = "MISSING_STATUS"
+	ReasonMissingStatus = tmdbstatusv1.ErrorReason_MISSING_STATUS.String()
 	// ReasonInvalidHTTPStatus: an HTTP status outside 100-599.
-	ReasonInvalidHTTPStatus = "INVALID_HTTP_STATUS"
+	ReasonInvalidHTTPStatus = tmdbstatusv1.ErrorReason_INVALID_HTTP_STATUS.String()
 	// ReasonInvalidCode: a Lookup of a code of zero or less.
-	ReasonInvalidCode = "INVALID_CODE"
+	ReasonInvalidCode = tmdbstatusv1.ErrorReason_INVALID_CODE.String()
 	// ReasonUnknownCode: a Lookup of a code TMDB's table does not define.
-	ReasonUnknownCode = "UNKNOWN_CODE"
+	ReasonUnknownCode = tmdbstatusv1.ErrorReason_UNKNOWN_CODE.String()
 
 	// The reasons of the REST gateway's own errors, for requests that never
 	// reach the service.
 
 	// ReasonMalformedRequest: a body or path parameter that does not decode.
-	ReasonMalformedRequest = "MALFORMED_REQUEST"
+	ReasonMalformedRequest = tmdbstatusv1.ErrorReason_MALFORMED_REQUEST.String()
 	// ReasonRouteNotFound: a path the API does not have.
-	ReasonRouteNotFound = "ROUTE_NOT_FOUND"
+	ReasonRouteNotFound = tmdbstatusv1.ErrorReason_ROUTE_NOT_FOUND.String()
 	// ReasonMethodNotAllowed: a known path with the wrong HTTP method.
-	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	ReasonMethodNotAllowed = tmdbstatusv1.ErrorReason_METHOD_NOT_ALLOWED.String()
 	// ReasonBodyTooLarge: a request body over the gateway's limit.
-	ReasonBodyTooLarge = "BODY_TOO_LARGE"
+	ReasonBodyTooLarge = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()
 )
+
+// errorDomain returns the (tmdbstatus.v1.error_domain) option of r.
+func errorDomain(r tmdbstatusv1.ErrorReason) string {
+	opts := r.Descriptor().Values().ByNumber(r.Number()).Options()
+	return proto.GetExtension(opts, tmdbstatusv1.E_ErrorDomain).(string)
+}
 
 // RequestStatus returns an error of tmdbstatus itself, for a request it
 // cannot answer: code c, message msg, a google.rpc.ErrorInfo in

@@ -32,11 +32,11 @@ const (
 // serves TMDB's status-code table.
 //
 // Errors of the service itself (a request it cannot answer) carry a
-// google.rpc.ErrorInfo in the domain "tmdbstatus" with one of the reasons
-// MISSING_STATUS, INVALID_HTTP_STATUS (Translate), INVALID_CODE or
-// UNKNOWN_CODE (Lookup), and over REST also MALFORMED_REQUEST (a body or
-// path parameter that does not decode), ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED
-// or BODY_TOO_LARGE.
+// google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
+// ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
+// INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
+// MALFORMED_REQUEST (a body or path parameter that does not decode),
+// ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
 type StatusServiceClient interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
@@ -95,11 +95,11 @@ func (c *statusServiceClient) Translate(ctx context.Context, in *TranslateReques
 // serves TMDB's status-code table.
 //
 // Errors of the service itself (a request it cannot answer) carry a
-// google.rpc.ErrorInfo in the domain "tmdbstatus" with one of the reasons
-// MISSING_STATUS, INVALID_HTTP_STATUS (Translate), INVALID_CODE or
-// UNKNOWN_CODE (Lookup), and over REST also MALFORMED_REQUEST (a body or
-// path parameter that does not decode), ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED
-// or BODY_TOO_LARGE.
+// google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
+// ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
+// INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
+// MALFORMED_REQUEST (a body or path parameter that does not decode),
+// ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
 type StatusServiceServer interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
