@@ -26,6 +26,20 @@ import (
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the want of every file in testdata/responses from the Go API's answer")
 
+// corpusDir holds the corpus of TMDB's responses, one JSON file each.
+const corpusDir = "testdata/responses"
+
+// corpusFiles returns the paths of the corpus's files, of which there must
+// be some.
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus in %s: %v", corpusDir, err)
+	}
+	return files
+}
+
 // corpusCase is one file of testdata/responses; its README.md describes
 // the format.
 type corpusCase struct {
@@ -77,10 +91,7 @@ func (r corpusResponse) httpResponse(t *testing.T) *http.Response {
 // API (FromResponse, CheckResponse), gRPC and REST, and requires from each
 // the status the file wants.
 func TestCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/responses/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus in testdata/responses: %v", err)
-	}
+	files := corpusFiles(t)
 	grpcClient := dial(t)
 	rest := httptest.NewServer(gateway.New(service.New()))
 	defer rest.Close()

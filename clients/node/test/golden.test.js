@@ -1,13 +1,17 @@
 // Decodes every golden fixture the Go tests write (clients/testdata/golden)
 // from its wire bytes and its JSON, and requires the answers of Go's API.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { decodeBinary, decodeJson, decodeServiceError, lookup, tmdbTable, SERVICE_DOMAIN, TMDB_DOMAIN } from "../index.js";
 
 const dir = new URL("../../testdata/golden/", import.meta.url);
 const fixtures = JSON.parse(readFileSync(new URL("index.json", dir), "utf8"));
+// The corpus of TMDB's responses (service/testdata/responses), each with the
+// status tmdbstatus answers, which the Go tests also write as corpus-NAME.
+const corpusDir = new URL("../../../service/testdata/responses/", import.meta.url);
+const corpus = readdirSync(corpusDir).filter((f) => f.endsWith(".json"));
 
 // what returns the fields of a decoded status that a fixture records.
 function what(info) {
@@ -31,10 +35,27 @@ function expected(f) {
 
 test("the fixtures cover every kind of status", () => {
   assert.ok(fixtures.length >= 60, `only ${fixtures.length} fixtures`);
-  assert.ok(fixtures.some((f) => f.retryable && f.retryDelayNanos === null), "no retryable fixture without a delay");
-  assert.ok(fixtures.some((f) => f.retryDelayNanos !== null), "no fixture with a delay");
+  assert.ok(fixtures.some((f) => f.retryable), "no retryable fixture");
   assert.ok(fixtures.some((f) => f.domain === SERVICE_DOMAIN));
 });
+
+test("retryability travels on the wire: a fixture is retryable exactly when it has a delay", () => {
+  for (const f of fixtures) assert.equal(f.retryable, f.retryDelayNanos !== null, `${f.name}: ${f.source}`);
+});
+
+test("the fixtures hold the whole corpus", () => {
+  assert.ok(corpus.length >= 10, `only ${corpus.length} files in the corpus`);
+  const names = new Set(fixtures.map((f) => f.name));
+  for (const file of corpus) assert.ok(names.has(`corpus-${file.replace(/\.json$/, "")}`), `${file} has no fixture`);
+});
+
+for (const file of corpus) {
+  test(`corpus ${file}: its want decodes as Go reads it`, () => {
+    const c = JSON.parse(readFileSync(new URL(file, corpusDir), "utf8"));
+    const f = fixtures.find((f) => f.name === `corpus-${file.replace(/\.json$/, "")}`);
+    assert.deepEqual(what(decodeJson(c.want)), expected(f), c.description);
+  });
+}
 
 for (const f of fixtures) {
   test(`fixture ${f.name}`, () => {

@@ -12,12 +12,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.rpc import code_pb2 as google_dot_rpc_dot_code__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from tmdbstatus.v1 import status_pb2 as tmdbstatus_dot_v1_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btmdbstatus/v1/service.proto\x12\rtmdbstatus.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x15google/rpc/code.proto\x1a\x17google/rpc/status.proto\x1a\x1atmdbstatus/v1/status.proto\"\xf4\x01\n\x0bStatusEntry\x12\x31\n\x06status\x18\x01 \x01(\x0e\x32\x19.tmdbstatus.v1.TmdbStatusR\x06status\x12\x12\n\x04\x63ode\x18\x02 \x01(\x05R\x04\x63ode\x12\x1f\n\x0bhttp_status\x18\x03 \x01(\x05R\nhttpStatus\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12-\n\tgrpc_code\x18\x05 \x01(\x0e\x32\x10.google.rpc.CodeR\x08grpcCode\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1c\n\tretryable\x18\x07 \x01(\x08R\tretryable\"#\n\rLookupRequest\x12\x12\n\x04\x63ode\x18\x01 \x01(\x05R\x04\x63ode\"B\n\x0eLookupResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x05\x65ntry\"\x15\n\x13ListStatusesRequest\"L\n\x14ListStatusesResponse\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x07\x65ntries\"\xe2\x01\n\x10TranslateRequest\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12\x1f\n\x0bstatus_code\x18\x02 \x01(\x05R\nstatusCode\x12%\n\x0estatus_message\x18\x03 \x01(\tR\rstatusMessage\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\x12\x1f\n\x0bhttp_status\x18\x05 \x01(\x05R\nhttpStatus\x12\x1f\n\x0bretry_after\x18\x06 \x01(\tR\nretryAfter\x12\x12\n\x04\x62ody\x18\x07 \x01(\tR\x04\x62ody\"q\n\x11TranslateResponse\x12*\n\x06status\x18\x01 \x01(\x0b\x32\x12.google.rpc.StatusR\x06status\x12\x30\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x05\x65ntry2\xd5\x02\n\rStatusService\x12\x62\n\x06Lookup\x12\x1c.tmdbstatus.v1.LookupRequest\x1a\x1d.tmdbstatus.v1.LookupResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/statuses/{code}\x12m\n\x0cListStatuses\x12\".tmdbstatus.v1.ListStatusesRequest\x1a#.tmdbstatus.v1.ListStatusesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/statuses\x12q\n\tTranslate\x12\x1f.tmdbstatus.v1.TranslateRequest\x1a .tmdbstatus.v1.TranslateResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/statuses:translateBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btmdbstatus/v1/service.proto\x12\rtmdbstatus.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x15google/rpc/code.proto\x1a\x17google/rpc/status.proto\x1a\x1atmdbstatus/v1/status.proto\"\xbf\x02\n\x0bStatusEntry\x12\x31\n\x06status\x18\x01 \x01(\x0e\x32\x19.tmdbstatus.v1.TmdbStatusR\x06status\x12\x12\n\x04\x63ode\x18\x02 \x01(\x05R\x04\x63ode\x12\x1f\n\x0bhttp_status\x18\x03 \x01(\x05R\nhttpStatus\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12-\n\tgrpc_code\x18\x05 \x01(\x0e\x32\x10.google.rpc.CodeR\x08grpcCode\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1c\n\tretryable\x18\x07 \x01(\x08R\tretryable\x12I\n\x13\x64\x65\x66\x61ult_retry_delay\x18\x08 \x01(\x0b\x32\x19.google.protobuf.DurationR\x11\x64\x65\x66\x61ultRetryDelay\"#\n\rLookupRequest\x12\x12\n\x04\x63ode\x18\x01 \x01(\x05R\x04\x63ode\"B\n\x0eLookupResponse\x12\x30\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x05\x65ntry\"\x15\n\x13ListStatusesRequest\"L\n\x14ListStatusesResponse\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x07\x65ntries\"\xb2\x02\n\x10TranslateRequest\x12\x18\n\x07success\x18\x01 \x01(\x08R\x07success\x12\x1f\n\x0bstatus_code\x18\x02 \x01(\x05R\nstatusCode\x12%\n\x0estatus_message\x18\x03 \x01(\tR\rstatusMessage\x12\x16\n\x06\x65rrors\x18\x04 \x03(\tR\x06\x65rrors\x12\x1f\n\x0bhttp_status\x18\x05 \x01(\x05R\nhttpStatus\x12\x1f\n\x0bretry_after\x18\x06 \x01(\tR\nretryAfter\x12\x12\n\x04\x62ody\x18\x07 \x01(\tR\x04\x62ody\x12\x1d\n\nbody_bytes\x18\x08 \x01(\x0cR\tbodyBytes\x12/\n\x07headers\x18\t \x03(\x0b\x32\x15.tmdbstatus.v1.HeaderR\x07headers\"2\n\x06Header\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value\"q\n\x11TranslateResponse\x12*\n\x06status\x18\x01 \x01(\x0b\x32\x12.google.rpc.StatusR\x06status\x12\x30\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x1a.tmdbstatus.v1.StatusEntryR\x05\x65ntry2\xd5\x02\n\rStatusService\x12\x62\n\x06Lookup\x12\x1c.tmdbstatus.v1.LookupRequest\x1a\x1d.tmdbstatus.v1.LookupResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/statuses/{code}\x12m\n\x0cListStatuses\x12\".tmdbstatus.v1.ListStatusesRequest\x1a#.tmdbstatus.v1.ListStatusesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\x0c/v1/statuses\x12q\n\tTranslate\x12\x1f.tmdbstatus.v1.TranslateRequest\x1a .tmdbstatus.v1.TranslateResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/statuses:translateBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tmdbstatus.v1.service_pb2', globals())
@@ -31,20 +32,22 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _STATUSSERVICE.methods_by_name['ListStatuses']._serialized_options = b'\202\323\344\223\002\016\022\014/v1/statuses'
   _STATUSSERVICE.methods_by_name['Translate']._options = None
   _STATUSSERVICE.methods_by_name['Translate']._serialized_options = b'\202\323\344\223\002\033:\001*\"\026/v1/statuses:translate'
-  _STATUSENTRY._serialized_start=153
-  _STATUSENTRY._serialized_end=397
-  _LOOKUPREQUEST._serialized_start=399
-  _LOOKUPREQUEST._serialized_end=434
-  _LOOKUPRESPONSE._serialized_start=436
-  _LOOKUPRESPONSE._serialized_end=502
-  _LISTSTATUSESREQUEST._serialized_start=504
-  _LISTSTATUSESREQUEST._serialized_end=525
-  _LISTSTATUSESRESPONSE._serialized_start=527
-  _LISTSTATUSESRESPONSE._serialized_end=603
-  _TRANSLATEREQUEST._serialized_start=606
-  _TRANSLATEREQUEST._serialized_end=832
-  _TRANSLATERESPONSE._serialized_start=834
-  _TRANSLATERESPONSE._serialized_end=947
-  _STATUSSERVICE._serialized_start=950
-  _STATUSSERVICE._serialized_end=1291
+  _STATUSENTRY._serialized_start=185
+  _STATUSENTRY._serialized_end=504
+  _LOOKUPREQUEST._serialized_start=506
+  _LOOKUPREQUEST._serialized_end=541
+  _LOOKUPRESPONSE._serialized_start=543
+  _LOOKUPRESPONSE._serialized_end=609
+  _LISTSTATUSESREQUEST._serialized_start=611
+  _LISTSTATUSESREQUEST._serialized_end=632
+  _LISTSTATUSESRESPONSE._serialized_start=634
+  _LISTSTATUSESRESPONSE._serialized_end=710
+  _TRANSLATEREQUEST._serialized_start=713
+  _TRANSLATEREQUEST._serialized_end=1019
+  _HEADER._serialized_start=1021
+  _HEADER._serialized_end=1071
+  _TRANSLATERESPONSE._serialized_start=1073
+  _TRANSLATERESPONSE._serialized_end=1186
+  _STATUSSERVICE._serialized_start=1189
+  _STATUSSERVICE._serialized_end=1530
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import type { Message } from "@bufbuild/protobuf";
 import type { TmdbStatus } from "./status_pb.js";
 import type { Code } from "../../google/rpc/code_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
 import type { Status } from "../../google/rpc/status_pb.js";
 
 /**
@@ -69,6 +70,14 @@ export declare type StatusEntry = Message<"tmdbstatus.v1.StatusEntry"> & {
    * @generated from field: bool retryable = 7;
    */
   retryable: boolean;
+
+  /**
+   * The delay of the google.rpc.RetryInfo of a retryable code when TMDB
+   * sent no Retry-After; unset for a code that is not retryable.
+   *
+   * @generated from field: google.protobuf.Duration default_retry_delay = 8;
+   */
+  defaultRetryDelay?: Duration | undefined;
 };
 
 /**
@@ -155,7 +164,8 @@ export declare const ListStatusesResponseSchema: GenMessage<ListStatusesResponse
  * TranslateRequest describes one response TMDB gave. Its first four fields
  * have the names of TMDB's error body, so that a body received from TMDB can
  * be posted to the REST endpoint as it is. At least a status code, an HTTP
- * status, or a body holding a status code must be given.
+ * status, or a body holding a status code must be given. Fields set
+ * explicitly win over what is read from the body and the headers.
  *
  * @generated from message tmdbstatus.v1.TranslateRequest
  */
@@ -184,7 +194,11 @@ export declare type TranslateRequest = Message<"tmdbstatus.v1.TranslateRequest">
 
   /**
    * TMDB's other error shape, {"errors": ["..."]}, as sent with some 422
-   * answers. Each becomes a google.rpc.BadRequest field violation.
+   * answers. Each becomes a google.rpc.BadRequest field violation, whose
+   * field is the request parameter the message names when it starts with
+   * one: a lowercase identifier (letters, digits, '_' and '.') followed by
+   * " must ", " is ", " should " or " cannot ", as in "page must be less than
+   * or equal to 500" (field "page"). Otherwise the field is empty.
    *
    * @generated from field: repeated string errors = 4;
    */
@@ -200,22 +214,48 @@ export declare type TranslateRequest = Message<"tmdbstatus.v1.TranslateRequest">
 
   /**
    * The Retry-After header of TMDB's response: delay-seconds or an
-   * HTTP-date. Becomes google.rpc.RetryInfo on retryable codes. A value that
-   * is neither is ignored, as an HTTP client would.
+   * HTTP-date. Becomes the delay of the google.rpc.RetryInfo of a retryable
+   * translation; a translation that is not retryable never carries one. A
+   * value that is neither is ignored, as an HTTP client would. When empty,
+   * the Retry-After of headers is read.
    *
    * @generated from field: string retry_after = 6;
    */
   retryAfter: string;
 
   /**
-   * The raw body of TMDB's response, for callers that did not parse it.
-   * When set, it is parsed as TMDB's JSON error body and fills the fields
+   * The raw body of TMDB's response as text, for callers that did not parse
+   * it. When set, it is parsed as TMDB's JSON error body and fills the fields
    * above that are left unset. A body that is not such JSON (an HTML page
    * from a proxy, an empty or truncated one) adds nothing, but is no error.
+   * Ignored when body_bytes is set.
    *
    * @generated from field: string body = 7;
    */
   body: string;
+
+  /**
+   * The raw body of TMDB's response as bytes, for a body that is not UTF-8
+   * text (gzip, an HTML page in Latin-1). It is read as body is, and wins
+   * over body when both are set. A body, in either field, that starts with
+   * gzip's magic bytes (1f 8b) is inflated first, whatever Content-Encoding
+   * says, up to 64 KiB of inflated bytes; one with another Content-Encoding
+   * (br, deflate, zstd) is not read.
+   *
+   * @generated from field: bytes body_bytes = 8;
+   */
+  bodyBytes: Uint8Array;
+
+  /**
+   * The headers of TMDB's response, as it sent them: in order, a repeated
+   * header once per value. Names are matched case-insensitively. Read from
+   * them: Retry-After (when retry_after is empty), Content-Encoding,
+   * Content-Type (see TranslateResponse), and the headers of TMDB's CDN,
+   * CloudFront: X-Cache, Via and X-Amz-Cf-Id. The others are ignored.
+   *
+   * @generated from field: repeated tmdbstatus.v1.Header headers = 9;
+   */
+  headers: Header[];
 };
 
 /**
@@ -223,6 +263,35 @@ export declare type TranslateRequest = Message<"tmdbstatus.v1.TranslateRequest">
  * Use `create(TranslateRequestSchema)` to create a new message.
  */
 export declare const TranslateRequestSchema: GenMessage<TranslateRequest>;
+
+/**
+ * Header is one HTTP header field: a name and one value. A list of them,
+ * unlike a map, keeps what the response sent: repeated fields (Via may come
+ * once per hop) and their order.
+ *
+ * @generated from message tmdbstatus.v1.Header
+ */
+export declare type Header = Message<"tmdbstatus.v1.Header"> & {
+  /**
+   * The field name, such as "Retry-After"; case does not matter.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The field value, as sent.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message tmdbstatus.v1.Header.
+ * Use `create(HeaderSchema)` to create a new message.
+ */
+export declare const HeaderSchema: GenMessage<Header>;
 
 /**
  * TranslateResponse holds the translation of one TMDB response.
@@ -241,6 +310,21 @@ export declare type TranslateResponse = Message<"tmdbstatus.v1.TranslateResponse
    * BadRequest (the parameters at fault, TMDB's "errors") and Help (TMDB's
    * documentation). A Go gRPC handler can return it as is. A success, or a
    * 2xx answer without a status code, is OK with no details.
+   *
+   * Every retryable translation (a retryable code, or without a code in the
+   * table an HTTP status of 429, 502, 503 or 504) carries exactly one
+   * RetryInfo: the Retry-After delay, else the code's default_retry_delay,
+   * else the table's fallback_retry_delay (status.proto).
+   *
+   * The ErrorInfo metadata also holds, when the headers show them: "cdn",
+   * "cloudfront" when TMDB's CDN answered or relayed the failure (an X-Cache
+   * of "Error from cloudfront", or a Via naming CloudFront); "cdnRequestId",
+   * the X-Amz-Cf-Id that TMDB's support asks for; and "contentType", the
+   * media type of a body that was not TMDB's JSON (text/html from the CDN).
+   * No message or metadata value holds a TMDB credential: an api_key,
+   * session_id, guest_session_id, request_token, access_token or password
+   * parameter, or a bearer token, quoted in what TMDB sent is replaced by
+   * REDACTED.
    *
    * @generated from field: google.rpc.Status status = 1;
    */

@@ -5,7 +5,7 @@
 import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { Code } from "../../google/rpc/code_pb.js";
-import type { EnumValueOptions } from "@bufbuild/protobuf/wkt";
+import type { Duration, EnumOptions, EnumValueOptions } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file tmdbstatus/v1/status.proto.
@@ -44,7 +44,7 @@ export declare type StatusSpec = Message<"tmdbstatus.v1.StatusSpec"> & {
 
   /**
    * Whether the same request may succeed if retried unchanged (after the
-   * Retry-After delay, when TMDB gave one).
+   * Retry-After delay when TMDB gave one, else after default_retry_delay).
    *
    * @generated from field: bool retryable = 4;
    */
@@ -57,6 +57,16 @@ export declare type StatusSpec = Message<"tmdbstatus.v1.StatusSpec"> & {
    * @generated from field: repeated string fields = 5;
    */
   fields: string[];
+
+  /**
+   * The delay of the google.rpc.RetryInfo a retryable code's translation
+   * carries when TMDB's response has no Retry-After header, as TMDB's CDN
+   * often answers 429. Set on every retryable row and on no other, so that
+   * every retryable translation tells an AIP-194 client to retry, and when.
+   *
+   * @generated from field: google.protobuf.Duration default_retry_delay = 6;
+   */
+  defaultRetryDelay?: Duration | undefined;
 };
 
 /**
@@ -64,6 +74,32 @@ export declare type StatusSpec = Message<"tmdbstatus.v1.StatusSpec"> & {
  * Use `create(StatusSpecSchema)` to create a new message.
  */
 export declare const StatusSpecSchema: GenMessage<StatusSpec>;
+
+/**
+ * TableSpec holds what applies to the whole table rather than to one row. It
+ * is attached to the TmdbStatus enum as the (tmdbstatus.v1.table) option.
+ *
+ * @generated from message tmdbstatus.v1.TableSpec
+ */
+export declare type TableSpec = Message<"tmdbstatus.v1.TableSpec"> & {
+  /**
+   * The delay of the google.rpc.RetryInfo of a retryable HTTP fallback (a
+   * response with no status code in TMDB's table and an HTTP status of 429,
+   * 502, 503 or 504) when the response has no Retry-After header. One second:
+   * TMDB documents its rate limit as about 40 to 50 requests per second per
+   * IP, so a 429 from its CDN is over within the second, and the gateway
+   * errors of a CDN are as short-lived as TMDB's own (codes 24 and 43).
+   *
+   * @generated from field: google.protobuf.Duration fallback_retry_delay = 1;
+   */
+  fallbackRetryDelay?: Duration | undefined;
+};
+
+/**
+ * Describes the message tmdbstatus.v1.TableSpec.
+ * Use `create(TableSpecSchema)` to create a new message.
+ */
+export declare const TableSpecSchema: GenMessage<TableSpec>;
 
 /**
  * TmdbStatus is a TMDB API status code ("status_code" in TMDB's response
@@ -75,6 +111,8 @@ export declare const StatusSpecSchema: GenMessage<StatusSpec>;
  * code it maps to and, where the choice is not obvious, why. The mapping
  * follows the meanings in google/rpc/code.proto, not TMDB's HTTP status:
  * TMDB answers some failures with 200 or 500.
+ *
+ * A retryable row's default_retry_delay gives its reason where the row is.
  *
  * @generated from enum tmdbstatus.v1.TmdbStatus
  */
@@ -156,6 +194,8 @@ export enum TmdbStatus {
   /**
    * 9, HTTP 503: Service offline: This service is temporarily offline, try again later.
    * -> UNAVAILABLE.
+   * Default retry delay 30 s: TMDB took the service offline on purpose; retrying
+   * sooner only adds load while it stays so.
    *
    * @generated from enum value: TMDB_STATUS_SERVICE_OFFLINE = 9;
    */
@@ -285,6 +325,8 @@ export enum TmdbStatus {
    * 24, HTTP 504: Your request to the backend server timed out. Try again.
    * -> DEADLINE_EXCEEDED: TMDB's own backend deadline expired (504); TMDB says to try again, so
    *    retryable.
+   * Default retry delay 1 s: one slow backend call, as short-lived as a 504 of
+   * the CDN.
    *
    * @generated from enum value: TMDB_STATUS_BACKEND_TIMEOUT = 24;
    */
@@ -294,6 +336,9 @@ export enum TmdbStatus {
    * 25, HTTP 429: Your request count (#) is over the allowed limit of (40).
    * -> RESOURCE_EXHAUSTED: The per-key request quota: RESOURCE_EXHAUSTED, retryable after the
    *    Retry-After delay.
+   * Default retry delay 1 s: TMDB documents its rate limit as about 40 to 50
+   * requests per second per IP, so the window that was full is over within the
+   * second.
    *
    * @generated from enum value: TMDB_STATUS_REQUEST_LIMIT_EXCEEDED = 25;
    */
@@ -448,6 +493,7 @@ export enum TmdbStatus {
   /**
    * 43, HTTP 502: Couldn’t connect to the backend server.
    * -> UNAVAILABLE: TMDB could not reach its backend (502): transient, retry.
+   * Default retry delay 1 s: a gateway error, as short-lived as a 502 of the CDN.
    *
    * @generated from enum value: TMDB_STATUS_BACKEND_UNREACHABLE = 43;
    */
@@ -472,6 +518,7 @@ export enum TmdbStatus {
   /**
    * 46, HTTP 503: The API is undergoing maintenance. Try again later.
    * -> UNAVAILABLE.
+   * Default retry delay 60 s: maintenance lasts minutes, not seconds.
    *
    * @generated from enum value: TMDB_STATUS_MAINTENANCE = 46;
    */
@@ -498,4 +545,11 @@ export declare const TmdbStatusSchema: GenEnum<TmdbStatus>;
  * @generated from extension: tmdbstatus.v1.StatusSpec status = 50547;
  */
 export declare const status: GenExtension<EnumValueOptions, StatusSpec>;
+
+/**
+ * What applies to the whole table of the TmdbStatus enum.
+ *
+ * @generated from extension: tmdbstatus.v1.TableSpec table = 50548;
+ */
+export declare const table: GenExtension<EnumOptions, TableSpec>;
 
