@@ -74,6 +74,7 @@ type helpLink struct {
 func TestGolden(t *testing.T) {
 	fixtures := slices.Concat(tableFixtures(t), fallbackFixtures(t), serviceFixtures(t), restFixtures(t), corpusFixtures(t))
 	checkVocabulary(t, fixtures)
+	checkRetryable(t, fixtures)
 
 	files := map[string][]byte{}
 	var index []goldenWant
@@ -174,8 +175,8 @@ func want(f fixture) goldenWant {
 		case *errdetails.ErrorInfo:
 			w.Reason, w.Domain = d.GetReason(), d.GetDomain()
 			if d.GetDomain() == service.Domain {
-				w.TMDBCode = metadataInt(d.GetMetadata(), "tmdbStatusCode")
-				w.HTTPStatus = metadataInt(d.GetMetadata(), "httpStatus")
+				w.TMDBCode = metadataInt(d.GetMetadata(), service.MetadataTMDBStatusCode)
+				w.HTTPStatus = metadataInt(d.GetMetadata(), service.MetadataHTTPStatus)
 			}
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
@@ -320,6 +321,43 @@ func corpusFixtures(t *testing.T) []fixture {
 		fs = append(fs, fixture{name, "FromResponse " + filepath.ToSlash(file), service.FromResponse(resp.httpResponse(t)).Proto()})
 	}
 	return fs
+}
+
+// checkRetryable fails unless every fixture is retryable, on the wire (a
+// RetryInfo, which IsRetryable reads), exactly when TMDB's table says so: a
+// code the table marks retryable or, without a code of the table, an HTTP
+// status of 429, 502, 503 or 504. It is the rule clients used before
+// retryability travelled on the wire, kept here as the oracle.
+func checkRetryable(t *testing.T, fixtures []fixture) {
+	t.Helper()
+	for _, f := range fixtures {
+		st := status.FromProto(f.st)
+		want := false
+		for _, d := range st.Details() {
+			info, ok := d.(*errdetails.ErrorInfo)
+			if !ok || info.GetDomain() != service.Domain {
+				continue
+			}
+			code := metadataInt(info.GetMetadata(), service.MetadataTMDBStatusCode)
+			http := metadataInt(info.GetMetadata(), service.MetadataHTTPStatus)
+			if e, ok := service.Lookup(ptrOr(code, 0)); ok {
+				want = e.Retryable
+			} else {
+				want = slices.Contains([]int32{429, 502, 503, 504}, ptrOr(http, 0))
+			}
+		}
+		_, hasDelay := service.RetryDelay(st.Err())
+		if got := service.IsRetryable(st.Err()); got != want || hasDelay != want {
+			t.Errorf("%s: IsRetryable = %v, RetryDelay ok = %v; want %v for %s", f.name, got, hasDelay, want, f.source)
+		}
+	}
+}
+
+func ptrOr(p *int32, or int32) int32 {
+	if p == nil {
+		return or
+	}
+	return *p
 }
 
 // checkVocabulary fails unless every reason and metadata key of the

@@ -89,6 +89,19 @@ test("a RetryInfo with a negative or invalid delay is retryable with no delay", 
   }
 });
 
+test("a status without RetryInfo is not retryable, whatever its TMDB code or HTTP status", async () => {
+  const { create, toBinary } = await import("@bufbuild/protobuf");
+  const { anyPack } = await import("@bufbuild/protobuf/wkt");
+  const { ErrorInfoSchema } = await import("../gen/google/rpc/error_details_pb.js");
+  const { StatusSchema } = await import("../index.js");
+  for (const metadata of [{ tmdbStatusCode: "25", httpStatus: "429" }, { httpStatus: "503" }]) {
+    const info = create(ErrorInfoSchema, { reason: "X", domain: TMDB_DOMAIN, metadata });
+    const st = create(StatusSchema, { code: 8, details: [anyPack(ErrorInfoSchema, info)] });
+    const got = decodeBinary(toBinary(StatusSchema, st));
+    assert.deepEqual([got.retryable, got.retryDelayMs], [false, undefined], JSON.stringify(metadata));
+  }
+});
+
 test("the table comes from the proto's options", () => {
   // The Go tests translate each code of the table alone.
   const alone = fixtures.filter((f) => f.name.startsWith("tmdb-") && /^Translate \{"statusCode":\d+\}$/.test(f.source));

@@ -110,6 +110,14 @@ class GoldenTest(unittest.TestCase):
             info = tmdbstatus.decode(st)
             self.assertEqual((info.retryable, info.retry_delay), (True, None), str(delay))
 
+    def test_no_retry_info_is_not_retryable(self):
+        # Whatever the TMDB code or HTTP status: the status alone decides.
+        for md in ({"tmdbStatusCode": "25", "httpStatus": "429"}, {"httpStatus": "503"}):
+            st = status_pb2.Status(code=8)
+            st.details.add().Pack(error_details_pb2.ErrorInfo(reason="X", domain=tmdbstatus.TMDB_DOMAIN, metadata=md))
+            info = tmdbstatus.decode(st)
+            self.assertEqual((info.retryable, info.retry_delay), (False, None), str(md))
+
     def test_table_from_the_proto(self):
         alone = [f for f in FIXTURES if f["name"].startswith("tmdb-") and re.fullmatch(r'Translate \{"statusCode":\d+\}', f["source"])]
         self.assertEqual([e.code for e in tmdbstatus.table()], [int(re.search(r"\d+", f["source"]).group()) for f in alone])
