@@ -121,7 +121,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("gRPC Translate: %v", err)
 			}
 			check("gRPC", tr.GetStatus())
-			check("REST", translateREST(t, rest.URL, resp.request(t)))
+			check("REST", translateREST(t, rest.URL, resp.request(t)).GetStatus())
 		})
 	}
 }
@@ -140,9 +140,9 @@ func checkResponse(t *testing.T, resp *http.Response) *spb.Status {
 	return st.Proto()
 }
 
-// translateREST posts req to the REST gateway at base and returns the
-// translated status.
-func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest) *spb.Status {
+// translateREST posts req to the REST gateway at base and returns its
+// answer.
+func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest) *tmdbstatusv1.TranslateResponse {
 	t.Helper()
 	body, err := protojson.Marshal(req)
 	if err != nil {
@@ -157,11 +157,11 @@ func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST /v1/statuses:translate = %d %s, %v; want 200", resp.StatusCode, b, err)
 	}
-	var tr tmdbstatusv1.TranslateResponse
-	if err := protojson.Unmarshal(b, &tr); err != nil {
+	tr := &tmdbstatusv1.TranslateResponse{}
+	if err := protojson.Unmarshal(b, tr); err != nil {
 		t.Fatalf("REST answer %s: %v", b, err)
 	}
-	return tr.GetStatus()
+	return tr
 }
 
 func readCase(t *testing.T, file string) corpusCase {
