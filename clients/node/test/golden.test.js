@@ -1,37 +1,12 @@
 // Decodes every golden fixture the Go tests write (clients/testdata/golden)
 // from its wire bytes and its JSON, and requires the answers of Go's API.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { decodeBinary, decodeJson, decodeServiceError, lookup, tmdbTable, SERVICE_DOMAIN, TMDB_DOMAIN } from "../index.js";
 
-const dir = new URL("../../testdata/golden/", import.meta.url);
-const fixtures = JSON.parse(readFileSync(new URL("index.json", dir), "utf8"));
-// The corpus of TMDB's responses (service/testdata/responses), each with the
-// status tmdbstatus answers, which the Go tests also write as corpus-NAME.
-const corpusDir = new URL("../../../service/testdata/responses/", import.meta.url);
-const corpus = readdirSync(corpusDir).filter((f) => f.endsWith(".json"));
-
-// what returns the fields of a decoded status that a fixture records.
-function what(info) {
-  return {
-    code: info.codeName,
-    reason: info.reason,
-    domain: info.domain,
-    tmdbCode: info.tmdbCode ?? null,
-    httpStatus: info.httpStatus ?? null,
-    retryable: info.retryable,
-    retryDelayMs: info.retryDelayMs ?? null,
-    fieldViolations: info.fieldViolations,
-    helpLinks: info.helpLinks,
-  };
-}
-
-function expected(f) {
-  const { name, source, retryDelayNanos, ...rest } = f;
-  return { ...rest, retryDelayMs: retryDelayNanos === null ? null : Number(BigInt(retryDelayNanos)) / 1e6 };
-}
+import { corpus, corpusDir, dir, expected, fixture, fixtures, what } from "./fixtures.js";
 
 test("the fixtures cover every kind of status", () => {
   assert.ok(fixtures.length >= 60, `only ${fixtures.length} fixtures`);
@@ -52,8 +27,7 @@ test("the fixtures hold the whole corpus", () => {
 for (const file of corpus) {
   test(`corpus ${file}: its want decodes as Go reads it`, () => {
     const c = JSON.parse(readFileSync(new URL(file, corpusDir), "utf8"));
-    const f = fixtures.find((f) => f.name === `corpus-${file.replace(/\.json$/, "")}`);
-    assert.deepEqual(what(decodeJson(c.want)), expected(f), c.description);
+    assert.deepEqual(what(decodeJson(c.want)), expected(fixture(`corpus-${file.replace(/\.json$/, "")}`)), c.description);
   });
 }
 

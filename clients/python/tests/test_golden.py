@@ -1,9 +1,6 @@
 """Decodes every golden fixture the Go tests write (clients/testdata/golden)
 from its wire bytes and its JSON, and requires the answers of Go's API."""
 
-import datetime
-import json
-import os
 import re
 import unittest
 
@@ -12,38 +9,7 @@ from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 import tmdbstatus
-
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "golden")
-
-
-def load(name, mode="rb"):
-    with open(os.path.join(GOLDEN, name), mode) as f:
-        return f.read()
-
-
-FIXTURES = json.loads(load("index.json", "r"))
-# The corpus of TMDB's responses (service/testdata/responses), each with the
-# status tmdbstatus answers, which the Go tests also write as corpus-NAME.
-CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "service", "testdata", "responses")
-CORPUS_FILES = sorted(f for f in os.listdir(CORPUS) if f.endswith(".json"))
-
-
-def what(info):
-    """The fields of a decoded status that a fixture records, in its terms."""
-    return {
-        "code": info.code.name, "reason": info.reason, "domain": info.domain,
-        "tmdbCode": info.tmdb_code, "httpStatus": info.http_status, "retryable": info.retryable,
-        "retryDelayMicros": None if info.retry_delay is None else info.retry_delay // datetime.timedelta(microseconds=1),
-        "fieldViolations": [{"field": v.field, "description": v.description, "reason": v.reason} for v in info.field_violations],
-        "helpLinks": [{"description": link.description, "url": link.url} for link in info.help_links],
-    }
-
-
-def expected(f):
-    want = {k: v for k, v in f.items() if k not in ("name", "source", "retryDelayNanos")}
-    nanos = f["retryDelayNanos"]
-    want["retryDelayMicros"] = None if nanos is None else int(nanos) // 1000
-    return want
+from tests.fixtures import CORPUS_FILES, FIXTURES, corpus_case, expected, fixture, load, what
 
 
 class FakeRpcError(grpc.RpcError):
@@ -76,14 +42,13 @@ class GoldenTest(unittest.TestCase):
 
     def test_corpus(self):
         self.assertGreaterEqual(len(CORPUS_FILES), 10)
-        by_name = {f["name"]: f for f in FIXTURES}
+        names = {f["name"] for f in FIXTURES}
         for name in CORPUS_FILES:
             with self.subTest(name):
-                f = by_name.get("corpus-" + name[:-len(".json")])
-                self.assertIsNotNone(f, name + " has no fixture")
-                with open(os.path.join(CORPUS, name)) as file:
-                    case = json.load(file)
-                self.assertEqual(what(tmdbstatus.from_json(case["want"])), expected(f), case["description"])
+                self.assertIn("corpus-" + name[:-len(".json")], names, name + " has no fixture")
+                case = corpus_case(name)
+                self.assertEqual(what(tmdbstatus.from_json(case["want"])), expected(fixture("corpus-" + name[:-len(".json")])),
+                                 case["description"])
 
     def test_every_fixture(self):
         for f in FIXTURES:
