@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -96,119 +96,81 @@ func python(t *testing.T) string {
 	return py
 }
 
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
+// node returns node, or skips (fails in CI) when node or the packages of
+// the examples and the Node client are missing.
+func node(t *testing.T) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if _, err := exec.LookPath("node"); err != nil {
+		missing(t, "no node on the PATH")
 	}
-	defer lis.Close()
-	return lis.Addr().String()
+	for _, dir := range []string{"node", filepath.Join(repoRoot, "clients", "node")} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+			missing(t, "%s has no node_modules: run make client-deps", dir)
+		}
+	}
+	return "node"
 }
 
-// startServer builds tmdbstatus, serves it on loopback and returns its gRPC
-// and REST addresses; the server is stopped when the test ends.
-func startServer(t *testing.T) (grpcAddr, httpAddr string) {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tmdbstatus")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/tmdbstatus")
-	build.Dir = repoRoot
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/tmdbstatus: %v\n%s", err, out)
-	}
-
-	grpcAddr, httpAddr = freeAddr(t), freeAddr(t)
-	var log bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--grpc-addr", grpcAddr, "--http-addr", httpAddr)
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("tmdbstatus serve: %v\n%s", err, log.String())
-			}
-		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Errorf("tmdbstatus serve did not stop on SIGINT; killed it\n%s", log.String())
-		}
-	})
-
-	// Wait, a bounded time, for both ports to accept connections.
-	for range 200 {
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("tmdbstatus serve exited: %v\n%s", err, log.String())
-		default:
-		}
-		if listening(grpcAddr) && listening(httpAddr) {
-			return grpcAddr, httpAddr
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("tmdbstatus serve did not listen on %s and %s within 10s", grpcAddr, httpAddr)
-	return "", ""
-}
-
-func listening(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		conn.Close()
-	}
-	return err == nil
-}
-
-// TestClients runs the Node and Python examples, which decode each status
-// with their language's tmdbstatus package, against the real binary, and
-// requires what the Go API answers.
+// TestClients runs, against the real binary, the Node and Python examples,
+// which decode each status with their language's tmdbstatus package, and
+// requires what the Go API answers; then each package's own tests of the
+// binary (clients/node/test/binary.test.js, clients/python/tests/
+// test_binary.py), which translate the whole corpus over gRPC and REST and
+// must decode each answer as Go decodes its golden fixture.
 func TestClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs Node and Python")
 	}
-	clients := []struct {
+	srv := testutil.StartServe(t, testutil.BuildBinary(t))
+	want := wantOutput(t)
+	for _, c := range []struct {
 		name string
 		cmd  func(t *testing.T) []string
 	}{
-		{"node", func(t *testing.T) []string {
-			if _, err := exec.LookPath("node"); err != nil {
-				missing(t, "no node on the PATH")
-			}
-			for _, dir := range []string{"node", filepath.Join(repoRoot, "clients", "node")} {
-				if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-					missing(t, "%s has no node_modules: run make client-deps", dir)
-				}
-			}
-			return []string{"node", filepath.Join("node", "client.js")}
-		}},
-		{"python", func(t *testing.T) []string {
-			return []string{python(t), filepath.Join("python", "client.py")}
-		}},
-	}
-	grpcAddr, httpAddr := startServer(t)
-	want := wantOutput(t)
-	for _, c := range clients {
+		{"node", func(t *testing.T) []string { return []string{node(t), filepath.Join("node", "client.js")} }},
+		{"python", func(t *testing.T) []string { return []string{python(t), filepath.Join("python", "client.py")} }},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			args := append(c.cmd(t), grpcAddr, httpAddr)
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-			defer cancel()
-			var stdout, stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-			cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(repoRoot, "clients", "python"))
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-			}
-			if got := stdout.String(); got != want {
-				t.Errorf("%s printed:\n%s\nwant (the Go API's answers):\n%s\nstderr:\n%s", strings.Join(args, " "), got, want, stderr.String())
+			args := append(c.cmd(t), srv.GRPCAddr, srv.HTTPAddr)
+			env := []string{"PYTHONPATH=" + filepath.Join(repoRoot, "clients", "python")}
+			if got, stderr := run(t, "", env, args...); got != want {
+				t.Errorf("%s printed:\n%s\nwant (the Go API's answers):\n%s\nstderr:\n%s", strings.Join(args, " "), got, want, stderr)
 			}
 		})
 	}
+	for _, c := range []struct {
+		name, dir string
+		cmd       func(t *testing.T) []string
+		skipped   string // in the output when a test skipped
+	}{
+		{"node package", filepath.Join(repoRoot, "clients", "node"),
+			func(t *testing.T) []string { return []string{node(t), "--test", "test/binary.test.js"} }, "# skipped 1"},
+		{"python package", filepath.Join(repoRoot, "clients", "python"),
+			func(t *testing.T) []string { return []string{python(t), "-m", "unittest", "-v", "tests.test_binary"} }, "skipped"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := c.cmd(t)
+			env := []string{"TMDBSTATUS_GRPC_ADDR=" + srv.GRPCAddr, "TMDBSTATUS_HTTP_ADDR=" + srv.HTTPAddr}
+			// Python's unittest reports on stderr.
+			if stdout, stderr := run(t, c.dir, env, args...); strings.Contains(stdout+stderr, c.skipped) {
+				t.Errorf("%s skipped its tests of the binary:\n%s%s", strings.Join(args, " "), stdout, stderr)
+			}
+		})
+	}
+}
+
+// run runs args in dir with env added, for at most two minutes, and returns
+// its stdout and stderr; it fails the test if the command fails.
+func run(t *testing.T, dir string, env []string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out.String(), errOut.String())
+	}
+	return out.String(), errOut.String()
 }

@@ -26,6 +26,20 @@ import (
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite the want of every file in testdata/responses from the Go API's answer")
 
+// corpusDir holds the corpus of TMDB's responses, one JSON file each.
+const corpusDir = "testdata/responses"
+
+// corpusFiles returns the paths of the corpus's files, of which there must
+// be some.
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus in %s: %v", corpusDir, err)
+	}
+	return files
+}
+
 // corpusCase is one file of testdata/responses; its README.md describes
 // the format.
 type corpusCase struct {
@@ -77,10 +91,7 @@ func (r corpusResponse) httpResponse(t *testing.T) *http.Response {
 // API (FromResponse, CheckResponse), gRPC and REST, and requires from each
 // the status the file wants.
 func TestCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/responses/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus in testdata/responses: %v", err)
-	}
+	files := corpusFiles(t)
 	grpcClient := dial(t)
 	rest := httptest.NewServer(gateway.New(service.New()))
 	defer rest.Close()
@@ -110,7 +121,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("gRPC Translate: %v", err)
 			}
 			check("gRPC", tr.GetStatus())
-			check("REST", translateREST(t, rest.URL, resp.request(t)))
+			check("REST", translateREST(t, rest.URL, resp.request(t)).GetStatus())
 		})
 	}
 }
@@ -129,9 +140,9 @@ func checkResponse(t *testing.T, resp *http.Response) *spb.Status {
 	return st.Proto()
 }
 
-// translateREST posts req to the REST gateway at base and returns the
-// translated status.
-func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest) *spb.Status {
+// translateREST posts req to the REST gateway at base and returns its
+// answer.
+func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest) *tmdbstatusv1.TranslateResponse {
 	t.Helper()
 	body, err := protojson.Marshal(req)
 	if err != nil {
@@ -146,11 +157,11 @@ func translateREST(t *testing.T, base string, req *tmdbstatusv1.TranslateRequest
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST /v1/statuses:translate = %d %s, %v; want 200", resp.StatusCode, b, err)
 	}
-	var tr tmdbstatusv1.TranslateResponse
-	if err := protojson.Unmarshal(b, &tr); err != nil {
+	tr := &tmdbstatusv1.TranslateResponse{}
+	if err := protojson.Unmarshal(b, tr); err != nil {
 		t.Fatalf("REST answer %s: %v", b, err)
 	}
-	return tr.GetStatus()
+	return tr
 }
 
 func readCase(t *testing.T, file string) corpusCase {

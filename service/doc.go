@@ -10,13 +10,16 @@
 //
 // TMDB's table is what TMDB documents; its CDN and the proxies in between
 // send more, and testdata/responses holds one file per shape, each with its
-// translation, run through the Go API, gRPC and REST. The rules:
+// translation, run through the Go API, gRPC and REST (in process, and through
+// the binary) and decoded by the Node and Python clients. The rules:
 //
 //   - Every retryable translation carries exactly one RetryInfo: a retryable
 //     row, or without a code in the table an HTTP 429, 502, 503 or 504. Its
 //     delay is Retry-After's when given, else the row's default_retry_delay,
 //     else the enum's fallback_retry_delay (both in status.proto, with their
-//     reasons). A translation that is not retryable never carries one.
+//     reasons). A translation that is not retryable never carries one. So
+//     the status alone says whether to retry, and when: IsRetryable and
+//     RetryDelay read only its RetryInfo, as clients in any language can.
 //   - An entry of TMDB's {"errors": [...]} list names its parameter in the
 //     field violation's field when it starts with a lowercase identifier
 //     followed by " must ", " is ", " should " or " cannot " (paramOf); other

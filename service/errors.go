@@ -14,15 +14,31 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
+// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures:
+// "api.themoviedb.org", the (tmdbstatus.v1.error_domain) of NO_STATUS_CODE
+// and UNKNOWN_STATUS_CODE in the proto, and of every reason of TMDB's table.
+var Domain = errorDomain(tmdbstatusv1.ErrorReason_NO_STATUS_CODE)
+
 // ServiceDomain is the google.rpc.ErrorInfo domain of errors of tmdbstatus
 // itself, requests it cannot answer: "tmdbstatus.github.io", the
 // (tmdbstatus.v1.error_domain) of the reasons below in the proto.
 var ServiceDomain = errorDomain(tmdbstatusv1.ErrorReason_MISSING_STATUS)
 
-// ErrorInfo reasons of the service's own errors, in ServiceDomain: the names
-// of tmdbstatus.v1.ErrorReason values, whose comments in the proto say when
-// each is sent.
+// ErrorInfo reasons tmdbstatus sends besides those of TMDB's table: the
+// names of tmdbstatus.v1.ErrorReason values, whose comments in the proto
+// say when each is sent.
 var (
+	// ReasonUnknownStatusCode, in Domain: a TMDB status code that TMDB's
+	// table does not define. The gRPC code then follows the HTTP status, or
+	// is UNKNOWN without one.
+	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String()
+	// ReasonNoStatusCode, in Domain: a failure TMDB gave no status code for
+	// (a proxy's error page, TMDB's {"errors": [...]} shape). The gRPC code
+	// follows the HTTP status.
+	ReasonNoStatusCode = tmdbstatusv1.ErrorReason_NO_STATUS_CODE.String()
+
+	// The reasons below are in ServiceDomain.
+
 	// ReasonMissingStatus: a Translate request with nothing to translate.
 	ReasonMissingStatus = tmdbstatusv1.ErrorReason_MISSING_STATUS.String()
 	// ReasonInvalidHTTPStatus: an HTTP status outside 100-599.
@@ -31,6 +47,8 @@ var (
 	ReasonInvalidCode = tmdbstatusv1.ErrorReason_INVALID_CODE.String()
 	// ReasonUnknownCode: a Lookup of a code TMDB's table does not define.
 	ReasonUnknownCode = tmdbstatusv1.ErrorReason_UNKNOWN_CODE.String()
+	// ReasonInternalError: a request whose handler panicked.
+	ReasonInternalError = tmdbstatusv1.ErrorReason_INTERNAL_ERROR.String()
 
 	// The reasons of the REST gateway's own errors, for requests that never
 	// reach the service.
@@ -45,10 +63,44 @@ var (
 	ReasonBodyTooLarge = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()
 )
 
+// ErrorInfo metadata keys, the (tmdbstatus.v1.metadata_key) options of
+// tmdbstatus.v1.MetadataKey values, whose comments in the proto say what
+// each holds. Keys are only ever added, never renamed or removed.
+var (
+	// MetadataTMDBStatusCode is TMDB's status code, as TMDB sent it.
+	MetadataTMDBStatusCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_TMDB_STATUS_CODE)
+	// MetadataHTTPStatus is the HTTP status of TMDB's answer, as received.
+	MetadataHTTPStatus = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_HTTP_STATUS)
+	// MetadataRequestCount is the caller's request count in TMDB's message
+	// of code 25.
+	MetadataRequestCount = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_COUNT)
+	// MetadataRequestLimit is the request limit in TMDB's message of code 25.
+	MetadataRequestLimit = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_LIMIT)
+	// MetadataCDN is "cloudfront" when TMDB's CDN answered or relayed the
+	// failure: an X-Cache of "Error from cloudfront", or a Via naming
+	// CloudFront.
+	MetadataCDN = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN)
+	// MetadataCDNRequestID is the X-Amz-Cf-Id header of the response, the
+	// CDN's request id that TMDB's support asks for.
+	MetadataCDNRequestID = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN_REQUEST_ID)
+	// MetadataContentType is the media type of a body that was not TMDB's
+	// JSON, such as the CDN's text/html page.
+	MetadataContentType = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CONTENT_TYPE)
+
+	// metadataCode is the code of a Lookup, in ServiceDomain.
+	metadataCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CODE)
+)
+
 // errorDomain returns the (tmdbstatus.v1.error_domain) option of r.
 func errorDomain(r tmdbstatusv1.ErrorReason) string {
 	opts := r.Descriptor().Values().ByNumber(r.Number()).Options()
 	return proto.GetExtension(opts, tmdbstatusv1.E_ErrorDomain).(string)
+}
+
+// metadataKey returns the (tmdbstatus.v1.metadata_key) option of k.
+func metadataKey(k tmdbstatusv1.MetadataKey) string {
+	opts := k.Descriptor().Values().ByNumber(k.Number()).Options()
+	return proto.GetExtension(opts, tmdbstatusv1.E_MetadataKey).(string)
 }
 
 // RequestStatus returns an error of tmdbstatus itself, for a request it
@@ -94,7 +146,7 @@ func missingStatus(badBody bool) error {
 func invalidHTTPStatus(h int) error {
 	return requestError(codes.InvalidArgument, ReasonInvalidHTTPStatus,
 		fmt.Sprintf("http_status %d is not an HTTP status (100-599)", h),
-		map[string]string{"httpStatus": strconv.Itoa(h)}, "http_status")
+		map[string]string{MetadataHTTPStatus: strconv.Itoa(h)}, "http_status")
 }
 
 // lookupErrorCache holds the errors of Lookup for the small codes, built on
@@ -117,7 +169,7 @@ func lookupError(code int32) error {
 }
 
 func newLookupError(code int32) error {
-	md := map[string]string{"code": strconv.Itoa(int(code))}
+	md := map[string]string{metadataCode: strconv.Itoa(int(code))}
 	if code <= 0 {
 		return requestError(codes.InvalidArgument, ReasonInvalidCode,
 			fmt.Sprintf("code %d is not a TMDB status code: codes start at 1", code), md, "code")

@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,10 +18,10 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
@@ -33,10 +32,6 @@ import (
 // clients' tests decode: NAME.binpb (google.rpc.Status wire bytes),
 // NAME.json (its protobuf JSON) and index.json (what each must decode to).
 const goldenDir = "../clients/testdata/golden"
-
-// corpusDir holds real TMDB responses, one raw HTTP/1.1 response per *.http
-// file, when it exists.
-const corpusDir = "testdata/responses"
 
 // fixture is one status and where it came from.
 type fixture struct {
@@ -79,6 +74,7 @@ type helpLink struct {
 func TestGolden(t *testing.T) {
 	fixtures := slices.Concat(tableFixtures(t), fallbackFixtures(t), serviceFixtures(t), restFixtures(t), corpusFixtures(t))
 	checkVocabulary(t, fixtures)
+	checkRetryable(t, fixtures)
 
 	files := map[string][]byte{}
 	var index []goldenWant
@@ -179,8 +175,8 @@ func want(f fixture) goldenWant {
 		case *errdetails.ErrorInfo:
 			w.Reason, w.Domain = d.GetReason(), d.GetDomain()
 			if d.GetDomain() == service.Domain {
-				w.TMDBCode = metadataInt(d.GetMetadata(), "tmdbStatusCode")
-				w.HTTPStatus = metadataInt(d.GetMetadata(), "httpStatus")
+				w.TMDBCode = metadataInt(d.GetMetadata(), service.MetadataTMDBStatusCode)
+				w.HTTPStatus = metadataInt(d.GetMetadata(), service.MetadataHTTPStatus)
 			}
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
@@ -281,7 +277,10 @@ func serviceFixtures(t *testing.T) []fixture {
 		}
 		fs = append(fs, rpcError(name, err, fmt.Sprintf("Lookup {\"code\":%d}", c)))
 	}
-	return fs
+	// What the servers of internal/server answer, over both transports, to a
+	// request whose handler panicked, built as they build it.
+	panicked := service.RequestStatus(codes.Internal, service.ReasonInternalError, "internal error", nil, "")
+	return append(fs, fixture{"service-internal-error", "a request whose handler panicked", panicked.Proto()})
 }
 
 // restFixtures are the REST gateway's own errors, as its JSON.
@@ -311,29 +310,54 @@ func restFixtures(t *testing.T) []fixture {
 	return fs
 }
 
-// corpusFixtures translates each response of the corpus with FromResponse.
+// corpusFixtures translates each response of the corpus (corpusDir, whose
+// README.md gives the format) with FromResponse, as TestCorpus does.
 func corpusFixtures(t *testing.T) []fixture {
-	if _, err := os.Stat(corpusDir); os.IsNotExist(err) {
-		return nil
-	}
-	paths, err := filepath.Glob(filepath.Join(corpusDir, "*.http"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("%s has no *.http response (%v): teach corpusFixtures its files", corpusDir, err)
-	}
-	var fs []fixture
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(b)), nil)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		name := "corpus-" + strings.TrimSuffix(filepath.Base(p), ".http")
-		fs = append(fs, fixture{name, "FromResponse " + filepath.ToSlash(p), service.FromResponse(resp).Proto()})
+	files := corpusFiles(t)
+	fs := make([]fixture, 0, len(files))
+	for _, file := range files {
+		resp := readCase(t, file).Response
+		name := "corpus-" + strings.TrimSuffix(filepath.Base(file), ".json")
+		fs = append(fs, fixture{name, "FromResponse " + filepath.ToSlash(file), service.FromResponse(resp.httpResponse(t)).Proto()})
 	}
 	return fs
+}
+
+// checkRetryable fails unless every fixture is retryable, on the wire (a
+// RetryInfo, which IsRetryable reads), exactly when TMDB's table says so: a
+// code the table marks retryable or, without a code of the table, an HTTP
+// status of 429, 502, 503 or 504. It is the rule clients used before
+// retryability travelled on the wire, kept here as the oracle.
+func checkRetryable(t *testing.T, fixtures []fixture) {
+	t.Helper()
+	for _, f := range fixtures {
+		st := status.FromProto(f.st)
+		want := false
+		for _, d := range st.Details() {
+			info, ok := d.(*errdetails.ErrorInfo)
+			if !ok || info.GetDomain() != service.Domain {
+				continue
+			}
+			code := metadataInt(info.GetMetadata(), service.MetadataTMDBStatusCode)
+			http := metadataInt(info.GetMetadata(), service.MetadataHTTPStatus)
+			if e, ok := service.Lookup(ptrOr(code, 0)); ok {
+				want = e.Retryable
+			} else {
+				want = slices.Contains([]int32{429, 502, 503, 504}, ptrOr(http, 0))
+			}
+		}
+		_, hasDelay := service.RetryDelay(st.Err())
+		if got := service.IsRetryable(st.Err()); got != want || hasDelay != want {
+			t.Errorf("%s: IsRetryable = %v, RetryDelay ok = %v; want %v for %s", f.name, got, hasDelay, want, f.source)
+		}
+	}
+}
+
+func ptrOr(p *int32, or int32) int32 {
+	if p == nil {
+		return or
+	}
+	return *p
 }
 
 // checkVocabulary fails unless every reason and metadata key of the
@@ -341,16 +365,17 @@ func corpusFixtures(t *testing.T) []fixture {
 // by some fixture: the proto lists the whole vocabulary, and only it.
 func checkVocabulary(t *testing.T, fixtures []fixture) {
 	t.Helper()
-	domains := map[string]string{} // reason -> domain
+	type reason struct{ domain, name string }
+	known := map[reason]bool{}
 	reasons := tmdbstatusv1.ErrorReason(0).Descriptor().Values()
 	for i := range reasons.Len() {
 		v := reasons.Get(i)
 		if v.Number() != 0 {
-			domains[string(v.Name())] = proto.GetExtension(v.Options(), tmdbstatusv1.E_ErrorDomain).(string)
+			known[reason{proto.GetExtension(v.Options(), tmdbstatusv1.E_ErrorDomain).(string), string(v.Name())}] = true
 		}
 	}
 	for _, e := range service.Entries() {
-		domains[e.Reason] = service.Domain
+		known[reason{service.Domain, e.Reason}] = true
 	}
 	keys := map[string]bool{}
 	values := tmdbstatusv1.MetadataKey(0).Descriptor().Values()
@@ -367,8 +392,8 @@ func checkVocabulary(t *testing.T, fixtures []fixture) {
 				continue
 			}
 			sent[info.GetReason()] = true
-			if want, ok := domains[info.GetReason()]; !ok || info.GetDomain() != want {
-				t.Errorf("%s: reason %s in domain %s; the proto has it in %q", f.name, info.GetReason(), info.GetDomain(), want)
+			if !known[reason{info.GetDomain(), info.GetReason()}] {
+				t.Errorf("%s: reason %s in domain %s is not in the proto", f.name, info.GetReason(), info.GetDomain())
 			}
 			for k := range info.GetMetadata() {
 				if !keys[k] {
@@ -384,27 +409,11 @@ func checkVocabulary(t *testing.T, fixtures []fixture) {
 	}
 }
 
-// TestReasonConstants checks the Go constants against the proto's names.
-func TestReasonConstants(t *testing.T) {
-	for _, tc := range []struct {
-		got    string
-		reason tmdbstatusv1.ErrorReason
-	}{
-		{service.ReasonUnknownStatusCode, tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE},
-		{service.ReasonNoStatusCode, tmdbstatusv1.ErrorReason_NO_STATUS_CODE},
-		{service.ReasonMissingStatus, tmdbstatusv1.ErrorReason_MISSING_STATUS},
-		{service.ReasonBodyTooLarge, tmdbstatusv1.ErrorReason_BODY_TOO_LARGE},
-	} {
-		if tc.got != tc.reason.String() {
-			t.Errorf("Go constant %q; want the proto's %s", tc.got, tc.reason)
-		}
-	}
-	domain := func(r tmdbstatusv1.ErrorReason) string {
-		v := r.Descriptor().Values().ByNumber(protoreflect.EnumNumber(r))
-		return proto.GetExtension(v.Options(), tmdbstatusv1.E_ErrorDomain).(string)
-	}
-	if got := domain(tmdbstatusv1.ErrorReason_NO_STATUS_CODE); got != service.Domain {
-		t.Errorf("NO_STATUS_CODE's error_domain = %q; want service.Domain %q", got, service.Domain)
+// TestDomains pins the two ErrorInfo domains, which the proto's options
+// give: changing one is a contract change (see CHANGELOG.md).
+func TestDomains(t *testing.T) {
+	if service.Domain != "api.themoviedb.org" {
+		t.Errorf("Domain = %q; want api.themoviedb.org", service.Domain)
 	}
 	if service.ServiceDomain != "tmdbstatus.github.io" {
 		t.Errorf("ServiceDomain = %q; want tmdbstatus.github.io", service.ServiceDomain)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -200,51 +199,33 @@ func StatusOf(err error) (*status.Status, bool) {
 	return gs.GRPCStatus(), true
 }
 
-// IsRetryable reports whether err carries a gRPC status whose details say
-// that the same request may succeed if sent again: a google.rpc.RetryInfo,
-// or an ErrorInfo in the domain api.themoviedb.org for a TMDB code the table
-// marks retryable (9, 24, 25, 43, 46) or, without such a code, for the HTTP
-// status of rate limiting or of a transient server failure (429, 502, 503,
-// 504). It reports false for nil and for errors with no such details, such as
-// a bare UNAVAILABLE.
+// IsRetryable reports whether err carries a gRPC status that says the same
+// request may succeed if sent again: one with a google.rpc.RetryInfo, as
+// AIP-194 has it. Every retryable translation carries one (a TMDB code the
+// table marks retryable, or without one an HTTP 429, 502, 503 or 504), and
+// no other does, so the status alone decides, in any language. It reports
+// false for nil and for errors with no RetryInfo, such as a bare
+// UNAVAILABLE.
 func IsRetryable(err error) bool {
 	st, ok := StatusOf(err)
 	if !ok {
 		return false
 	}
-	retryable := false
 	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.RetryInfo:
+		// A detail that does not decode is an error, not a RetryInfo.
+		if _, ok := d.(*errdetails.RetryInfo); ok {
 			return true
-		case *errdetails.ErrorInfo:
-			if d.GetDomain() == Domain {
-				retryable = retryableInfo(d.GetMetadata())
-			}
 		}
 	}
-	return retryable
-}
-
-// retryableInfo reports whether the metadata of a TMDB ErrorInfo names a
-// retryable TMDB code or, without a code in the table, a retryable HTTP
-// status.
-func retryableInfo(md map[string]string) bool {
-	if code, err := strconv.ParseInt(md["tmdbStatusCode"], 10, 32); err == nil {
-		if r := tmdb.row(int32(code)); r != nil {
-			return r.Retryable
-		}
-	}
-	h, err := strconv.Atoi(md["httpStatus"])
-	return err == nil && retryableHTTP(h)
+	return false
 }
 
 // RetryDelay returns the delay before a retry that err's gRPC status
 // advises in its google.rpc.RetryInfo: TMDB's Retry-After when it sent one,
-// else the default of the table (every retryable translation carries one).
-// It reports false when err carries no RetryInfo with a valid delay of zero
-// or more, as an error built elsewhere may not; the request may still be
-// retryable (IsRetryable), with a backoff of the caller's choosing.
+// else the default delay of the proto (every retryable translation carries
+// one). It reports false when err carries no RetryInfo with a valid delay of
+// zero or more; a RetryInfo without one is still retryable (IsRetryable),
+// with a backoff of the caller's choosing.
 func RetryDelay(err error) (time.Duration, bool) {
 	st, ok := StatusOf(err)
 	if !ok {

@@ -11,22 +11,6 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// ErrorInfo metadata keys of translated TMDB failures, besides
-// "tmdbStatusCode", "httpStatus", "requestCount" and "requestLimit". Keys
-// are only ever added, never renamed or removed.
-const (
-	// MetadataCDN is "cloudfront" when TMDB's CDN answered or relayed the
-	// failure: an X-Cache of "Error from cloudfront", or a Via naming
-	// CloudFront.
-	MetadataCDN = "cdn"
-	// MetadataCDNRequestID is the X-Amz-Cf-Id header of the response, the
-	// CDN's request id that TMDB's support asks for.
-	MetadataCDNRequestID = "cdnRequestId"
-	// MetadataContentType is the media type of a body that was not TMDB's
-	// JSON, such as the CDN's text/html page.
-	MetadataContentType = "contentType"
-)
-
 // cdnCloudFront is the value of MetadataCDN for TMDB's CDN.
 const cdnCloudFront = "cloudfront"
 

@@ -22,23 +22,9 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-const (
-	// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures.
-	Domain = "api.themoviedb.org"
-
-	// ReasonUnknownStatusCode is the ErrorInfo reason of a TMDB status code
-	// that TMDB's table does not define. The gRPC code then follows the HTTP
-	// status, or is UNKNOWN without one.
-	ReasonUnknownStatusCode = "UNKNOWN_STATUS_CODE"
-	// ReasonNoStatusCode is the ErrorInfo reason of a failure TMDB gave no
-	// status code for (a proxy's error page, TMDB's {"errors": [...]} shape).
-	// The gRPC code follows the HTTP status.
-	ReasonNoStatusCode = "NO_STATUS_CODE"
-
-	// maxMessageBytes bounds the status message taken from a response, so a
-	// huge body cannot make a huge status.
-	maxMessageBytes = 1024
-)
+// maxMessageBytes bounds the status message taken from a response, so a
+// huge body cannot make a huge status.
+const maxMessageBytes = 1024
 
 // helpLinks point a caller at TMDB's documentation.
 var (
@@ -258,10 +244,10 @@ func (f failure) status() *spb.Status {
 	md := make(map[string]string, 4)
 	f.extra.addTo(md)
 	if f.tmdbCode != 0 {
-		md["tmdbStatusCode"] = strconv.Itoa(int(f.tmdbCode))
+		md[MetadataTMDBStatusCode] = strconv.Itoa(int(f.tmdbCode))
 	}
 	if f.http != 0 {
-		md["httpStatus"] = strconv.Itoa(f.http)
+		md[MetadataHTTPStatus] = strconv.Itoa(f.http)
 	}
 	var quota *errdetails.QuotaFailure
 	if f.quota {
@@ -269,7 +255,7 @@ func (f failure) status() *spb.Status {
 		// TMDB's message names the caller's count and the limit:
 		// "Your request count (#) is over the allowed limit of (40)."
 		if count, limit, ok := quotaNumbers(msg); ok {
-			md["requestCount"], md["requestLimit"] = count, limit
+			md[MetadataRequestCount], md[MetadataRequestLimit] = count, limit
 			if n, err := strconv.ParseInt(limit, 10, 64); err == nil {
 				v.QuotaValue = n
 			}

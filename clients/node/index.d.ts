@@ -50,7 +50,7 @@ export interface StatusInfo {
   httpStatus?: number;
   /** The table entry of tmdbCode, when the table has it. */
   entry?: TableEntry;
-  /** Whether the same request may succeed if sent again. */
+  /** Whether the same request may succeed if sent again: the status carries a RetryInfo. */
   retryable: boolean;
   /** The RetryInfo's delay, in milliseconds, when it has a valid one. */
   retryDelayMs?: number;

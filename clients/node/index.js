@@ -109,7 +109,9 @@ export function decode(status) {
         break;
     }
   }
-  info.retryable = retryInfo !== undefined || fallbackRetryable(info);
+  // Retryability travels on the wire: every retryable status of tmdbstatus
+  // carries a RetryInfo, and no other does (AIP-194).
+  info.retryable = retryInfo !== undefined;
   info.retryDelayMs = retryInfo && delayMs(retryInfo.retryDelay);
   return info;
 }
@@ -122,20 +124,6 @@ function readErrorInfo(info, d) {
   info.tmdbCode = int32(d.metadata[TMDB_STATUS_CODE]);
   info.httpStatus = int32(d.metadata[HTTP_STATUS]);
   info.entry = info.tmdbCode === undefined ? undefined : table.get(info.tmdbCode);
-}
-
-// The HTTP statuses the service retries without a TMDB code of its table:
-// rate limiting and the transient gateway and server failures.
-const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
-
-// fallbackRetryable is the Go API's rule for a status without RetryInfo: a
-// TMDB code the table marks retryable or, without a code of the table, a
-// retryable HTTP status. It goes once every retryable translation carries
-// RetryInfo.
-function fallbackRetryable(info) {
-  if (info.domain !== TMDB_DOMAIN) return false;
-  if (info.entry) return info.entry.retryable;
-  return info.httpStatus !== undefined && RETRYABLE_HTTP.has(info.httpStatus);
 }
 
 function int32(s) {

@@ -94,7 +94,7 @@ func (o *observer) endRPC(ctx context.Context, rs *rpcSeries, method string, sta
 
 // reasonInternal is the ErrorInfo reason, in service.ServiceDomain, of the
 // answer to a request whose handler panicked.
-const reasonInternal = "INTERNAL_ERROR"
+var reasonInternal = service.ReasonInternalError
 
 // internalError is the answer to a request whose handler panicked, over
 // both transports; internalErrorJSON is its JSON, as the gateway writes

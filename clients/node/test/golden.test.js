@@ -6,35 +6,30 @@ import { test } from "node:test";
 
 import { decodeBinary, decodeJson, decodeServiceError, lookup, tmdbTable, SERVICE_DOMAIN, TMDB_DOMAIN } from "../index.js";
 
-const dir = new URL("../../testdata/golden/", import.meta.url);
-const fixtures = JSON.parse(readFileSync(new URL("index.json", dir), "utf8"));
-
-// what returns the fields of a decoded status that a fixture records.
-function what(info) {
-  return {
-    code: info.codeName,
-    reason: info.reason,
-    domain: info.domain,
-    tmdbCode: info.tmdbCode ?? null,
-    httpStatus: info.httpStatus ?? null,
-    retryable: info.retryable,
-    retryDelayMs: info.retryDelayMs ?? null,
-    fieldViolations: info.fieldViolations,
-    helpLinks: info.helpLinks,
-  };
-}
-
-function expected(f) {
-  const { name, source, retryDelayNanos, ...rest } = f;
-  return { ...rest, retryDelayMs: retryDelayNanos === null ? null : Number(BigInt(retryDelayNanos)) / 1e6 };
-}
+import { corpus, corpusDir, dir, expected, fixture, fixtures, what } from "./fixtures.js";
 
 test("the fixtures cover every kind of status", () => {
   assert.ok(fixtures.length >= 60, `only ${fixtures.length} fixtures`);
-  assert.ok(fixtures.some((f) => f.retryable && f.retryDelayNanos === null), "no retryable fixture without a delay");
-  assert.ok(fixtures.some((f) => f.retryDelayNanos !== null), "no fixture with a delay");
+  assert.ok(fixtures.some((f) => f.retryable), "no retryable fixture");
   assert.ok(fixtures.some((f) => f.domain === SERVICE_DOMAIN));
 });
+
+test("retryability travels on the wire: a fixture is retryable exactly when it has a delay", () => {
+  for (const f of fixtures) assert.equal(f.retryable, f.retryDelayNanos !== null, `${f.name}: ${f.source}`);
+});
+
+test("the fixtures hold the whole corpus", () => {
+  assert.ok(corpus.length >= 10, `only ${corpus.length} files in the corpus`);
+  const names = new Set(fixtures.map((f) => f.name));
+  for (const file of corpus) assert.ok(names.has(`corpus-${file.replace(/\.json$/, "")}`), `${file} has no fixture`);
+});
+
+for (const file of corpus) {
+  test(`corpus ${file}: its want decodes as Go reads it`, () => {
+    const c = JSON.parse(readFileSync(new URL(file, corpusDir), "utf8"));
+    assert.deepEqual(what(decodeJson(c.want)), expected(fixture(`corpus-${file.replace(/\.json$/, "")}`)), c.description);
+  });
+}
 
 for (const f of fixtures) {
   test(`fixture ${f.name}`, () => {
@@ -65,6 +60,19 @@ test("a RetryInfo with a negative or invalid delay is retryable with no delay", 
     const st = create(StatusSchema, { code: 14, details: [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay }))] });
     const info = decodeBinary(toBinary(StatusSchema, st));
     assert.deepEqual([info.retryable, info.retryDelayMs], [true, undefined], JSON.stringify(retryDelay, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+  }
+});
+
+test("a status without RetryInfo is not retryable, whatever its TMDB code or HTTP status", async () => {
+  const { create, toBinary } = await import("@bufbuild/protobuf");
+  const { anyPack } = await import("@bufbuild/protobuf/wkt");
+  const { ErrorInfoSchema } = await import("../gen/google/rpc/error_details_pb.js");
+  const { StatusSchema } = await import("../index.js");
+  for (const metadata of [{ tmdbStatusCode: "25", httpStatus: "429" }, { httpStatus: "503" }]) {
+    const info = create(ErrorInfoSchema, { reason: "X", domain: TMDB_DOMAIN, metadata });
+    const st = create(StatusSchema, { code: 8, details: [anyPack(ErrorInfoSchema, info)] });
+    const got = decodeBinary(toBinary(StatusSchema, st));
+    assert.deepEqual([got.retryable, got.retryDelayMs], [false, undefined], JSON.stringify(metadata));
   }
 });
 

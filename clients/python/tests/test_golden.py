@@ -1,9 +1,6 @@
 """Decodes every golden fixture the Go tests write (clients/testdata/golden)
 from its wire bytes and its JSON, and requires the answers of Go's API."""
 
-import datetime
-import json
-import os
 import re
 import unittest
 
@@ -12,34 +9,7 @@ from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 import tmdbstatus
-
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "testdata", "golden")
-
-
-def load(name, mode="rb"):
-    with open(os.path.join(GOLDEN, name), mode) as f:
-        return f.read()
-
-
-FIXTURES = json.loads(load("index.json", "r"))
-
-
-def what(info):
-    """The fields of a decoded status that a fixture records, in its terms."""
-    return {
-        "code": info.code.name, "reason": info.reason, "domain": info.domain,
-        "tmdbCode": info.tmdb_code, "httpStatus": info.http_status, "retryable": info.retryable,
-        "retryDelayMicros": None if info.retry_delay is None else info.retry_delay // datetime.timedelta(microseconds=1),
-        "fieldViolations": [{"field": v.field, "description": v.description, "reason": v.reason} for v in info.field_violations],
-        "helpLinks": [{"description": link.description, "url": link.url} for link in info.help_links],
-    }
-
-
-def expected(f):
-    want = {k: v for k, v in f.items() if k not in ("name", "source", "retryDelayNanos")}
-    nanos = f["retryDelayNanos"]
-    want["retryDelayMicros"] = None if nanos is None else int(nanos) // 1000
-    return want
+from tests.fixtures import CORPUS_FILES, FIXTURES, corpus_case, expected, fixture, load, what
 
 
 class FakeRpcError(grpc.RpcError):
@@ -62,9 +32,23 @@ class FakeRpcError(grpc.RpcError):
 class GoldenTest(unittest.TestCase):
     def test_fixtures_cover_every_kind(self):
         self.assertGreaterEqual(len(FIXTURES), 60)
-        self.assertTrue(any(f["retryable"] and f["retryDelayNanos"] is None for f in FIXTURES))
-        self.assertTrue(any(f["retryDelayNanos"] is not None for f in FIXTURES))
+        self.assertTrue(any(f["retryable"] for f in FIXTURES))
         self.assertTrue(any(f["domain"] == tmdbstatus.SERVICE_DOMAIN for f in FIXTURES))
+
+    def test_retryable_exactly_with_a_delay(self):
+        # Retryability travels on the wire, as RetryInfo.
+        for f in FIXTURES:
+            self.assertEqual(f["retryable"], f["retryDelayNanos"] is not None, f["name"] + ": " + f["source"])
+
+    def test_corpus(self):
+        self.assertGreaterEqual(len(CORPUS_FILES), 10)
+        names = {f["name"] for f in FIXTURES}
+        for name in CORPUS_FILES:
+            with self.subTest(name):
+                self.assertIn("corpus-" + name[:-len(".json")], names, name + " has no fixture")
+                case = corpus_case(name)
+                self.assertEqual(what(tmdbstatus.from_json(case["want"])), expected(fixture("corpus-" + name[:-len(".json")])),
+                                 case["description"])
 
     def test_every_fixture(self):
         for f in FIXTURES:
@@ -90,6 +74,14 @@ class GoldenTest(unittest.TestCase):
             st.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
             info = tmdbstatus.decode(st)
             self.assertEqual((info.retryable, info.retry_delay), (True, None), str(delay))
+
+    def test_no_retry_info_is_not_retryable(self):
+        # Whatever the TMDB code or HTTP status: the status alone decides.
+        for md in ({"tmdbStatusCode": "25", "httpStatus": "429"}, {"httpStatus": "503"}):
+            st = status_pb2.Status(code=8)
+            st.details.add().Pack(error_details_pb2.ErrorInfo(reason="X", domain=tmdbstatus.TMDB_DOMAIN, metadata=md))
+            info = tmdbstatus.decode(st)
+            self.assertEqual((info.retryable, info.retry_delay), (False, None), str(md))
 
     def test_table_from_the_proto(self):
         alone = [f for f in FIXTURES if f["name"].startswith("tmdb-") and re.fullmatch(r'Translate \{"statusCode":\d+\}', f["source"])]

@@ -124,11 +124,6 @@ def lookup(code: int) -> Optional[Entry]:
     return _TABLE.get(code)
 
 
-# The HTTP statuses the service retries without a TMDB code of its table:
-# rate limiting and the transient gateway and server failures.
-_RETRYABLE_HTTP = frozenset({429, 502, 503, 504})
-
-
 def _int32(s: Optional[str]) -> Optional[int]:
     if s is None:
         return None
@@ -173,19 +168,13 @@ def decode(status: status_pb2.Status) -> StatusInfo:
     tmdb_code = _int32(md.get(_TMDB_STATUS_CODE)) if tmdb else None
     http_status = _int32(md.get(_HTTP_STATUS)) if tmdb else None
     entry = _TABLE.get(tmdb_code) if tmdb_code is not None else None
-    if retry is not None:
-        retryable = True
-    elif entry is not None:
-        # The Go API's rule for a status without RetryInfo: the table's
-        # answer, else the HTTP status's. It goes once every retryable
-        # translation carries RetryInfo.
-        retryable = entry.retryable
-    else:
-        retryable = tmdb and http_status in _RETRYABLE_HTTP
     return StatusInfo(
         code=_CODES.get(status.code, grpc.StatusCode.UNKNOWN), message=status.message,
         reason=info.get("reason", ""), domain=info.get("domain", ""), metadata=md,
-        tmdb_code=tmdb_code, http_status=http_status, entry=entry, retryable=retryable,
+        tmdb_code=tmdb_code, http_status=http_status, entry=entry,
+        # Retryability travels on the wire: every retryable status of
+        # tmdbstatus carries a RetryInfo, and no other does (AIP-194).
+        retryable=retry is not None,
         retry_delay=_delay(retry.retry_delay) if retry is not None and retry.HasField("retry_delay") else None,
         field_violations=violations, help_links=links, status=status)
 

@@ -47,13 +47,15 @@ const (
 	// (INVALID_ARGUMENT for a 4xx, INTERNAL for a 5xx, ...), or is UNKNOWN
 	// without one or when it would be OK.
 	//
-	// Metadata: "tmdbStatusCode", and "httpStatus" when known.
+	// Metadata: "tmdbStatusCode", and "httpStatus" when known; "cdn",
+	// "cdnRequestId" and "contentType" as the response's headers give them.
 	ErrorReason_UNKNOWN_STATUS_CODE ErrorReason = 1
 	// Domain "api.themoviedb.org". TMDB's answer held no status code (a
 	// proxy's or CDN's error page, TMDB's {"errors": [...]} shape, an empty
 	// body): the gRPC code follows the HTTP status.
 	//
-	// Metadata: "httpStatus" when known.
+	// Metadata: "httpStatus" when known; "cdn", "cdnRequestId" and
+	// "contentType" as the response's headers give them.
 	ErrorReason_NO_STATUS_CODE ErrorReason = 2
 	// Domain "tmdbstatus.github.io", INVALID_ARGUMENT. A Translate request with
 	// nothing to translate: no status code, no HTTP status and no body holding
@@ -100,6 +102,12 @@ const (
 	//
 	// Metadata: "maxBodyBytes".
 	ErrorReason_BODY_TOO_LARGE ErrorReason = 10
+	// Domain "tmdbstatus.github.io", INTERNAL (HTTP 500 over REST). The
+	// handler of the request panicked: a bug of tmdbstatus, which logs it and
+	// serves on. Not retryable: the same request meets the same bug.
+	//
+	// Metadata: none.
+	ErrorReason_INTERNAL_ERROR ErrorReason = 11
 )
 
 // Enum value maps for ErrorReason.
@@ -116,6 +124,7 @@ var (
 		8:  "ROUTE_NOT_FOUND",
 		9:  "METHOD_NOT_ALLOWED",
 		10: "BODY_TOO_LARGE",
+		11: "INTERNAL_ERROR",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -129,6 +138,7 @@ var (
 		"ROUTE_NOT_FOUND":          8,
 		"METHOD_NOT_ALLOWED":       9,
 		"BODY_TOO_LARGE":           10,
+		"INTERNAL_ERROR":           11,
 	}
 )
 
@@ -188,25 +198,36 @@ const (
 	// The request body field that does not decode (MALFORMED_REQUEST), by its
 	// proto name.
 	MetadataKey_METADATA_KEY_FIELD MetadataKey = 6
-	// The Content-Type of a REST request that is not JSON (MALFORMED_REQUEST),
-	// as given.
+	// A Content-Type that is not JSON, in either domain: of a REST request
+	// (MALFORMED_REQUEST), as given; of TMDB's answer whose body was not
+	// TMDB's JSON (api.themoviedb.org), its media type without parameters,
+	// such as the CDN's "text/html".
 	MetadataKey_METADATA_KEY_CONTENT_TYPE MetadataKey = 7
 	// The gateway's limit on a request body, in bytes (BODY_TOO_LARGE).
 	MetadataKey_METADATA_KEY_MAX_BODY_BYTES MetadataKey = 8
+	// "cloudfront" when TMDB's CDN answered or relayed TMDB's answer (an
+	// X-Cache of "Error from cloudfront", a Via naming CloudFront), in
+	// api.themoviedb.org; absent otherwise. Text, not a number.
+	MetadataKey_METADATA_KEY_CDN MetadataKey = 9
+	// The X-Amz-Cf-Id header of TMDB's answer, the CDN's request id that
+	// TMDB's support asks for, in api.themoviedb.org: text, at most 128 bytes.
+	MetadataKey_METADATA_KEY_CDN_REQUEST_ID MetadataKey = 10
 )
 
 // Enum value maps for MetadataKey.
 var (
 	MetadataKey_name = map[int32]string{
-		0: "METADATA_KEY_UNSPECIFIED",
-		1: "METADATA_KEY_TMDB_STATUS_CODE",
-		2: "METADATA_KEY_HTTP_STATUS",
-		3: "METADATA_KEY_REQUEST_COUNT",
-		4: "METADATA_KEY_REQUEST_LIMIT",
-		5: "METADATA_KEY_CODE",
-		6: "METADATA_KEY_FIELD",
-		7: "METADATA_KEY_CONTENT_TYPE",
-		8: "METADATA_KEY_MAX_BODY_BYTES",
+		0:  "METADATA_KEY_UNSPECIFIED",
+		1:  "METADATA_KEY_TMDB_STATUS_CODE",
+		2:  "METADATA_KEY_HTTP_STATUS",
+		3:  "METADATA_KEY_REQUEST_COUNT",
+		4:  "METADATA_KEY_REQUEST_LIMIT",
+		5:  "METADATA_KEY_CODE",
+		6:  "METADATA_KEY_FIELD",
+		7:  "METADATA_KEY_CONTENT_TYPE",
+		8:  "METADATA_KEY_MAX_BODY_BYTES",
+		9:  "METADATA_KEY_CDN",
+		10: "METADATA_KEY_CDN_REQUEST_ID",
 	}
 	MetadataKey_value = map[string]int32{
 		"METADATA_KEY_UNSPECIFIED":      0,
@@ -218,6 +239,8 @@ var (
 		"METADATA_KEY_FIELD":            6,
 		"METADATA_KEY_CONTENT_TYPE":     7,
 		"METADATA_KEY_MAX_BODY_BYTES":   8,
+		"METADATA_KEY_CDN":              9,
+		"METADATA_KEY_CDN_REQUEST_ID":   10,
 	}
 )
 
@@ -284,7 +307,7 @@ var File_tmdbstatus_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_tmdbstatus_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	" tmdbstatus/v1/error_reason.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto*\x81\x04\n" +
+	" tmdbstatus/v1/error_reason.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto*\xaf\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12/\n" +
 	"\x13UNKNOWN_STATUS_CODE\x10\x01\x1a\x16\xa2\xd7\x18\x12api.themoviedb.org\x12*\n" +
@@ -297,7 +320,8 @@ const file_tmdbstatus_v1_error_reason_proto_rawDesc = "" +
 	"\x0fROUTE_NOT_FOUND\x10\b\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x120\n" +
 	"\x12METHOD_NOT_ALLOWED\x10\t\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12,\n" +
 	"\x0eBODY_TOO_LARGE\x10\n" +
-	"\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io*\x9b\x03\n" +
+	"\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12,\n" +
+	"\x0eINTERNAL_ERROR\x10\v\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io*\xed\x03\n" +
 	"\vMetadataKey\x12\x1c\n" +
 	"\x18METADATA_KEY_UNSPECIFIED\x10\x00\x125\n" +
 	"\x1dMETADATA_KEY_TMDB_STATUS_CODE\x10\x01\x1a\x12\xaa\xd7\x18\x0etmdbStatusCode\x12,\n" +
@@ -308,7 +332,10 @@ const file_tmdbstatus_v1_error_reason_proto_rawDesc = "" +
 	"\x11METADATA_KEY_CODE\x10\x05\x1a\b\xaa\xd7\x18\x04code\x12!\n" +
 	"\x12METADATA_KEY_FIELD\x10\x06\x1a\t\xaa\xd7\x18\x05field\x12.\n" +
 	"\x19METADATA_KEY_CONTENT_TYPE\x10\a\x1a\x0f\xaa\xd7\x18\vcontentType\x121\n" +
-	"\x1bMETADATA_KEY_MAX_BODY_BYTES\x10\b\x1a\x10\xaa\xd7\x18\fmaxBodyBytes:F\n" +
+	"\x1bMETADATA_KEY_MAX_BODY_BYTES\x10\b\x1a\x10\xaa\xd7\x18\fmaxBodyBytes\x12\x1d\n" +
+	"\x10METADATA_KEY_CDN\x10\t\x1a\a\xaa\xd7\x18\x03cdn\x121\n" +
+	"\x1bMETADATA_KEY_CDN_REQUEST_ID\x10\n" +
+	"\x1a\x10\xaa\xd7\x18\fcdnRequestId:F\n" +
 	"\ferror_domain\x12!.google.protobuf.EnumValueOptions\x18\xf4\x8a\x03 \x01(\tR\verrorDomain:F\n" +
 	"\fmetadata_key\x12!.google.protobuf.EnumValueOptions\x18\xf5\x8a\x03 \x01(\tR\vmetadataKeyBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3"
 

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n tmdbstatus/v1/error_reason.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto*\x81\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12/\n\x13UNKNOWN_STATUS_CODE\x10\x01\x1a\x16\xa2\xd7\x18\x12\x61pi.themoviedb.org\x12*\n\x0eNO_STATUS_CODE\x10\x02\x1a\x16\xa2\xd7\x18\x12\x61pi.themoviedb.org\x12,\n\x0eMISSING_STATUS\x10\x03\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12\x31\n\x13INVALID_HTTP_STATUS\x10\x04\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12*\n\x0cINVALID_CODE\x10\x05\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12*\n\x0cUNKNOWN_CODE\x10\x06\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12/\n\x11MALFORMED_REQUEST\x10\x07\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12-\n\x0fROUTE_NOT_FOUND\x10\x08\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12\x30\n\x12METHOD_NOT_ALLOWED\x10\t\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12,\n\x0e\x42ODY_TOO_LARGE\x10\n\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io*\x9b\x03\n\x0bMetadataKey\x12\x1c\n\x18METADATA_KEY_UNSPECIFIED\x10\x00\x12\x35\n\x1dMETADATA_KEY_TMDB_STATUS_CODE\x10\x01\x1a\x12\xaa\xd7\x18\x0etmdbStatusCode\x12,\n\x18METADATA_KEY_HTTP_STATUS\x10\x02\x1a\x0e\xaa\xd7\x18\nhttpStatus\x12\x30\n\x1aMETADATA_KEY_REQUEST_COUNT\x10\x03\x1a\x10\xaa\xd7\x18\x0crequestCount\x12\x30\n\x1aMETADATA_KEY_REQUEST_LIMIT\x10\x04\x1a\x10\xaa\xd7\x18\x0crequestLimit\x12\x1f\n\x11METADATA_KEY_CODE\x10\x05\x1a\x08\xaa\xd7\x18\x04\x63ode\x12!\n\x12METADATA_KEY_FIELD\x10\x06\x1a\t\xaa\xd7\x18\x05\x66ield\x12.\n\x19METADATA_KEY_CONTENT_TYPE\x10\x07\x1a\x0f\xaa\xd7\x18\x0b\x63ontentType\x12\x31\n\x1bMETADATA_KEY_MAX_BODY_BYTES\x10\x08\x1a\x10\xaa\xd7\x18\x0cmaxBodyBytes:F\n\x0c\x65rror_domain\x12!.google.protobuf.EnumValueOptions\x18\xf4\x8a\x03 \x01(\tR\x0b\x65rrorDomain:F\n\x0cmetadata_key\x12!.google.protobuf.EnumValueOptions\x18\xf5\x8a\x03 \x01(\tR\x0bmetadataKeyBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n tmdbstatus/v1/error_reason.proto\x12\rtmdbstatus.v1\x1a google/protobuf/descriptor.proto*\xaf\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12/\n\x13UNKNOWN_STATUS_CODE\x10\x01\x1a\x16\xa2\xd7\x18\x12\x61pi.themoviedb.org\x12*\n\x0eNO_STATUS_CODE\x10\x02\x1a\x16\xa2\xd7\x18\x12\x61pi.themoviedb.org\x12,\n\x0eMISSING_STATUS\x10\x03\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12\x31\n\x13INVALID_HTTP_STATUS\x10\x04\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12*\n\x0cINVALID_CODE\x10\x05\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12*\n\x0cUNKNOWN_CODE\x10\x06\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12/\n\x11MALFORMED_REQUEST\x10\x07\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12-\n\x0fROUTE_NOT_FOUND\x10\x08\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12\x30\n\x12METHOD_NOT_ALLOWED\x10\t\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12,\n\x0e\x42ODY_TOO_LARGE\x10\n\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io\x12,\n\x0eINTERNAL_ERROR\x10\x0b\x1a\x18\xa2\xd7\x18\x14tmdbstatus.github.io*\xed\x03\n\x0bMetadataKey\x12\x1c\n\x18METADATA_KEY_UNSPECIFIED\x10\x00\x12\x35\n\x1dMETADATA_KEY_TMDB_STATUS_CODE\x10\x01\x1a\x12\xaa\xd7\x18\x0etmdbStatusCode\x12,\n\x18METADATA_KEY_HTTP_STATUS\x10\x02\x1a\x0e\xaa\xd7\x18\nhttpStatus\x12\x30\n\x1aMETADATA_KEY_REQUEST_COUNT\x10\x03\x1a\x10\xaa\xd7\x18\x0crequestCount\x12\x30\n\x1aMETADATA_KEY_REQUEST_LIMIT\x10\x04\x1a\x10\xaa\xd7\x18\x0crequestLimit\x12\x1f\n\x11METADATA_KEY_CODE\x10\x05\x1a\x08\xaa\xd7\x18\x04\x63ode\x12!\n\x12METADATA_KEY_FIELD\x10\x06\x1a\t\xaa\xd7\x18\x05\x66ield\x12.\n\x19METADATA_KEY_CONTENT_TYPE\x10\x07\x1a\x0f\xaa\xd7\x18\x0b\x63ontentType\x12\x31\n\x1bMETADATA_KEY_MAX_BODY_BYTES\x10\x08\x1a\x10\xaa\xd7\x18\x0cmaxBodyBytes\x12\x1d\n\x10METADATA_KEY_CDN\x10\t\x1a\x07\xaa\xd7\x18\x03\x63\x64n\x12\x31\n\x1bMETADATA_KEY_CDN_REQUEST_ID\x10\n\x1a\x10\xaa\xd7\x18\x0c\x63\x64nRequestId:F\n\x0c\x65rror_domain\x12!.google.protobuf.EnumValueOptions\x18\xf4\x8a\x03 \x01(\tR\x0b\x65rrorDomain:F\n\x0cmetadata_key\x12!.google.protobuf.EnumValueOptions\x18\xf5\x8a\x03 \x01(\tR\x0bmetadataKeyBAZ?github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1;tmdbstatusv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tmdbstatus.v1.error_reason_pb2', globals())
@@ -44,6 +44,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ERRORREASON.values_by_name["METHOD_NOT_ALLOWED"]._serialized_options = b'\242\327\030\024tmdbstatus.github.io'
   _ERRORREASON.values_by_name["BODY_TOO_LARGE"]._options = None
   _ERRORREASON.values_by_name["BODY_TOO_LARGE"]._serialized_options = b'\242\327\030\024tmdbstatus.github.io'
+  _ERRORREASON.values_by_name["INTERNAL_ERROR"]._options = None
+  _ERRORREASON.values_by_name["INTERNAL_ERROR"]._serialized_options = b'\242\327\030\024tmdbstatus.github.io'
   _METADATAKEY.values_by_name["METADATA_KEY_TMDB_STATUS_CODE"]._options = None
   _METADATAKEY.values_by_name["METADATA_KEY_TMDB_STATUS_CODE"]._serialized_options = b'\252\327\030\016tmdbStatusCode'
   _METADATAKEY.values_by_name["METADATA_KEY_HTTP_STATUS"]._options = None
@@ -60,8 +62,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _METADATAKEY.values_by_name["METADATA_KEY_CONTENT_TYPE"]._serialized_options = b'\252\327\030\013contentType'
   _METADATAKEY.values_by_name["METADATA_KEY_MAX_BODY_BYTES"]._options = None
   _METADATAKEY.values_by_name["METADATA_KEY_MAX_BODY_BYTES"]._serialized_options = b'\252\327\030\014maxBodyBytes'
+  _METADATAKEY.values_by_name["METADATA_KEY_CDN"]._options = None
+  _METADATAKEY.values_by_name["METADATA_KEY_CDN"]._serialized_options = b'\252\327\030\003cdn'
+  _METADATAKEY.values_by_name["METADATA_KEY_CDN_REQUEST_ID"]._options = None
+  _METADATAKEY.values_by_name["METADATA_KEY_CDN_REQUEST_ID"]._serialized_options = b'\252\327\030\014cdnRequestId'
   _ERRORREASON._serialized_start=86
-  _ERRORREASON._serialized_end=599
-  _METADATAKEY._serialized_start=602
-  _METADATAKEY._serialized_end=1013
+  _ERRORREASON._serialized_end=645
+  _METADATAKEY._serialized_start=648
+  _METADATAKEY._serialized_end=1141
 # @@protoc_insertion_point(module_scope)

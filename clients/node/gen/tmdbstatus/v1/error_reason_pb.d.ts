@@ -43,7 +43,8 @@ export enum ErrorReason {
    * (INVALID_ARGUMENT for a 4xx, INTERNAL for a 5xx, ...), or is UNKNOWN
    * without one or when it would be OK.
    *
-   * Metadata: "tmdbStatusCode", and "httpStatus" when known.
+   * Metadata: "tmdbStatusCode", and "httpStatus" when known; "cdn",
+   * "cdnRequestId" and "contentType" as the response's headers give them.
    *
    * @generated from enum value: UNKNOWN_STATUS_CODE = 1;
    */
@@ -54,7 +55,8 @@ export enum ErrorReason {
    * proxy's or CDN's error page, TMDB's {"errors": [...]} shape, an empty
    * body): the gRPC code follows the HTTP status.
    *
-   * Metadata: "httpStatus" when known.
+   * Metadata: "httpStatus" when known; "cdn", "cdnRequestId" and
+   * "contentType" as the response's headers give them.
    *
    * @generated from enum value: NO_STATUS_CODE = 2;
    */
@@ -144,6 +146,17 @@ export enum ErrorReason {
    * @generated from enum value: BODY_TOO_LARGE = 10;
    */
   BODY_TOO_LARGE = 10,
+
+  /**
+   * Domain "tmdbstatus.github.io", INTERNAL (HTTP 500 over REST). The
+   * handler of the request panicked: a bug of tmdbstatus, which logs it and
+   * serves on. Not retryable: the same request meets the same bug.
+   *
+   * Metadata: none.
+   *
+   * @generated from enum value: INTERNAL_ERROR = 11;
+   */
+  INTERNAL_ERROR = 11,
 }
 
 /**
@@ -218,8 +231,10 @@ export enum MetadataKey {
   FIELD = 6,
 
   /**
-   * The Content-Type of a REST request that is not JSON (MALFORMED_REQUEST),
-   * as given.
+   * A Content-Type that is not JSON, in either domain: of a REST request
+   * (MALFORMED_REQUEST), as given; of TMDB's answer whose body was not
+   * TMDB's JSON (api.themoviedb.org), its media type without parameters,
+   * such as the CDN's "text/html".
    *
    * @generated from enum value: METADATA_KEY_CONTENT_TYPE = 7;
    */
@@ -231,6 +246,23 @@ export enum MetadataKey {
    * @generated from enum value: METADATA_KEY_MAX_BODY_BYTES = 8;
    */
   MAX_BODY_BYTES = 8,
+
+  /**
+   * "cloudfront" when TMDB's CDN answered or relayed TMDB's answer (an
+   * X-Cache of "Error from cloudfront", a Via naming CloudFront), in
+   * api.themoviedb.org; absent otherwise. Text, not a number.
+   *
+   * @generated from enum value: METADATA_KEY_CDN = 9;
+   */
+  CDN = 9,
+
+  /**
+   * The X-Amz-Cf-Id header of TMDB's answer, the CDN's request id that
+   * TMDB's support asks for, in api.themoviedb.org: text, at most 128 bytes.
+   *
+   * @generated from enum value: METADATA_KEY_CDN_REQUEST_ID = 10;
+   */
+  CDN_REQUEST_ID = 10,
 }
 
 /**
