@@ -171,9 +171,9 @@ func TestQuery(t *testing.T) {
 		wantHTTPMeta string // ErrorInfo metadata httpStatus, "" for any.
 	}{
 		{"?http_status=429&retry_after=10", tmdbLimit, codes.ResourceExhausted, "10s", "429"},
-		{"?httpStatus=429&retryAfter=10", tmdbLimit, codes.ResourceExhausted, "10s", "429"}, // JSON names, as in a body.
+		{"?httpStatus=429&retryAfter=10", tmdbLimit, codes.ResourceExhausted, "10s", "429"},            // JSON names, as in a body.
 		{"?retry_after=10", `{"status_code":25,"retry_after":"3"}`, codes.ResourceExhausted, "3s", ""}, // The body wins.
-		{"?http_status=503", "", codes.Unavailable, "*", "503"}, // No body at all.
+		{"?http_status=503", "", codes.Unavailable, "*", "503"},                                        // No body at all.
 		{"?http_status=404", `{"http_status":401}`, codes.Unauthenticated, "", "401"},
 	} {
 		what := "POST " + translatePath + tt.query + " " + tt.body
@@ -249,13 +249,15 @@ func (g *grpclogRecorder) record(args ...any) {
 	g.lines = append(g.lines, fmt.Sprint(args...))
 }
 
-func (g *grpclogRecorder) Info(args ...any)                    { g.record(args...) }
-func (g *grpclogRecorder) Infof(format string, args ...any)    { g.record(fmt.Sprintf(format, args...)) }
-func (g *grpclogRecorder) Warning(args ...any)                 { g.record(args...) }
-func (g *grpclogRecorder) Warningf(format string, args ...any) { g.record(fmt.Sprintf(format, args...)) }
-func (g *grpclogRecorder) Error(args ...any)                   { g.record(args...) }
-func (g *grpclogRecorder) Errorf(format string, args ...any)   { g.record(fmt.Sprintf(format, args...)) }
-func (g *grpclogRecorder) V(int) bool                          { return true }
+func (g *grpclogRecorder) Info(args ...any)                 { g.record(args...) }
+func (g *grpclogRecorder) Infof(format string, args ...any) { g.record(fmt.Sprintf(format, args...)) }
+func (g *grpclogRecorder) Warning(args ...any)              { g.record(args...) }
+func (g *grpclogRecorder) Warningf(format string, args ...any) {
+	g.record(fmt.Sprintf(format, args...))
+}
+func (g *grpclogRecorder) Error(args ...any)                 { g.record(args...) }
+func (g *grpclogRecorder) Errorf(format string, args ...any) { g.record(fmt.Sprintf(format, args...)) }
+func (g *grpclogRecorder) V(int) bool                        { return true }
 
 // TestNoLogFromClients checks that nothing a client sends makes
 // grpc-gateway log: a malformed Content-Type, headers that are not valid

@@ -27,11 +27,11 @@ var queryFields = map[string][]protoreflect.Name{
 
 // queryRule is what one route accepts in its query.
 type queryRule struct {
-	route  string                         // "POST /v1/statuses:translate", for messages.
+	route  string                                  // "POST /v1/statuses:translate", for messages.
 	fields map[string]protoreflect.FieldDescriptor // By proto and JSON name.
-	names  string                         // "http_status and retry_after", or "".
-	input  protoreflect.MessageType       // nil: no field.
-	page   bool                           // Not a route of the API: its query is not checked.
+	names  string                                  // "http_status and retry_after", or "".
+	input  protoreflect.MessageType                // nil: no field.
+	page   bool                                    // Not a route of the API: its query is not checked.
 }
 
 // checkQuery refuses a request whose query has a parameter its route does
