@@ -45,3 +45,44 @@ func BenchmarkTranslateBody(b *testing.B) {
 func BenchmarkTranslateRetryAfter(b *testing.B) {
 	benchHandler(b, http.MethodPost, "/v1/statuses:translate", `{"statusCode":25,"httpStatus":429,"retryAfter":"10"}`, http.StatusOK)
 }
+
+func BenchmarkLookupHead(b *testing.B) {
+	benchHandler(b, http.MethodHead, "/v1/statuses/7", "", http.StatusOK)
+}
+
+func BenchmarkLookupNotModified(b *testing.B) {
+	h := gateway.New(service.New())
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/statuses/7", nil))
+	etag := w.Header().Get("ETag")
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodGet, "/v1/statuses/7", nil)
+		r.Header.Set("If-None-Match", etag)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusNotModified {
+			b.Fatalf("conditional GET = %d; want 304", w.Code)
+		}
+	}
+}
+
+func BenchmarkTranslateQuery(b *testing.B) {
+	benchHandler(b, http.MethodPost, "/v1/statuses:translate?http_status=429&retry_after=10", `{"status_code":25}`, http.StatusOK)
+}
+
+// BenchmarkTranslate4MB posts a body of 4 MB, valid or with one value of
+// the wrong type at its end: the error costs about what success does, as
+// the body is decoded once either way.
+func BenchmarkTranslate4MB(b *testing.B) {
+	pad := strings.Repeat("x", gateway.DefaultMaxBodyBytes-100)
+	b.Run("valid", func(b *testing.B) {
+		benchHandler(b, http.MethodPost, "/v1/statuses:translate", `{"x":"`+pad+`","status_code":7}`, http.StatusOK)
+	})
+	b.Run("type error at the end", func(b *testing.B) {
+		benchHandler(b, http.MethodPost, "/v1/statuses:translate", `{"x":"`+pad+`","status_code":"seven"}`, http.StatusBadRequest)
+	})
+	b.Run("syntax error at the end", func(b *testing.B) {
+		benchHandler(b, http.MethodPost, "/v1/statuses:translate", `{"x":"`+pad+`","status_code":7,}`, http.StatusBadRequest)
+	})
+}

@@ -30,7 +30,9 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 
 // routingError answers a request the mux has no route for: ROUTE_NOT_FOUND
 // (404), METHOD_NOT_ALLOWED (405, with an Allow header) or, for a request
-// whose path does not start with "/", MALFORMED_REQUEST (400). A known path
+// whose path does not start with "/", MALFORMED_REQUEST (400). OPTIONS on
+// a path that has routes is 204 No Content with the same Allow header
+// (RFC 9110, section 9.3.7). A known path
 // with the wrong method is 405 Method Not Allowed, not the 501 Not
 // Implemented its gRPC code UNIMPLEMENTED maps to, as the grpc-gateway
 // documentation shows ("Customizing Routing Errors"). probe tells the
@@ -50,6 +52,10 @@ func answerRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Ma
 		// RFC 9110, section 15.5.6: a 405 lists the methods the path allows.
 		if allow := probe.allowed(r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
+		}
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
 		}
 		err = &runtime.HTTPStatusError{
 			HTTPStatus: httpStatus,
@@ -71,7 +77,13 @@ func answerRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Ma
 // It answers those as MALFORMED_REQUEST. An error that has an ErrorInfo, as
 // every error of the service and of the gateway's own handlers has, is
 // passed on untouched; so is any other error without one (none is known).
+// Every error is ErrorCacheControl, without the validator and the length
+// of an answer that failed after its headers were set.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
+	h["Cache-Control"] = errCacheControl
+	delete(h, "Etag")
+	delete(h, "Content-Length")
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, withErrorInfo(ctx, r, err))
 }
 
@@ -125,7 +137,7 @@ func decodeError(ctx context.Context, r *http.Request, msg string) *status.Statu
 			return body.fault
 		}
 	}
-	return malformed(msg, nil, "")
+	return malformed(clip(msg), nil, "")
 }
 
 // badPathParam returns the error of the int32 path parameter name if value,
@@ -135,6 +147,7 @@ func badPathParam(name, value string) *status.Status {
 	if err == nil {
 		return nil
 	}
+	value = clip(value)
 	msg := fmt.Sprintf("%s %q is not an integer", name, value)
 	if errors.Is(err, strconv.ErrRange) {
 		msg = fmt.Sprintf("%s %q is out of range", name, value)
@@ -152,15 +165,16 @@ var protojsonError = regexp.MustCompile(`^proto:[\s\x{00a0}]+(?:syntax error )?\
 var fieldError = regexp.MustCompile(`^invalid value for \S+ field (\S+):`)
 
 // bodyError returns the MALFORMED_REQUEST error of the body data, which
-// protojson failed to unmarshal into m with err. It names the field at
-// fault from that one parse: protojson names the field of a scalar of the
-// wrong type, and for anything else gives the position where it stopped,
-// which lies in the value of one top-level key.
-func bodyError(data []byte, m proto.Message, err error) *status.Status {
+// protojson failed to unmarshal into m, saying what (protojsonFailure of
+// its error) at offset, found when needed; ok is false for an error
+// without a position. It names the field at fault from that one parse:
+// protojson names the field of a scalar of the wrong type, and for
+// anything else gives the position where it stopped, which lies in the
+// value of one top-level key.
+func bodyError(data []byte, m proto.Message, what string, offset func() int, ok bool) *status.Status {
 	if start := bytes.TrimLeft(data, " \t\r\n"); start[0] != '{' {
 		return malformed("request body is not a JSON object", nil, "")
 	}
-	what, offset, ok := protojsonFailure(data, err)
 	if !ok { // No position: the body ends too soon.
 		return malformed("request body is not valid JSON: unexpected EOF", nil, "")
 	}
@@ -173,27 +187,27 @@ func bodyError(data []byte, m proto.Message, err error) *status.Status {
 	if f := fieldError.FindStringSubmatch(what); f != nil {
 		fd = fieldNamed(fields, f[1])
 	} else {
-		fd = fieldNamed(fields, keyAt(data, offset))
+		fd = fieldNamed(fields, keyAt(data, offset()))
 	}
 	if fd == nil {
-		return malformed("request body is not valid JSON: "+what, nil, "")
+		return malformed("request body is not valid JSON: "+clip(what), nil, "")
 	}
 	name := string(fd.Name())
 	return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", name, typeName(fd)),
 		map[string]string{"field": name}, name)
 }
 
-// protojsonFailure returns what the error err of protojson.Unmarshal(data)
-// says is wrong and the byte offset in data where it stopped, or false if
-// err gives no position.
-func protojsonFailure(data []byte, err error) (what string, offset int, ok bool) {
+// protojsonFailure returns what the error err of protojson.Unmarshal says
+// is wrong and the 1-based line and column (in runes) where it stopped, or
+// false if err gives no position.
+func protojsonFailure(err error) (what string, line, col int, ok bool) {
 	match := protojsonError.FindStringSubmatch(err.Error())
 	if match == nil {
-		return "", 0, false
+		return "", 0, 0, false
 	}
-	line, _ := strconv.Atoi(match[1])
-	col, _ := strconv.Atoi(match[2])
-	return match[3], offsetOf(data, line, col), true
+	line, _ = strconv.Atoi(match[1])
+	col, _ = strconv.Atoi(match[2])
+	return match[3], line, col, true
 }
 
 // fieldNamed returns the field of fields whose JSON or proto name is name,
@@ -206,7 +220,8 @@ func fieldNamed(fields protoreflect.FieldDescriptors, name string) protoreflect.
 }
 
 // offsetOf returns the byte offset in data of the 1-based line and column
-// (in runes) of a protojson error.
+// (in runes) of a protojson error: in time linear in the offset, at the
+// speed of bytes.IndexByte and utf8.RuneCount for ASCII text.
 func offsetOf(data []byte, line, col int) int {
 	off := 0
 	for ; line > 1 && off < len(data); line-- {
@@ -215,6 +230,9 @@ func offsetOf(data []byte, line, col int) int {
 			return len(data)
 		}
 		off += i + 1
+	}
+	if end := off + col - 1; end <= len(data) && utf8.RuneCount(data[off:end]) == col-1 {
+		return end // ASCII: a column is a byte.
 	}
 	for ; col > 1 && off < len(data); col-- {
 		_, n := utf8.DecodeRune(data[off:])
@@ -228,28 +246,51 @@ func offsetOf(data []byte, line, col int) int {
 // before offset, which the failed parse has already found well formed.
 func keyAt(data []byte, offset int) string {
 	depth, key := 0, ""
-	for i := 0; i < offset && i < len(data); i++ {
+	offset = min(offset, len(data))
+	for i := 0; i < offset; i++ {
+		j := bytes.IndexAny(data[i:offset], `{}[]"`)
+		if j < 0 {
+			break
+		}
+		i += j
 		switch data[i] {
 		case '{', '[':
 			depth++
 		case '}', ']':
 			depth--
 		case '"':
-			start := i + 1
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
-			}
+			start := i
+			i = stringEnd(data, i+1)
 			if depth == 1 && isKey(data[min(i+1, len(data)):]) {
 				var k string
-				if json.Unmarshal(data[start-1:min(i+1, len(data))], &k) == nil {
+				if json.Unmarshal(data[start:min(i+1, len(data))], &k) == nil {
 					key = k
 				}
 			}
 		}
 	}
 	return key
+}
+
+// stringEnd returns the index of the quote that ends the JSON string
+// whose content starts at data[i], or len(data).
+func stringEnd(data []byte, i int) int {
+	for i < len(data) {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return len(data)
+		}
+		i += j
+		backslashes := 0
+		for k := i - 1; k >= 0 && data[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return i
+		}
+		i++
+	}
+	return len(data)
 }
 
 // isKey reports whether rest, what follows a string, starts with the

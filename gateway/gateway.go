@@ -24,12 +24,40 @@
 // proto does not define are ignored, so a body TMDB sent can be posted to
 // /v1/statuses:translate as it is.
 //
-// The body of POST /v1/statuses:translate must be JSON: a Content-Type other
-// than application/json (parameters such as charset allowed) is answered
-// with 415 Unsupported Media Type and an Accept-Post header; no Content-Type
-// at all is read as JSON. grpc-gateway does not check the Content-Type: it
-// decodes any body it has no marshaler for as JSON, so a form post (what
-// `curl -d` sends unless told otherwise) would be served as if it were JSON.
+// The body of POST /v1/statuses:translate is JSON: a Content-Type of
+// application/json (parameters such as charset allowed), none at all, or
+// application/x-www-form-urlencoded with a body that starts as a JSON
+// object (what `curl -d '{...}'` sends) is read as JSON; any other type
+// (text/html, multipart/form-data, application/xml, ...) is answered with
+// 415 Unsupported Media Type and an Accept-Post header.
+//
+// # Query parameters
+//
+// Translate also takes http_status and retry_after (or httpStatus and
+// retryAfter) as query parameters, so that TMDB's body can be posted as it
+// came with its HTTP status and Retry-After beside it; a field the body
+// sets wins. Any other query parameter, on any route, is a 400
+// MALFORMED_REQUEST naming it ("parameter" in the ErrorInfo metadata):
+// none is ever ignored.
+//
+// # HTTP
+//
+// HEAD is served on every GET route: the GET's status and headers,
+// Content-Length included, and no body. OPTIONS on a route is 204 No
+// Content with Allow; a 405 has the same Allow ("GET, HEAD, OPTIONS").
+// Every answer carries X-Content-Type-Options: nosniff.
+//
+// # Caching
+//
+// The answers of Lookup and ListStatuses carry a strong ETag, a hash of
+// their JSON computed when it is marshalled at start-up (so the same in
+// every process of a build, and different for each entry), and
+// Cache-Control: max-age=300 (CacheControl). A GET or HEAD whose
+// If-None-Match (one tag, a list, or *) matches is answered 304 Not
+// Modified with no body. Every error is Cache-Control: no-store
+// (ErrorCacheControl), the 404 of an unknown code included: an error
+// answers one request, not a resource, and a later build may define the
+// code. Translate's answers, to a POST, carry neither.
 //
 // # Errors
 //
@@ -43,8 +71,10 @@
 //
 //	HTTP  gRPC code          reason              when
 //	400   INVALID_ARGUMENT   MALFORMED_REQUEST   a body that is not JSON or has a value of the wrong
-//	                                             type; a {code} that is not an int32; a bad
-//	                                             Grpc-Timeout header
+//	                                             type; a {code} that is not an int32; a query
+//	                                             parameter the route does not take, or whose
+//	                                             value does not parse; a bad Grpc-Timeout header
+//	408   DEADLINE_EXCEEDED  MALFORMED_REQUEST   a body not received within the server's read timeout
 //	404   NOT_FOUND          ROUTE_NOT_FOUND     a path the API does not have
 //	405   UNIMPLEMENTED      METHOD_NOT_ALLOWED  a known path with another method; Allow lists its methods
 //	413   RESOURCE_EXHAUSTED BODY_TOO_LARGE      a body over the limit (WithMaxBodyBytes)
@@ -53,20 +83,25 @@
 // A MALFORMED_REQUEST error of a body field or of {code} also carries a
 // google.rpc.BadRequest naming the field ("status_code", "code", ...), and
 // the ErrorInfo metadata holds the values the message quotes (under "code",
-// "field", "contentType" or "maxBodyBytes"). A request is checked in this order: body size
-// (413), route (404, 405), Content-Type (415), decoding (400), and only then
-// is the service called.
+// "field", "parameter", "contentType" or "maxBodyBytes"), each cut to 64
+// bytes. An error says what was wrong, never where in the process: no
+// socket address, no library's message. A request is checked in this
+// order: body size (413, 408), route (404, 405), query (400), Content-Type
+// (415), decoding (400), and only then is the service called.
+//
+// Nothing a client sends makes grpc-gateway log: front takes out a
+// Content-Type it could not parse, no header is forwarded as metadata,
+// and write errors (a client gone) are not passed to it.
 package gateway
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
@@ -91,12 +126,13 @@ type Option func(*config)
 type config struct {
 	maxBodyBytes int64
 	middlewares  []runtime.Middleware
+	pages        []page
 }
 
 // WithMiddlewares adds mws to the middlewares the mux runs once it has
 // routed a request, after the gateway's own: runtime.HTTPPattern(ctx) is
 // the route matched. Requests the mux does not route (404, 405) or that
-// limitBody refuses (413) do not reach them.
+// front refuses (413) do not reach them.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
@@ -109,6 +145,15 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
+// WithPage serves h at path, a literal path such as "/", for GET, HEAD
+// (h sees a GET) and OPTIONS, as a route of the mux beside the API's: the
+// other methods are 405, and a GET whose If-None-Match matches the ETag h
+// sets is answered 304. Its answers carry CacheControl; its query is not
+// checked. New panics if path is not a path template.
+func WithPage(path string, h http.Handler) Option {
+	return func(c *config) { c.pages = append(c.pages, page{path: path, h: h}) }
+}
+
 // New returns an http.Handler that serves the REST/JSON API of srv. srv
 // must not be nil.
 func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
@@ -116,22 +161,32 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	return newHandler(srv, newMarshaler(), cfg)
+	m := newMarshaler()
+	return newHandler(srv, m, m.shared, cfg)
 }
 
-// newHandler returns the handler of srv, reading and writing JSON with m.
-func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, cfg config) http.Handler {
+// newHandler returns the handler of srv, reading and writing JSON with m,
+// writing the headers of the shared answers.
+func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
 	var mux *runtime.ServeMux
-	mws := append([]runtime.Middleware{
+	mws := []runtime.Middleware{
 		keepPathParams,
 		// mux is set by the time a request arrives.
-		func(next runtime.HandlerFunc) runtime.HandlerFunc { return requireJSON(mux, next) },
-	}, cfg.middlewares...)
+		func(next runtime.HandlerFunc) runtime.HandlerFunc { return checkQuery(mux, m)(next) },
+		func(next runtime.HandlerFunc) runtime.HandlerFunc { return requireJSON(mux, m, next) },
+	}
+	mws = append(mws, cfg.middlewares...)
+	mws = append(mws, answer)
 	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
-		runtime.WithRoutingErrorHandler(routingError(newMethodProbe(srv))),
+		runtime.WithRoutingErrorHandler(routingError(newMethodProbe(srv, cfg.pages))),
 		runtime.WithMiddlewares(mws...),
+		runtime.WithForwardResponseOption(shared.cacheHeaders),
+		// The service, called in-process, reads no metadata; and
+		// grpc-gateway logs every header it cannot forward (a non-ASCII
+		// User-Agent, say), which would let any client flood the logs.
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		// Without this, a form POST (Content-Type
 		// application/x-www-form-urlencoded, what `curl -d` sends) to a GET
 		// path is served as the GET, and X-HTTP-Method-Override is obeyed:
@@ -139,7 +194,10 @@ func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, cfg c
 		runtime.WithDisablePathLengthFallback(),
 	)
 	register(mux, srv)
-	return limitBody(mux, cfg.maxBodyBytes)
+	for _, p := range cfg.pages {
+		p.register(mux)
+	}
+	return front(mux, m, cfg.maxBodyBytes)
 }
 
 // register registers the handlers of srv on mux.
@@ -159,7 +217,7 @@ type methodProbe struct {
 	mux *runtime.ServeMux
 }
 
-func newMethodProbe(srv tmdbstatusv1.StatusServiceServer) *methodProbe {
+func newMethodProbe(srv tmdbstatusv1.StatusServiceServer, pages []page) *methodProbe {
 	reached := func(runtime.HandlerFunc) runtime.HandlerFunc {
 		return func(w http.ResponseWriter, _ *http.Request, _ map[string]string) { w.WriteHeader(http.StatusNoContent) }
 	}
@@ -171,26 +229,47 @@ func newMethodProbe(srv tmdbstatusv1.StatusServiceServer) *methodProbe {
 		runtime.WithDisablePathLengthFallback(),
 	)
 	register(mux, srv)
+	for _, p := range pages {
+		p.register(mux)
+	}
 	return &methodProbe{mux: mux}
 }
 
-// allowed returns the methods of the API's routes that match the path of
-// r, in the order of Routes, without repeats.
+// allowed returns the methods the path of r allows: those of the routes
+// that match it, in the order of Routes, HEAD after GET, then OPTIONS; or
+// none.
 func (p *methodProbe) allowed(r *http.Request) []string {
 	var methods []string
-	for _, rt := range routes {
-		if slices.Contains(methods, rt.Method) {
+	for _, m := range probeMethods {
+		if slices.Contains(methods, m) {
 			continue
 		}
-		probe := &http.Request{Method: rt.Method, URL: r.URL, Header: http.Header{}, Body: http.NoBody}
+		probe := &http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody}
 		rec := &codeRecorder{header: http.Header{}}
 		p.mux.ServeHTTP(rec, probe.WithContext(r.Context()))
-		if rec.code == http.StatusNoContent {
-			methods = append(methods, rt.Method)
+		if rec.code != http.StatusNoContent {
+			continue
 		}
+		methods = append(methods, m)
+		if m == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+	}
+	if len(methods) > 0 {
+		methods = append(methods, http.MethodOptions)
 	}
 	return methods
 }
+
+// probeMethods are the methods of the mux's routes: those of the API, in
+// the order of Routes, and GET for the pages.
+var probeMethods = func() []string {
+	var ms []string
+	for _, rt := range routes {
+		ms = append(ms, rt.Method)
+	}
+	return append(ms, http.MethodGet)
+}()
 
 // codeRecorder is an http.ResponseWriter that keeps only the status code.
 type codeRecorder struct {
@@ -215,51 +294,48 @@ func keepPathParams(next runtime.HandlerFunc) runtime.HandlerFunc {
 }
 
 // requireJSON answers a POST, the one method of the API's routes with a
-// body, whose Content-Type is set and is not application/json, with 415
-// Unsupported Media Type. It runs after routing: a POST to a path the API
-// does not have, or to a GET path, is still 404 or 405.
-func requireJSON(mux *runtime.ServeMux, next runtime.HandlerFunc) runtime.HandlerFunc {
+// body, with 415 Unsupported Media Type unless its body is read as JSON:
+// a Content-Type of application/json (whatever its parameters, even
+// malformed ones: JSON is UTF-8 whatever charset says), none, or
+// application/x-www-form-urlencoded with a body that is empty or starts
+// as a JSON object does, which is what `curl -d '{...}'` sends. It runs
+// after routing: a POST to a path the API does not have, or to a GET
+// path, is still 404 or 405.
+func requireJSON(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		ctype := r.Header.Get("Content-Type")
-		if r.Method != http.MethodPost || isJSON(ctype) {
+		body, ok := r.Body.(*requestBody)
+		if r.Method != http.MethodPost || !ok || readsAsJSON(body) {
 			next(w, r, pathParams)
 			return
 		}
 		w.Header().Set("Accept-Post", "application/json")
+		ctype := clip(body.contentType)
 		st := service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
 			fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "")
-		writeError(mux, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: st.Err()})
+		writeError(mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: st.Err()})
 	}
 }
 
-// limitBody reads the request body, up to limit bytes, before mux routes
-// the request. The generated handlers turn any error decoding the body into
-// INVALID_ARGUMENT, which would make a body over the limit a 400; reading it
-// here first makes it a 413. The body is read whole anyway: the JSON decoder
-// buffers it before unmarshaling. It is kept in the request's context too,
-// for errorHandler to find what in it does not decode.
-func limitBody(mux *runtime.ServeMux, limit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			writeError(mux, w, r, tooLarge(limit))
-			return
-		}
-		if r.ContentLength != 0 { // Known and short enough, or unknown (-1).
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-			if err != nil {
-				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-					err = tooLarge(limit)
-				} else {
-					err = service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
-						fmt.Sprintf("read request body: %v", err), nil, "").Err()
-				}
-				writeError(mux, w, r, err)
-				return
-			}
-			r.Body = newRequestBody(body)
-		}
-		mux.ServeHTTP(w, r)
-	})
+// readsAsJSON reports whether body is read as JSON (see requireJSON).
+func readsAsJSON(body *requestBody) bool {
+	switch mediaType(body.contentType) {
+	case "", "application/json":
+		return true
+	case "application/x-www-form-urlencoded":
+		data := bytes.TrimLeft(body.data, " \t\r\n")
+		return len(data) == 0 || data[0] == '{'
+	}
+	return false
+}
+
+// mediaType returns the media type of the Content-Type ctype in lower
+// case, without its parameters, even malformed ones.
+func mediaType(ctype string) string {
+	if ctype == "" || ctype == "application/json" {
+		return ctype
+	}
+	mt, _, _ := strings.Cut(ctype, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 // tooLarge is the error of a body over limit bytes: RESOURCE_EXHAUSTED, as
@@ -273,20 +349,8 @@ func tooLarge(limit int64) error {
 	}
 }
 
-// writeError writes err with the mux's error handler, so that it has the
-// shape of every other error.
-func writeError(mux *runtime.ServeMux, w http.ResponseWriter, r *http.Request, err error) {
-	_, outbound := runtime.MarshalerForRequest(mux, r)
-	runtime.HTTPError(r.Context(), mux, outbound, w, r, err)
-}
-
-// isJSON reports whether a request body with Content-Type ctype is read as
-// JSON: no Content-Type, or the media type application/json whatever its
-// parameters, even malformed ones (JSON is UTF-8 whatever charset says).
-func isJSON(ctype string) bool {
-	if ctype == "" || ctype == "application/json" {
-		return true
-	}
-	mediaType, _, _ := mime.ParseMediaType(ctype)
-	return mediaType == "application/json"
+// writeError writes err with the mux's error handler and the marshaler m,
+// so that it has the shape of every other error.
+func writeError(mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	runtime.HTTPError(r.Context(), mux, m, w, r, err)
 }

@@ -429,7 +429,10 @@ func checkError(t *testing.T, what string, code int, header http.Header, body []
 	if bytes.Contains(body, []byte("null")) {
 		t.Errorf("%s = %s; want no null in it", what, body)
 	}
-	for _, h := range []struct{ name, want string }{{"Allow", want.allow}, {"Accept-Post", want.acceptPost}} {
+	for _, h := range []struct{ name, want string }{
+		{"Allow", want.allow}, {"Accept-Post", want.acceptPost},
+		{"Cache-Control", gateway.ErrorCacheControl}, {"X-Content-Type-Options", "nosniff"}, {"ETag", ""},
+	} {
 		if got := header.Get(h.name); got != h.want {
 			t.Errorf("%s: %s header = %q; want %q", what, h.name, got, h.want)
 		}
@@ -574,18 +577,17 @@ func TestErrors(t *testing.T) {
 		},
 
 		// The wrong method.
-		{name: "DELETE a status", method: http.MethodDelete, path: "/v1/statuses/7", want: notAllowed("GET")},
-		{name: "DELETE a bad status", method: http.MethodDelete, path: "/v1/statuses/abc", want: notAllowed("GET")},
+		{name: "DELETE a status", method: http.MethodDelete, path: "/v1/statuses/7", want: notAllowed("GET, HEAD, OPTIONS")},
+		{name: "DELETE a bad status", method: http.MethodDelete, path: "/v1/statuses/abc", want: notAllowed("GET, HEAD, OPTIONS")},
 		{
 			name: "PUT the list", method: http.MethodPut, path: "/v1/statuses",
-			header: contentType("application/json"), body: `{}`, want: notAllowed("GET"),
+			header: contentType("application/json"), body: `{}`, want: notAllowed("GET, HEAD, OPTIONS"),
 		},
-		{name: "GET translate", method: http.MethodGet, path: translate, want: notAllowed("POST")},
-		{name: "OPTIONS translate", method: http.MethodOptions, path: translate, want: notAllowed("POST")},
+		{name: "GET translate", method: http.MethodGet, path: translate, want: notAllowed("POST, OPTIONS")},
 		{
 			// grpc-gateway's path-length fallback would serve this as the GET.
 			name: "form POST to a GET path", method: http.MethodPost, path: "/v1/statuses/7",
-			header: contentType("application/x-www-form-urlencoded"), body: `code=7`, want: notAllowed("GET"),
+			header: contentType("application/x-www-form-urlencoded"), body: `code=7`, want: notAllowed("GET, HEAD, OPTIONS"),
 		},
 
 		// The wrong Content-Type.
@@ -594,9 +596,9 @@ func TestErrors(t *testing.T) {
 			header: contentType("text/plain"), body: tmdbInvalidKey, want: unsupportedType("text/plain"),
 		},
 		{
-			// What `curl -d` sends.
+			// What `curl -d` sends, with a body that is not JSON.
 			name: "form", method: http.MethodPost, path: translate,
-			header: contentType("application/x-www-form-urlencoded"), body: tmdbInvalidKey,
+			header: contentType("application/x-www-form-urlencoded"), body: "status_code=7",
 			want: unsupportedType("application/x-www-form-urlencoded"),
 		},
 
@@ -706,12 +708,12 @@ func TestAllow(t *testing.T) {
 		path  string
 		allow string // The Allow header of its 405s; "" if none can be.
 	}{
-		{"/v1/statuses/7", "GET"},
-		{"/v1/statuses/abc", "GET"}, // Routed, then refused (400).
-		{"/v1/statuses/", "GET"},
-		{"/v1/statuses/7:translate", "GET"},
-		{"/v1/statuses", "GET"},
-		{"/v1/statuses:translate", "POST"},
+		{"/v1/statuses/7", "GET, HEAD, OPTIONS"},
+		{"/v1/statuses/abc", "GET, HEAD, OPTIONS"}, // Routed, then refused (400).
+		{"/v1/statuses/", "GET, HEAD, OPTIONS"},
+		{"/v1/statuses/7:translate", "GET, HEAD, OPTIONS"},
+		{"/v1/statuses", "GET, HEAD, OPTIONS"},
+		{"/v1/statuses:translate", "POST, OPTIONS"},
 		{"/v1/nope", ""},
 		{"/v1/statuses/7/8", ""},
 		{"/v1/statuses:translate:translate", ""},
@@ -734,8 +736,13 @@ func TestAllow(t *testing.T) {
 			default:
 				served = append(served, m)
 			}
-			if code != http.StatusMethodNotAllowed && header.Get("Allow") != "" {
-				t.Errorf("%s = %d: Allow = %q; want none but on a 405", what, code, header.Get("Allow"))
+			if m == http.MethodOptions && code == http.StatusNoContent {
+				// RFC 9110, section 9.3.7: OPTIONS tells what the path allows.
+				if got := header.Get("Allow"); got != tt.allow {
+					t.Errorf("%s = %d: Allow = %q; want %q", what, code, got, tt.allow)
+				}
+			} else if code != http.StatusMethodNotAllowed && header.Get("Allow") != "" {
+				t.Errorf("%s = %d: Allow = %q; want none but on a 405 or an OPTIONS", what, code, header.Get("Allow"))
 			}
 		}
 		if got := strings.Join(served, ", "); got != tt.allow {
@@ -758,7 +765,11 @@ func TestContentType(t *testing.T) {
 		{"application/json; charset", http.StatusOK}, // A malformed parameter.
 		{"text/plain", http.StatusUnsupportedMediaType},
 		{"text/json", http.StatusUnsupportedMediaType},
-		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusOK}, // What `curl -d` sends: the body is JSON.
+		{"application/x-www-form-urlencoded; charset=utf-8", http.StatusOK},
+		{"text/html", http.StatusUnsupportedMediaType},
+		{"application/xml", http.StatusUnsupportedMediaType},
+		{"application/grpc", http.StatusUnsupportedMediaType},
 		{"application/merge-patch+json", http.StatusUnsupportedMediaType},
 		{"multipart/form-data; boundary=x", http.StatusUnsupportedMediaType},
 		{"json", http.StatusUnsupportedMediaType},

@@ -2,14 +2,19 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -31,7 +36,20 @@ import (
 //     is one JSON object; as with JSONPb, what follows it is not read.
 type jsonMarshaler struct {
 	runtime.JSONPb
-	shared map[proto.Message][]byte
+	shared sharedAnswers
+}
+
+// sharedAnswers are the answers of service.SharedResponses, by message,
+// each marshalled once.
+type sharedAnswers map[proto.Message]*sharedAnswer
+
+// sharedAnswer is the JSON of one shared response and the headers that go
+// with it, computed once. The header values are shared too: net/http only
+// reads them.
+type sharedAnswer struct {
+	json          []byte
+	contentLength []string
+	etag          []string // nil: a Translate answer, which has no validator.
 }
 
 var _ runtime.Marshaler = (*jsonMarshaler)(nil)
@@ -44,7 +62,7 @@ func newMarshaler() *jsonMarshaler {
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: true},
 	}}
 	answers := service.SharedResponses()
-	m.shared = make(map[proto.Message][]byte, len(answers))
+	m.shared = make(sharedAnswers, len(answers))
 	for _, resp := range answers {
 		b, err := m.JSONPb.Marshal(resp)
 		if err != nil {
@@ -52,17 +70,29 @@ func newMarshaler() *jsonMarshaler {
 			// programming error.
 			panic(fmt.Sprintf("gateway: marshal %T: %v", resp, err))
 		}
-		m.shared[resp] = b
+		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
+		switch resp.(type) {
+		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
+			a.etag = []string{etagOf(b)}
+		}
+		m.shared[resp] = a
 	}
 	return m
+}
+
+// etagOf returns the strong entity tag of the representation b: a hash of
+// its bytes, the same in every process of one build.
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
 // Marshal returns the JSON of v. The bytes of a shared response are
 // shared too: grpc-gateway only writes them.
 func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	if pm, ok := v.(proto.Message); ok {
-		if b, ok := m.shared[pm]; ok {
-			return b, nil
+		if a, ok := m.shared[pm]; ok {
+			return a.json, nil
 		}
 	}
 	return m.JSONPb.Marshal(v)
@@ -75,7 +105,9 @@ func (m *jsonMarshaler) Unmarshal(data []byte, v any) error {
 }
 
 // NewDecoder returns a decoder of the JSON body r: the request body as
-// limitBody kept it, or any reader, read whole.
+// front kept it, or any reader, read whole. The fields of a body front
+// kept are completed with the request's query parameters (see
+// checkQuery): what the body sets wins.
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
 		body, ok := r.(*requestBody)
@@ -88,7 +120,22 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		st, err := m.decode(body.data, v)
 		body.fault = st
+		if pm, ok := v.(proto.Message); ok && body.query != nil && (err == nil || err == io.EOF) {
+			fillUnset(pm, body.query)
+		}
 		return err
+	})
+}
+
+// fillUnset sets each field of dst that is unset to its value in src, a
+// message of the same type.
+func fillUnset(dst, src proto.Message) {
+	d := dst.ProtoReflect()
+	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if !d.Has(fd) {
+			d.Set(fd, v)
+		}
+		return true
 	})
 }
 
@@ -112,26 +159,50 @@ func (m *jsonMarshaler) decode(data []byte, v any) (*status.Status, error) {
 	// Like JSONPb's decoder, read the first JSON value and ignore what
 	// follows it: when protojson stopped after a whole object, unmarshal
 	// that object (a second parse, for such bodies alone).
-	if what, offset, ok := protojsonFailure(data, err); ok && !fieldError.MatchString(what) && offset > 1 && offset < len(data) && data[offset-1] != '{' {
-		if m.UnmarshalOptions.Unmarshal(data[:offset], pm) == nil {
+	// A value of the wrong type needs no position: protojson names its
+	// field. Finding the offset of a line and column is a pass over the
+	// body, done once and only if needed.
+	what, line, col, ok := protojsonFailure(err)
+	at := -1
+	offset := func() int {
+		if at < 0 {
+			at = offsetOf(data, line, col)
+		}
+		return at
+	}
+	if ok && !fieldError.MatchString(what) && offset() < len(data) && endsObject(data[:offset()]) {
+		if m.UnmarshalOptions.Unmarshal(data[:offset()], pm) == nil {
 			return nil, nil
 		}
 	}
-	st := bodyError(data, pm, err)
+	st := bodyError(data, pm, what, offset, ok)
 	return st, fmt.Errorf("%s", st.Message())
 }
 
-// requestBody is a request body limitBody read whole: the decoder takes
-// its bytes without copying them, and leaves there the status of a body
-// that does not decode, for errorHandler.
-type requestBody struct {
-	bytes.Reader
-	data  []byte
-	fault *status.Status
+// endsObject reports whether b, once trailing whitespace is cut, ends as
+// a JSON object does, and holds more than "{}" might: where protojson
+// stops if a whole object is followed by something else.
+func endsObject(b []byte) bool {
+	b = bytes.TrimRight(b, " \t\r\n")
+	return len(b) > 1 && b[len(b)-1] == '}'
 }
 
-func newRequestBody(data []byte) *requestBody {
-	b := &requestBody{data: data}
+// requestBody is the body of a POST, which front read whole: the decoder
+// takes its bytes without copying them, and leaves there the status of a
+// body that does not decode, for errorHandler. It also carries what the
+// middlewares need to know of the request: its Content-Type, which front
+// may take out of the headers (see front), and the fields its query
+// parameters set.
+type requestBody struct {
+	bytes.Reader
+	data        []byte
+	contentType string        // The request's Content-Type, "" if none.
+	query       proto.Message // Fields set by query parameters, or nil.
+	fault       *status.Status
+}
+
+func newRequestBody(data []byte, contentType string) *requestBody {
+	b := &requestBody{data: data, contentType: contentType}
 	b.Reset(data)
 	return b
 }

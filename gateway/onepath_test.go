@@ -24,7 +24,7 @@ import (
 // decoder.
 func stockHandler(srv tmdbstatusv1.StatusServiceServer) http.Handler {
 	m := newMarshaler()
-	return newHandler(srv, &m.JSONPb, config{maxBodyBytes: DefaultMaxBodyBytes})
+	return newHandler(srv, &m.JSONPb, m.shared, config{maxBodyBytes: DefaultMaxBodyBytes})
 }
 
 // TestMarshalOnceEqualsJSONPb checks that the answers written from the
@@ -103,7 +103,7 @@ func TestSharedJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, ok := m.shared[resp]; !ok || string(got) != string(want) {
+		if got, ok := m.shared[resp]; !ok || string(got.json) != string(want) {
 			t.Errorf("shared JSON of %v = %s, %v; want %s", resp, got, ok, want)
 		}
 	}
@@ -194,11 +194,11 @@ func TestReadsWhatArrives(t *testing.T) {
 }
 
 // TestDecoderOnePass checks that a body that decodes is unmarshalled once
-// from the bytes limitBody read, and that one that does not leaves its
+// from the bytes front read, and that one that does not leaves its
 // status on the body for errorHandler.
 func TestDecoderOnePass(t *testing.T) {
 	m := newMarshaler()
-	body := newRequestBody([]byte(`{"statusCode": 7}`))
+	body := newRequestBody([]byte(`{"statusCode": 7}`), "")
 	var req tmdbstatusv1.TranslateRequest
 	if err := m.NewDecoder(body).Decode(&req); err != nil || req.GetStatusCode() != 7 || body.fault != nil {
 		t.Errorf("Decode(statusCode 7) = %v, %v, fault %v; want nil, 7, nil", err, &req, body.fault)
@@ -206,12 +206,12 @@ func TestDecoderOnePass(t *testing.T) {
 	if body.Len() != len(body.data) {
 		t.Errorf("the decoder read the body's reader; want it to take its bytes")
 	}
-	bad := newRequestBody([]byte(`{"errors": "x"}`))
+	bad := newRequestBody([]byte(`{"errors": "x"}`), "")
 	err := m.NewDecoder(bad).Decode(&req)
 	if err == nil || bad.fault == nil || !strings.Contains(bad.fault.Message(), "errors (repeated string)") {
 		t.Errorf("Decode(errors: string) = %v, fault %v; want an error naming errors", err, bad.fault)
 	}
-	if err := m.NewDecoder(newRequestBody([]byte(" \n"))).Decode(&req); err != io.EOF {
+	if err := m.NewDecoder(newRequestBody([]byte(" \n"), "")).Decode(&req); err != io.EOF {
 		t.Errorf("Decode(whitespace) = %v; want io.EOF", err)
 	}
 }

@@ -1,10 +1,16 @@
 package gateway
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -14,6 +20,9 @@ import (
 type Route struct {
 	Method   string // "GET", "POST", ...
 	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
+
+	rpc   string                   // "/tmdbstatus.v1.StatusService/Lookup"
+	input protoreflect.MessageType // The RPC's request type.
 }
 
 // routes are the HTTP rules of StatusService, read from the annotations
@@ -31,19 +40,46 @@ func readRoutes() []Route {
 	var rs []Route
 	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
 	for i := range methods.Len() {
-		rule, _ := proto.GetExtension(methods.Get(i).Options(), annotations.E_Http).(*annotations.HttpRule)
+		md := methods.Get(i)
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		var rt Route
 		switch p := rule.GetPattern().(type) {
 		case *annotations.HttpRule_Get:
-			rs = append(rs, Route{http.MethodGet, p.Get})
+			rt = Route{Method: http.MethodGet, Template: p.Get}
 		case *annotations.HttpRule_Post:
-			rs = append(rs, Route{http.MethodPost, p.Post})
+			rt = Route{Method: http.MethodPost, Template: p.Post}
 		case *annotations.HttpRule_Put:
-			rs = append(rs, Route{http.MethodPut, p.Put})
+			rt = Route{Method: http.MethodPut, Template: p.Put}
 		case *annotations.HttpRule_Patch:
-			rs = append(rs, Route{http.MethodPatch, p.Patch})
+			rt = Route{Method: http.MethodPatch, Template: p.Patch}
 		case *annotations.HttpRule_Delete:
-			rs = append(rs, Route{http.MethodDelete, p.Delete})
+			rt = Route{Method: http.MethodDelete, Template: p.Delete}
+		default:
+			continue
 		}
+		rt.rpc = "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
+		input, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
+		if err != nil {
+			panic(fmt.Sprintf("gateway: the request type of %s: %v", md.FullName(), err))
+		}
+		rt.input = input
+		rs = append(rs, rt)
 	}
 	return rs
+}
+
+// captureVariable matches a variable of a runtime.Pattern's String(),
+// "{code=*}", whose name the template writes alone, "{code}".
+var captureVariable = regexp.MustCompile(`\{([^=}]+)=\*\}`)
+
+// routeOf returns the route of the API the mux matched with the pattern p
+// for method, or false for another route (a page).
+func routeOf(method string, p runtime.Pattern) (Route, bool) {
+	template := captureVariable.ReplaceAllString(p.String(), "{$1}")
+	for _, rt := range routes {
+		if rt.Method == method && rt.Template == template {
+			return rt, true
+		}
+	}
+	return Route{}, false
 }

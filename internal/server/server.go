@@ -27,6 +27,7 @@ import (
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/home"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -136,7 +137,11 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	var ready atomic.Bool
 	ready.Store(true)
 	healthz, readyz := healthHandlers(&ready)
-	api := restHandler(cfg, obs, tp, srv)
+	var homeOpts []home.Option
+	if o.adminLis != nil {
+		homeOpts = append(homeOpts, home.WithMetricsPath("")) // Not on this listener.
+	}
+	api := restHandler(cfg, obs, tp, srv, gateway.WithPage("/", home.New(homeOpts...)))
 	var metricsOnHTTP http.Handler
 	if o.adminLis == nil {
 		metricsOnHTTP = m.handler()
@@ -291,11 +296,12 @@ func endWatchOnDrain(draining context.Context) grpc.StreamServerInterceptor {
 	}
 }
 
-// restHandler returns the REST API of srv, whose requests are counted and
-// timed by route, logged and recovered by o, and traced by tp (reading the
-// traceparent header) unless it is nil.
-func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer) http.Handler {
-	h := o.rest(gateway.New(srv, gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)))
+// restHandler returns the REST API of srv, configured by opts too, whose
+// requests are counted and timed by route, logged and recovered by o, and
+// traced by tp (reading the traceparent header) unless it is nil.
+func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, opts ...gateway.Option) http.Handler {
+	opts = append([]gateway.Option{gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)}, opts...)
+	h := o.rest(gateway.New(srv, opts...))
 	if tp == nil {
 		return h
 	}

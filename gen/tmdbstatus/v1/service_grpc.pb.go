@@ -35,8 +35,14 @@ const (
 // google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
 // ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
 // INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
-// MALFORMED_REQUEST (a body or path parameter that does not decode),
+// MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+// a query parameter the route does not take, a body that is not JSON),
 // ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+//
+// Over REST, every GET route also answers HEAD, every route OPTIONS (204
+// with Allow), and the answers of Lookup and ListStatuses carry a strong
+// ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+// 304. Errors are Cache-Control: no-store.
 type StatusServiceClient interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
@@ -46,6 +52,11 @@ type StatusServiceClient interface {
 	// Translate maps what TMDB answered to a google.rpc.Status. The translation
 	// of a TMDB failure is returned in the response, not as the RPC's error: the
 	// RPC fails only when the request itself is invalid (INVALID_ARGUMENT).
+	//
+	// Over REST, the body is JSON (Content-Type application/json, none, or
+	// application/x-www-form-urlencoded with a JSON body), and http_status and
+	// retry_after may also be given as query parameters, so that TMDB's body
+	// can be posted as it came; a field the body sets wins.
 	Translate(ctx context.Context, in *TranslateRequest, opts ...grpc.CallOption) (*TranslateResponse, error)
 }
 
@@ -98,8 +109,14 @@ func (c *statusServiceClient) Translate(ctx context.Context, in *TranslateReques
 // google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
 // ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
 // INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
-// MALFORMED_REQUEST (a body or path parameter that does not decode),
+// MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+// a query parameter the route does not take, a body that is not JSON),
 // ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+//
+// Over REST, every GET route also answers HEAD, every route OPTIONS (204
+// with Allow), and the answers of Lookup and ListStatuses carry a strong
+// ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+// 304. Errors are Cache-Control: no-store.
 type StatusServiceServer interface {
 	// Lookup returns the table entry of one TMDB status code. A code of zero or
 	// less is INVALID_ARGUMENT; a code TMDB does not define is NOT_FOUND.
@@ -109,6 +126,11 @@ type StatusServiceServer interface {
 	// Translate maps what TMDB answered to a google.rpc.Status. The translation
 	// of a TMDB failure is returned in the response, not as the RPC's error: the
 	// RPC fails only when the request itself is invalid (INVALID_ARGUMENT).
+	//
+	// Over REST, the body is JSON (Content-Type application/json, none, or
+	// application/x-www-form-urlencoded with a JSON body), and http_status and
+	// retry_after may also be given as query parameters, so that TMDB's body
+	// can be posted as it came; a field the body sets wins.
 	Translate(context.Context, *TranslateRequest) (*TranslateResponse, error)
 	mustEmbedUnimplementedStatusServiceServer()
 }
