@@ -13,8 +13,14 @@ class StatusServiceStub(object):
     google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
     ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
     INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
-    MALFORMED_REQUEST (a body or path parameter that does not decode),
+    MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+    a query parameter the route does not take, a body that is not JSON),
     ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+
+    Over REST, every GET route also answers HEAD, every route OPTIONS (204
+    with Allow), and the answers of Lookup and ListStatuses carry a strong
+    ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+    304. Errors are Cache-Control: no-store.
     """
 
     def __init__(self, channel):
@@ -48,8 +54,14 @@ class StatusServiceServicer(object):
     google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
     ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
     INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
-    MALFORMED_REQUEST (a body or path parameter that does not decode),
+    MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+    a query parameter the route does not take, a body that is not JSON),
     ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+
+    Over REST, every GET route also answers HEAD, every route OPTIONS (204
+    with Allow), and the answers of Lookup and ListStatuses carry a strong
+    ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+    304. Errors are Cache-Control: no-store.
     """
 
     def Lookup(self, request, context):
@@ -71,6 +83,11 @@ class StatusServiceServicer(object):
         """Translate maps what TMDB answered to a google.rpc.Status. The translation
         of a TMDB failure is returned in the response, not as the RPC's error: the
         RPC fails only when the request itself is invalid (INVALID_ARGUMENT).
+
+        Over REST, the body is JSON (Content-Type application/json, none, or
+        application/x-www-form-urlencoded with a JSON body), and http_status and
+        retry_after may also be given as query parameters, so that TMDB's body
+        can be posted as it came; a field the body sets wins.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -109,8 +126,14 @@ class StatusService(object):
     google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
     ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
     INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
-    MALFORMED_REQUEST (a body or path parameter that does not decode),
+    MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+    a query parameter the route does not take, a body that is not JSON),
     ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+
+    Over REST, every GET route also answers HEAD, every route OPTIONS (204
+    with Allow), and the answers of Lookup and ListStatuses carry a strong
+    ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+    304. Errors are Cache-Control: no-store.
     """
 
     @staticmethod

@@ -79,8 +79,14 @@ export const TranslateResponseSchema = /*@__PURE__*/
  * google.rpc.ErrorInfo in the domain "tmdbstatus.github.io" with one of the
  * ErrorReason values MISSING_STATUS, INVALID_HTTP_STATUS (Translate),
  * INVALID_CODE or UNKNOWN_CODE (Lookup), and over REST also
- * MALFORMED_REQUEST (a body or path parameter that does not decode),
+ * MALFORMED_REQUEST (a body, path or query parameter that does not decode,
+ * a query parameter the route does not take, a body that is not JSON),
  * ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED or BODY_TOO_LARGE.
+ *
+ * Over REST, every GET route also answers HEAD, every route OPTIONS (204
+ * with Allow), and the answers of Lookup and ListStatuses carry a strong
+ * ETag and Cache-Control: max-age=300; a GET whose If-None-Match matches is
+ * 304. Errors are Cache-Control: no-store.
  *
  * @generated from service tmdbstatus.v1.StatusService
  */
