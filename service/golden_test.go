@@ -159,7 +159,7 @@ func oneLine(t *testing.T, m proto.Message) string {
 	return b.String()
 }
 
-// want decodes f as the Go API and the errdetails types read it.
+// want decodes f as the Go API reads it.
 func want(f fixture) goldenWant {
 	st := status.FromProto(f.st)
 	w := goldenWant{
@@ -170,23 +170,17 @@ func want(f fixture) goldenWant {
 		s := strconv.FormatInt(d.Nanoseconds(), 10)
 		w.RetryDelayNanos = &s
 	}
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			w.Reason, w.Domain = d.GetReason(), d.GetDomain()
-			if d.GetDomain() == service.Domain {
-				w.TMDBCode = metadataInt(d.GetMetadata(), service.MetadataTMDBStatusCode)
-				w.HTTPStatus = metadataInt(d.GetMetadata(), service.MetadataHTTPStatus)
-			}
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				w.FieldViolations = append(w.FieldViolations, fieldViolation{v.GetField(), v.GetDescription(), v.GetReason()})
-			}
-		case *errdetails.Help:
-			for _, l := range d.GetLinks() {
-				w.HelpLinks = append(w.HelpLinks, helpLink{l.GetDescription(), l.GetUrl()})
-			}
-		}
+	d := service.Details(st)
+	w.Reason, w.Domain = d.ErrorInfo.GetReason(), d.ErrorInfo.GetDomain()
+	if d.ErrorInfo.GetDomain() == service.Domain {
+		w.TMDBCode = metadataInt(d.ErrorInfo.GetMetadata(), service.MetadataTMDBStatusCode)
+		w.HTTPStatus = metadataInt(d.ErrorInfo.GetMetadata(), service.MetadataHTTPStatus)
+	}
+	for _, v := range d.BadRequest.GetFieldViolations() {
+		w.FieldViolations = append(w.FieldViolations, fieldViolation{v.GetField(), v.GetDescription(), v.GetReason()})
+	}
+	for _, l := range d.Help.GetLinks() {
+		w.HelpLinks = append(w.HelpLinks, helpLink{l.GetDescription(), l.GetUrl()})
 	}
 	return w
 }

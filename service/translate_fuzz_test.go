@@ -102,13 +102,13 @@ func FuzzTranslate(f *testing.F) {
 		}
 		d := decode(t, resp.GetStatus())
 		if d.code != codes.OK {
-			if d.info.GetDomain() != Domain || !reasonPattern.MatchString(d.info.GetReason()) {
-				t.Errorf("ErrorInfo = %v; want domain %s and an UPPER_SNAKE_CASE reason", d.info, Domain)
+			if d.ErrorInfo.GetDomain() != Domain || !reasonPattern.MatchString(d.ErrorInfo.GetReason()) {
+				t.Errorf("ErrorInfo = %v; want domain %s and an UPPER_SNAKE_CASE reason", d.ErrorInfo, Domain)
 			}
 			if len(d.message) > maxMessageBytes+len("…") {
 				t.Errorf("message of %d bytes; want at most %d", len(d.message), maxMessageBytes+len("…"))
 			}
-			if n := len(d.badReq.GetFieldViolations()); n > maxErrors+2 {
+			if n := len(d.BadRequest.GetFieldViolations()); n > maxErrors+2 {
 				t.Errorf("BadRequest has %d violations; want at most %d", n, maxErrors+2)
 			}
 		}
@@ -117,12 +117,12 @@ func FuzzTranslate(f *testing.F) {
 		if _, err := proto.Marshal(resp); err != nil {
 			t.Errorf("proto.Marshal(response) = %v; want no error", err)
 		}
-		for _, v := range d.badReq.GetFieldViolations() {
+		for _, v := range d.BadRequest.GetFieldViolations() {
 			if !utf8.ValidString(v.GetDescription()) {
 				t.Errorf("BadRequest description %q is not valid UTF-8", v.GetDescription())
 			}
 		}
-		for _, v := range d.quota.GetViolations() {
+		for _, v := range d.QuotaFailure.GetViolations() {
 			if !utf8.ValidString(v.GetDescription()) {
 				t.Errorf("QuotaFailure description %q is not valid UTF-8", v.GetDescription())
 			}
@@ -168,7 +168,7 @@ func checkRequestError(t *testing.T, err error) {
 		t.Fatalf("Translate error = %v; want an INVALID_ARGUMENT status", err)
 	}
 	d := decode(t, st.Proto())
-	if d.info.GetDomain() != ServiceDomain || (d.info.GetReason() != ReasonMissingStatus && d.info.GetReason() != ReasonInvalidHTTPStatus) {
-		t.Errorf("Translate error ErrorInfo = %v; want reason %s or %s in %s", d.info, ReasonMissingStatus, ReasonInvalidHTTPStatus, ServiceDomain)
+	if d.ErrorInfo.GetDomain() != ServiceDomain || (d.ErrorInfo.GetReason() != ReasonMissingStatus && d.ErrorInfo.GetReason() != ReasonInvalidHTTPStatus) {
+		t.Errorf("Translate error ErrorInfo = %v; want reason %s or %s in %s", d.ErrorInfo, ReasonMissingStatus, ReasonInvalidHTTPStatus, ServiceDomain)
 	}
 }
