@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -327,11 +326,7 @@ func checkRetryable(t *testing.T, fixtures []fixture) {
 	for _, f := range fixtures {
 		st := status.FromProto(f.st)
 		want := false
-		for _, d := range st.Details() {
-			info, ok := d.(*errdetails.ErrorInfo)
-			if !ok || info.GetDomain() != service.Domain {
-				continue
-			}
+		if info := service.Details(st).ErrorInfo; info.GetDomain() == service.Domain {
 			code := metadataInt(info.GetMetadata(), service.MetadataTMDBStatusCode)
 			http := metadataInt(info.GetMetadata(), service.MetadataHTTPStatus)
 			if e, ok := service.Lookup(ptrOr(code, 0)); ok {
@@ -380,19 +375,21 @@ func checkVocabulary(t *testing.T, fixtures []fixture) {
 	}
 	sent := map[string]bool{}
 	for _, f := range fixtures {
-		for _, d := range status.FromProto(f.st).Details() {
-			info, ok := d.(*errdetails.ErrorInfo)
-			if !ok {
-				continue
-			}
-			sent[info.GetReason()] = true
-			if !known[reason{info.GetDomain(), info.GetReason()}] {
-				t.Errorf("%s: reason %s in domain %s is not in the proto", f.name, info.GetReason(), info.GetDomain())
-			}
-			for k := range info.GetMetadata() {
-				if !keys[k] {
-					t.Errorf("%s: metadata key %q is not a tmdbstatus.v1.MetadataKey", f.name, k)
-				}
+		d := service.Details(status.FromProto(f.st))
+		for _, u := range d.Unknown {
+			t.Errorf("%s: a repeated, unexpected or broken detail: %v", f.name, u)
+		}
+		info := d.ErrorInfo
+		if info == nil {
+			continue
+		}
+		sent[info.GetReason()] = true
+		if !known[reason{info.GetDomain(), info.GetReason()}] {
+			t.Errorf("%s: reason %s in domain %s is not in the proto", f.name, info.GetReason(), info.GetDomain())
+		}
+		for k := range info.GetMetadata() {
+			if !keys[k] {
+				t.Errorf("%s: metadata key %q is not a tmdbstatus.v1.MetadataKey", f.name, k)
 			}
 		}
 	}

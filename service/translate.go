@@ -81,17 +81,18 @@ func Error(code int32) error {
 
 // translate does the work of Translate and Server.Translate. A response that
 // adds nothing to what is known in advance (an entry's code alone, an HTTP
-// status alone, success) gets a translation built once and shared.
-func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (built, error) {
+// status alone, success) gets a translation built once and shared, which
+// costs no allocation.
+func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built, error) {
 	in := readRequest(req)
 	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
-		return built{}, invalidHTTPStatus(in.httpStatus)
+		return nil, invalidHTTPStatus(in.httpStatus)
 	}
 	if e := tmdb.entry(in.code); e != nil {
 		return translateEntry(e, in, now), nil
 	}
 	if in.code == 0 && in.httpStatus == 0 {
-		return built{}, missingStatus(in.hasBody && !in.bodyRead)
+		return nil, missingStatus(in.hasBody && !in.bodyRead)
 	}
 	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
 	if in.code != 0 {
@@ -107,7 +108,7 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (built,
 	} else {
 		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus)
 		if t.code == codes.OK {
-			return *okTranslation, nil
+			return okTranslation, nil
 		}
 	}
 	given := false
@@ -119,18 +120,18 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (built,
 	}
 	if in.code == 0 && in.message == "" && len(in.errs) == 0 && !given && in.extra.empty() {
 		// Nothing but an HTTP status: the translation is always the same.
-		return *httpOnly(in.httpStatus), nil
+		return httpOnly(in.httpStatus), nil
 	}
 	if t.message == "" {
 		t.message = httpMessage(in.httpStatus)
 	}
-	return built{pb: t.status()}, nil
+	return &built{pb: t.status()}, nil
 }
 
 // translateEntry translates a response whose status code has entry e.
-func translateEntry(e *entry, in input, now func() time.Time) built {
+func translateEntry(e *entry, in input, now func() time.Time) *built {
 	if e.Code == codes.OK {
-		return *e.translation
+		return e.translation
 	}
 	delay, given := e.RetryDelay, false
 	if e.Retryable {
@@ -140,10 +141,10 @@ func translateEntry(e *entry, in input, now func() time.Time) built {
 	}
 	if (in.message == "" || in.message == e.Message) && (in.httpStatus == 0 || in.httpStatus == e.HTTPStatus) && len(in.errs) == 0 && in.extra.empty() {
 		if !given {
-			return *e.translation
+			return e.translation
 		}
 		// Only the delay adds to the entry's translation.
-		return built{entry: e, pb: e.translation.withRetryInfo(delay)}
+		return &built{entry: e, pb: e.translation.withRetryInfo(delay)}
 	}
 	message := in.message
 	if message == "" {
@@ -151,7 +152,7 @@ func translateEntry(e *entry, in input, now func() time.Time) built {
 	}
 	t := e.translate(message, in.httpStatus, in.errs, delay)
 	t.extra = in.extra
-	return built{entry: e, pb: t.status()}
+	return &built{entry: e, pb: t.status()}
 }
 
 // httpMessage is the status message of a failure TMDB gave no message for.
