@@ -79,7 +79,7 @@
 // A retryable entry's translation with a Retry-After differs from the
 // shared one only in its RetryInfo, so withRetryInfo copies the shared
 // details and marshals one RetryInfo, as every other detail is marshalled:
-// the bytes are protobuf's to write. That costs about 0.4 µs and 3
-// allocations more than hand-written bytes did, on an answer that follows
-// a round trip to TMDB (BENCHMARKS.md).
+// the bytes are protobuf's to write. That costs half a microsecond more
+// than hand-written bytes did, on an answer that follows a round trip to
+// TMDB (BENCHMARKS.md has the figures).
 package service
