@@ -154,7 +154,7 @@ func invalidHTTPStatus(h int) error {
 // cost of building a status.
 var lookupErrorCache [1024]atomic.Pointer[error]
 
-// lookupError is the error of Lookup for a code with no row.
+// lookupError is the error of Lookup for a code with no entry.
 func lookupError(code int32) error {
 	if code < 0 || int(code) >= len(lookupErrorCache) {
 		return newLookupError(code)

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -48,11 +47,8 @@ func ExampleFromResponse() {
 	// In a gRPC handler: return nil, st.Err()
 	st := service.FromResponse(resp)
 	fmt.Println(st.Code(), st.Message())
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			fmt.Println(info.GetReason(), info.GetDomain(), info.GetMetadata())
-		}
-	}
+	info := service.Details(st).ErrorInfo
+	fmt.Println(info.GetReason(), info.GetDomain(), info.GetMetadata())
 
 	// The body is still there, from its start.
 	body, _ := io.ReadAll(resp.Body)
@@ -86,6 +82,25 @@ func ExampleCheckResponse() {
 	// Output:
 	// /3/movie/550 {"id":550,"title":"Fight Club"}
 	// /3/movie/0 NotFound The resource you requested could not be found.
+}
+
+func ExampleDetails() {
+	tmdb := exampleTMDB()
+	defer tmdb.Close()
+
+	st, _ := service.StatusOf(check(tmdb, "/3/search/movie"))
+	d := service.Details(st)
+	fmt.Println(d.ErrorInfo.GetReason(), d.ErrorInfo.GetMetadata()[service.MetadataRequestLimit])
+	fmt.Println("retry in", d.RetryInfo.GetRetryDelay().AsDuration())
+	for _, v := range d.QuotaFailure.GetViolations() {
+		fmt.Println("quota of", v.GetSubject(), v.GetQuotaValue())
+	}
+	fmt.Println(d.Help.GetLinks()[0].GetUrl())
+	// Output:
+	// REQUEST_LIMIT_EXCEEDED 40
+	// retry in 10s
+	// quota of api_key 40
+	// https://developer.themoviedb.org/docs/errors
 }
 
 func ExampleStatusOf() {

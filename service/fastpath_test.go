@@ -1,65 +1,57 @@
 package service
 
 import (
+	"context"
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	spb "google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/durationpb"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// TestRetryInfoAny checks the hand-written RetryInfo against proto.Marshal,
-// byte for byte, whole seconds or not.
-func TestRetryInfoAny(t *testing.T) {
-	for _, d := range []time.Duration{0, time.Nanosecond, time.Second, 10 * time.Second, 1500 * time.Millisecond, maxRetryAfter, 1<<63 - 1} {
-		want, err := anypb.New(&errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := retryInfoAny(d); !proto.Equal(got, want) {
-			t.Errorf("retryInfoAny(%v) = %x; want %x", d, got.GetValue(), want.GetValue())
-		}
-	}
-}
-
-// TestWithRetryInfo checks that adding a delay to a row's shared answer
-// gives the status failure.status builds, for every retryable row.
+// TestWithRetryInfo checks that adding a delay to an entry's shared
+// translation gives the status translation.status builds, for every
+// retryable entry and delays whole or not.
 func TestWithRetryInfo(t *testing.T) {
-	for _, r := range tmdb.rows {
-		if r == nil || !r.Retryable {
+	for _, e := range tmdb.byCode {
+		if e == nil || !e.Retryable {
 			continue
 		}
-		const delay = 10 * time.Second
-		want := r.known(r.Message, 0, nil, delay).status()
-		if got := r.answer.withRetryInfo(delay); !statusEqual(t, got, want) {
-			t.Errorf("code %d: withRetryInfo(%v) = %v; want %v", r.Status, delay, got, want)
+		for _, delay := range []time.Duration{0, time.Nanosecond, 10 * time.Second, 1500 * time.Millisecond, maxRetryAfter} {
+			want := e.translate(e.Message, 0, nil, delay).status()
+			if diff := cmp.Diff(want, e.translation.withRetryInfo(delay), protocmp.Transform()); diff != "" {
+				t.Errorf("code %d: withRetryInfo(%v) differs from the status built anew (-want +got):\n%s", e.Status, delay, diff)
+			}
 		}
 	}
 }
 
-// statusEqual reports whether a and b are equal once their details are
-// unmarshaled: the bytes of a detail holding a map vary from one marshal
-// to the next.
-func statusEqual(t *testing.T, a, b *spb.Status) bool {
-	t.Helper()
-	if a.GetCode() != b.GetCode() || a.GetMessage() != b.GetMessage() || len(a.GetDetails()) != len(b.GetDetails()) {
-		return false
-	}
-	for i := range a.GetDetails() {
-		da, err := a.GetDetails()[i].UnmarshalNew()
-		if err != nil {
-			t.Fatal(err)
+// TestSharedTranslationsDoNotAllocate checks that handing out what is built
+// once costs no allocation, for Go callers and the gRPC handlers alike.
+func TestSharedTranslationsDoNotAllocate(t *testing.T) {
+	srv, ctx := New(), context.Background()
+	for _, req := range []*tmdbstatusv1.TranslateRequest{
+		{StatusCode: 7}, {StatusCode: 25}, {StatusCode: 1}, {HttpStatus: 503}, {HttpStatus: 200},
+	} {
+		if n := testing.AllocsPerRun(100, func() { _, _ = Translate(req) }); n != 0 {
+			t.Errorf("Translate(%v) allocates %v times; want 0", req, n)
 		}
-		db, err := b.GetDetails()[i].UnmarshalNew()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(da, db) {
-			return false
+		if n := testing.AllocsPerRun(100, func() { _, _ = srv.Translate(ctx, req) }); n != 0 {
+			t.Errorf("Server.Translate(%v) allocates %v times; want 0", req, n)
 		}
 	}
-	return true
+	for _, code := range []int32{7, 25} {
+		if n := testing.AllocsPerRun(100, func() { _ = Error(code) }); n != 0 {
+			t.Errorf("Error(%d) allocates %v times; want 0", code, n)
+		}
+	}
+	// The Lookup errors of small codes are built once too.
+	for _, code := range []int32{7, 99} {
+		req := &tmdbstatusv1.LookupRequest{Code: code}
+		if n := testing.AllocsPerRun(100, func() { _, _ = srv.Lookup(ctx, req) }); n != 0 {
+			t.Errorf("Server.Lookup(%d) allocates %v times; want 0", code, n)
+		}
+	}
 }

@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -159,7 +158,7 @@ func oneLine(t *testing.T, m proto.Message) string {
 	return b.String()
 }
 
-// want decodes f as the Go API and the errdetails types read it.
+// want decodes f as the Go API reads it.
 func want(f fixture) goldenWant {
 	st := status.FromProto(f.st)
 	w := goldenWant{
@@ -170,23 +169,17 @@ func want(f fixture) goldenWant {
 		s := strconv.FormatInt(d.Nanoseconds(), 10)
 		w.RetryDelayNanos = &s
 	}
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			w.Reason, w.Domain = d.GetReason(), d.GetDomain()
-			if d.GetDomain() == service.Domain {
-				w.TMDBCode = metadataInt(d.GetMetadata(), service.MetadataTMDBStatusCode)
-				w.HTTPStatus = metadataInt(d.GetMetadata(), service.MetadataHTTPStatus)
-			}
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				w.FieldViolations = append(w.FieldViolations, fieldViolation{v.GetField(), v.GetDescription(), v.GetReason()})
-			}
-		case *errdetails.Help:
-			for _, l := range d.GetLinks() {
-				w.HelpLinks = append(w.HelpLinks, helpLink{l.GetDescription(), l.GetUrl()})
-			}
-		}
+	d := service.Details(st)
+	w.Reason, w.Domain = d.ErrorInfo.GetReason(), d.ErrorInfo.GetDomain()
+	if d.ErrorInfo.GetDomain() == service.Domain {
+		w.TMDBCode = metadataInt(d.ErrorInfo.GetMetadata(), service.MetadataTMDBStatusCode)
+		w.HTTPStatus = metadataInt(d.ErrorInfo.GetMetadata(), service.MetadataHTTPStatus)
+	}
+	for _, v := range d.BadRequest.GetFieldViolations() {
+		w.FieldViolations = append(w.FieldViolations, fieldViolation{v.GetField(), v.GetDescription(), v.GetReason()})
+	}
+	for _, l := range d.Help.GetLinks() {
+		w.HelpLinks = append(w.HelpLinks, helpLink{l.GetDescription(), l.GetUrl()})
 	}
 	return w
 }
@@ -333,11 +326,7 @@ func checkRetryable(t *testing.T, fixtures []fixture) {
 	for _, f := range fixtures {
 		st := status.FromProto(f.st)
 		want := false
-		for _, d := range st.Details() {
-			info, ok := d.(*errdetails.ErrorInfo)
-			if !ok || info.GetDomain() != service.Domain {
-				continue
-			}
+		if info := service.Details(st).ErrorInfo; info.GetDomain() == service.Domain {
 			code := metadataInt(info.GetMetadata(), service.MetadataTMDBStatusCode)
 			http := metadataInt(info.GetMetadata(), service.MetadataHTTPStatus)
 			if e, ok := service.Lookup(ptrOr(code, 0)); ok {
@@ -386,19 +375,21 @@ func checkVocabulary(t *testing.T, fixtures []fixture) {
 	}
 	sent := map[string]bool{}
 	for _, f := range fixtures {
-		for _, d := range status.FromProto(f.st).Details() {
-			info, ok := d.(*errdetails.ErrorInfo)
-			if !ok {
-				continue
-			}
-			sent[info.GetReason()] = true
-			if !known[reason{info.GetDomain(), info.GetReason()}] {
-				t.Errorf("%s: reason %s in domain %s is not in the proto", f.name, info.GetReason(), info.GetDomain())
-			}
-			for k := range info.GetMetadata() {
-				if !keys[k] {
-					t.Errorf("%s: metadata key %q is not a tmdbstatus.v1.MetadataKey", f.name, k)
-				}
+		d := service.Details(status.FromProto(f.st))
+		for _, u := range d.Unknown {
+			t.Errorf("%s: a repeated, unexpected or broken detail: %v", f.name, u)
+		}
+		info := d.ErrorInfo
+		if info == nil {
+			continue
+		}
+		sent[info.GetReason()] = true
+		if !known[reason{info.GetDomain(), info.GetReason()}] {
+			t.Errorf("%s: reason %s in domain %s is not in the proto", f.name, info.GetReason(), info.GetDomain())
+		}
+		for k := range info.GetMetadata() {
+			if !keys[k] {
+				t.Errorf("%s: metadata key %q is not a tmdbstatus.v1.MetadataKey", f.name, k)
 			}
 		}
 	}

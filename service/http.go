@@ -2,14 +2,11 @@ package service
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -41,7 +38,7 @@ func FromResponse(resp *http.Response) *status.Status {
 }
 
 // noResponse is the translation of a nil response.
-var noResponse = status.FromProto(failure{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
+var noResponse = status.FromProto(translation{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
 
 // CheckResponse returns nil if resp is a success as FromResponse translates
 // it, and else a *ResponseError carrying that translation, as googleapi's
@@ -130,7 +127,7 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 	}
 	// Translate refuses only a request with nothing to read: here, no TMDB
 	// body and an HTTP status that is no HTTP status.
-	return status.FromProto(failure{
+	return status.FromProto(translation{
 		code:    codes.Unknown,
 		reason:  ReasonNoStatusCode,
 		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
@@ -184,61 +181,3 @@ func (b *replayBody) Read(p []byte) (int, error) {
 }
 
 func (b *replayBody) Close() error { return b.rest.Close() }
-
-// StatusOf returns the gRPC status err carries, or wraps, unchanged, and
-// reports whether there is one. Unlike status.FromError, it keeps the
-// status's own message when err wraps it: the message of a wrapping error
-// (fmt.Errorf("fetching %s: %w", url, err), a *url.Error) may hold the
-// request's URL, with TMDB's api_key if the request carried it there, which
-// a gRPC handler must not send on.
-func StatusOf(err error) (*status.Status, bool) {
-	var gs interface{ GRPCStatus() *status.Status }
-	if !errors.As(err, &gs) || gs.GRPCStatus() == nil {
-		return nil, false
-	}
-	return gs.GRPCStatus(), true
-}
-
-// IsRetryable reports whether err carries a gRPC status that says the same
-// request may succeed if sent again: one with a google.rpc.RetryInfo, as
-// AIP-194 has it. Every retryable translation carries one (a TMDB code the
-// table marks retryable, or without one an HTTP 429, 502, 503 or 504), and
-// no other does, so the status alone decides, in any language. It reports
-// false for nil and for errors with no RetryInfo, such as a bare
-// UNAVAILABLE.
-func IsRetryable(err error) bool {
-	st, ok := StatusOf(err)
-	if !ok {
-		return false
-	}
-	for _, d := range st.Details() {
-		// A detail that does not decode is an error, not a RetryInfo.
-		if _, ok := d.(*errdetails.RetryInfo); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// RetryDelay returns the delay before a retry that err's gRPC status
-// advises in its google.rpc.RetryInfo: TMDB's Retry-After when it sent one,
-// else the default delay of the proto (every retryable translation carries
-// one). It reports false when err carries no RetryInfo with a valid delay of
-// zero or more; a RetryInfo without one is still retryable (IsRetryable),
-// with a backoff of the caller's choosing.
-func RetryDelay(err error) (time.Duration, bool) {
-	st, ok := StatusOf(err)
-	if !ok {
-		return 0, false
-	}
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			delay := ri.GetRetryDelay()
-			if delay.CheckValid() != nil || delay.AsDuration() < 0 {
-				return 0, false
-			}
-			return delay.AsDuration(), true
-		}
-	}
-	return 0, false
-}

@@ -140,20 +140,10 @@ func checkTMDBStatus(t *testing.T, what string, st *status.Status, want tmdbErro
 	if st.Code() != want.code {
 		t.Errorf("%s code = %v; want %v (status %v)", what, st.Code(), want.code, st.Proto())
 	}
-	var info *errdetails.ErrorInfo
-	var retry *errdetails.RetryInfo
-	var badReq *errdetails.BadRequest
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			info = d
-		case *errdetails.RetryInfo:
-			retry = d
-		case *errdetails.BadRequest:
-			badReq = d
-		case error:
-			t.Errorf("%s detail does not decode: %v", what, d)
-		}
+	d := service.Details(st)
+	info, retry, badReq := d.ErrorInfo, d.RetryInfo, d.BadRequest
+	for _, u := range d.Unknown {
+		t.Errorf("%s has a repeated, unexpected or broken detail: %v", what, u)
 	}
 	if want.code == codes.OK {
 		if len(st.Details()) != 0 || st.Err() != nil {

@@ -3,7 +3,7 @@ package service
 import (
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -64,14 +64,7 @@ func TestErrorsNameTheirField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var br *errdetails.BadRequest
-	for _, a := range s.GetDetails() {
-		if m, err := a.UnmarshalNew(); err == nil {
-			if b, ok := m.(*errdetails.BadRequest); ok {
-				br = b
-			}
-		}
-	}
+	br := Details(status.FromProto(s)).BadRequest
 	if got, want := len(br.GetFieldViolations()), len(tmdb422Messages); got != want {
 		t.Fatalf("translate(422 errors) has %d field violations; want %d", got, want)
 	}

@@ -94,14 +94,14 @@ func TestBodiesAndHeaders(t *testing.T) {
 				t.Fatalf("translate(%v) error = %v", tc.req, err)
 			}
 			d := decode(t, s)
-			if d.code != tc.code || d.info.GetReason() != tc.reason || !maps.Equal(d.info.GetMetadata(), tc.md) {
-				t.Errorf("translate(%v) = %v %s %v; want %v %s %v", tc.req, d.code, d.info.GetReason(), d.info.GetMetadata(), tc.code, tc.reason, tc.md)
+			if d.code != tc.code || d.ErrorInfo.GetReason() != tc.reason || !maps.Equal(d.ErrorInfo.GetMetadata(), tc.md) {
+				t.Errorf("translate(%v) = %v %s %v; want %v %s %v", tc.req, d.code, d.ErrorInfo.GetReason(), d.ErrorInfo.GetMetadata(), tc.code, tc.reason, tc.md)
 			}
 			switch {
-			case tc.retry < 0 && d.retry != nil:
-				t.Errorf("translate(%v) RetryInfo = %v; want none", tc.req, d.retry)
-			case tc.retry >= 0 && d.retry.GetRetryDelay().AsDuration() != tc.retry:
-				t.Errorf("translate(%v) RetryInfo = %v; want %v", tc.req, d.retry, tc.retry)
+			case tc.retry < 0 && d.RetryInfo != nil:
+				t.Errorf("translate(%v) RetryInfo = %v; want none", tc.req, d.RetryInfo)
+			case tc.retry >= 0 && d.RetryInfo.GetRetryDelay().AsDuration() != tc.retry:
+				t.Errorf("translate(%v) RetryInfo = %v; want %v", tc.req, d.RetryInfo, tc.retry)
 			}
 		})
 	}
@@ -119,8 +119,8 @@ func TestGzipBomb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := decode(t, s); d.code != codes.NotFound || d.info.GetReason() != "RESOURCE_NOT_FOUND" {
-		t.Errorf("translate(gzip bomb) = %v %s; want NotFound RESOURCE_NOT_FOUND", d.code, d.info.GetReason())
+	if d := decode(t, s); d.code != codes.NotFound || d.ErrorInfo.GetReason() != "RESOURCE_NOT_FOUND" {
+		t.Errorf("translate(gzip bomb) = %v %s; want NotFound RESOURCE_NOT_FOUND", d.code, d.ErrorInfo.GetReason())
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
 		t.Errorf("translate(gzip bomb of %d bytes) allocated %d bytes; want at most 1 MiB", len(bomb), got)

@@ -23,11 +23,11 @@ func New() *Server { return &Server{} }
 
 // Lookup returns the table entry of one TMDB status code.
 func (*Server) Lookup(_ context.Context, req *tmdbstatusv1.LookupRequest) (*tmdbstatusv1.LookupResponse, error) {
-	r := tmdb.row(req.GetCode())
-	if r == nil {
+	e := tmdb.entry(req.GetCode())
+	if e == nil {
 		return nil, lookupError(req.GetCode())
 	}
-	return r.lookup, nil
+	return e.lookup, nil
 }
 
 // ListStatuses returns TMDB's whole table in code order.
@@ -38,16 +38,16 @@ func (*Server) ListStatuses(context.Context, *tmdbstatusv1.ListStatusesRequest) 
 // Translate maps what TMDB answered to a google.rpc.Status; see the package
 // function Translate.
 func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
-	res, err := translate(req, time.Now)
+	b, err := translate(req, time.Now)
 	switch {
 	case err != nil:
 		return nil, err
-	case res.shared != nil:
-		return res.shared.resp, nil
+	case b.resp != nil:
+		return b.resp, nil
 	}
-	resp := &tmdbstatusv1.TranslateResponse{Status: res.pb}
-	if res.row != nil {
-		resp.Entry = res.row.pb
+	resp := &tmdbstatusv1.TranslateResponse{Status: b.pb}
+	if b.entry != nil {
+		resp.Entry = b.entry.pb
 	}
 	return resp, nil
 }

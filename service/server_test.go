@@ -102,19 +102,11 @@ func TestLookupErrorsOverGRPC(t *testing.T) {
 
 func errorInfo(t *testing.T, st *status.Status) *errdetails.ErrorInfo {
 	t.Helper()
-	var found *errdetails.ErrorInfo
-	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			if found != nil {
-				t.Errorf("status %v holds two ErrorInfo details", st)
-			}
-			found = info
-		}
-		if err, ok := d.(error); ok {
-			t.Errorf("detail does not decode: %v", err)
-		}
+	d := service.Details(st)
+	for _, u := range d.Unknown {
+		t.Errorf("status %v holds a repeated, unexpected or broken detail: %v", st.Proto(), u)
 	}
-	return found
+	return d.ErrorInfo
 }
 
 func TestListStatusesOverGRPC(t *testing.T) {
@@ -150,13 +142,7 @@ func TestTranslateOverGRPC(t *testing.T) {
 	if info := errorInfo(t, st); info.GetReason() != "REQUEST_LIMIT_EXCEEDED" || info.GetDomain() != service.Domain {
 		t.Errorf("Translate(25) ErrorInfo = %v", info)
 	}
-	var delay time.Duration
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			delay = ri.GetRetryDelay().AsDuration()
-		}
-	}
-	if delay != 2*time.Second {
+	if delay := service.Details(st).RetryInfo.GetRetryDelay().AsDuration(); delay != 2*time.Second {
 		t.Errorf("Translate(25) RetryInfo delay = %v; want 2s", delay)
 	}
 

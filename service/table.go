@@ -34,26 +34,26 @@ type Entry struct {
 	// Retryable reports whether the same request may succeed if retried.
 	Retryable bool
 	// RetryDelay is the delay of the RetryInfo of a retryable code when TMDB
-	// sent no Retry-After (the row's default_retry_delay); zero otherwise.
+	// sent no Retry-After (the entry's default_retry_delay); zero otherwise.
 	RetryDelay time.Duration
 }
 
 // TMDBCode returns the TMDB status code of e.
 func (e Entry) TMDBCode() int32 { return int32(e.Status) }
 
-// row is an Entry with everything the service answers about it, built once.
-type row struct {
+// entry is an Entry with the messages built once for it.
+type entry struct {
 	Entry
 	fields []string // request parameters for BadRequest violations
 
-	pb     *tmdbstatusv1.StatusEntry
-	lookup *tmdbstatusv1.LookupResponse
-	answer *answer // the translation of an answer that adds nothing to the table
+	pb          *tmdbstatusv1.StatusEntry
+	lookup      *tmdbstatusv1.LookupResponse
+	translation *built // of a response holding only this code
 }
 
 // table is TMDB's table, indexed by code; codes TMDB does not define are nil.
 type table struct {
-	rows    []*row // rows[code]
+	byCode  []*entry // byCode[code]
 	entries []Entry
 	list    *tmdbstatusv1.ListStatusesResponse
 	// fallbackDelay is the delay of the RetryInfo of a retryable HTTP
@@ -94,78 +94,82 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 	t := &table{list: &tmdbstatusv1.ListStatusesResponse{}}
 	for i := range values.Len() {
 		v := values.Get(i)
-		code := int(v.Number())
-		if code == 0 {
+		if v.Number() == 0 {
 			continue
 		}
-		if code < 0 {
-			return nil, fmt.Errorf("%s: negative code %d", v.Name(), code)
-		}
-		spec, _ := proto.GetExtension(v.Options(), tmdbstatusv1.E_Status).(*tmdbstatusv1.StatusSpec)
-		if spec == nil || spec.GetMessage() == "" {
-			return nil, fmt.Errorf("%s: missing (tmdbstatus.v1.status) option", v.Name())
-		}
-		if h := spec.GetHttpStatus(); h < 100 || h > 599 {
-			return nil, fmt.Errorf("%s: http_status %d outside 100-599", v.Name(), h)
-		}
-		c := codes.Code(spec.GetGrpcCode())
-		if c > codes.Unauthenticated {
-			return nil, fmt.Errorf("%s: grpc_code %d is not a gRPC code", v.Name(), c)
-		}
-		name := string(v.Name())
-		if !strings.HasPrefix(name, reasonPrefix) {
-			return nil, fmt.Errorf("%s: name lacks the %s prefix", name, reasonPrefix)
-		}
-		if c == codes.OK && spec.GetRetryable() {
-			return nil, fmt.Errorf("%s: a success code cannot be retryable", name)
-		}
-		delay, err := retryDelayOf(spec)
+		e, err := entryOf(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, fmt.Errorf("%s: %w", v.Name(), err)
 		}
-		r := &row{
-			Entry: Entry{
-				Status:     tmdbstatusv1.TmdbStatus(code),
-				HTTPStatus: int(spec.GetHttpStatus()),
-				Message:    spec.GetMessage(),
-				Code:       c,
-				Reason:     strings.TrimPrefix(name, reasonPrefix),
-				Retryable:  spec.GetRetryable(),
-				RetryDelay: delay,
-			},
-			fields: spec.GetFields(),
+		for len(t.byCode) <= int(v.Number()) {
+			t.byCode = append(t.byCode, nil)
 		}
-		r.pb = &tmdbstatusv1.StatusEntry{
-			Status:     r.Status,
-			Code:       int32(code),
-			HttpStatus: int32(r.HTTPStatus),
-			Message:    r.Message,
-			GrpcCode:   spec.GetGrpcCode(),
-			Reason:     r.Reason,
-			Retryable:  r.Retryable,
-		}
-		if r.Retryable {
-			r.pb.DefaultRetryDelay = spec.GetDefaultRetryDelay()
-		}
-		r.lookup = &tmdbstatusv1.LookupResponse{Entry: r.pb}
-		a, err := newAnswer(r.known(r.Message, 0, nil, r.RetryDelay), r.pb)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		r.answer = a
-
-		for len(t.rows) <= code {
-			t.rows = append(t.rows, nil)
-		}
-		t.rows[code] = r
-		t.entries = append(t.entries, r.Entry)
-		t.list.Entries = append(t.list.Entries, r.pb)
+		t.byCode[v.Number()] = e
+		t.entries = append(t.entries, e.Entry)
+		t.list.Entries = append(t.list.Entries, e.pb)
 	}
 	return t, nil
 }
 
+// entryOf checks the StatusSpec option of v and builds its entry.
+func entryOf(v protoreflect.EnumValueDescriptor) (*entry, error) {
+	code := v.Number()
+	if code < 0 {
+		return nil, fmt.Errorf("negative code %d", code)
+	}
+	spec, _ := proto.GetExtension(v.Options(), tmdbstatusv1.E_Status).(*tmdbstatusv1.StatusSpec)
+	if spec == nil || spec.GetMessage() == "" {
+		return nil, errors.New("missing (tmdbstatus.v1.status) option")
+	}
+	if h := spec.GetHttpStatus(); h < 100 || h > 599 {
+		return nil, fmt.Errorf("http_status %d outside 100-599", h)
+	}
+	c := codes.Code(spec.GetGrpcCode())
+	if c > codes.Unauthenticated {
+		return nil, fmt.Errorf("grpc_code %d is not a gRPC code", c)
+	}
+	name := string(v.Name())
+	if !strings.HasPrefix(name, reasonPrefix) {
+		return nil, fmt.Errorf("name lacks the %s prefix", reasonPrefix)
+	}
+	if c == codes.OK && spec.GetRetryable() {
+		return nil, errors.New("a success code cannot be retryable")
+	}
+	delay, err := retryDelayOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{
+		Entry: Entry{
+			Status:     tmdbstatusv1.TmdbStatus(code),
+			HTTPStatus: int(spec.GetHttpStatus()),
+			Message:    spec.GetMessage(),
+			Code:       c,
+			Reason:     strings.TrimPrefix(name, reasonPrefix),
+			Retryable:  spec.GetRetryable(),
+			RetryDelay: delay,
+		},
+		fields: spec.GetFields(),
+	}
+	e.pb = &tmdbstatusv1.StatusEntry{
+		Status:     e.Status,
+		Code:       int32(code),
+		HttpStatus: int32(e.HTTPStatus),
+		Message:    e.Message,
+		GrpcCode:   spec.GetGrpcCode(),
+		Reason:     e.Reason,
+		Retryable:  e.Retryable,
+	}
+	if e.Retryable {
+		e.pb.DefaultRetryDelay = spec.GetDefaultRetryDelay()
+	}
+	e.lookup = &tmdbstatusv1.LookupResponse{Entry: e.pb}
+	e.translation, err = newShared(e.translate(e.Message, 0, nil, e.RetryDelay), e)
+	return e, err
+}
+
 // retryDelayOf returns the default_retry_delay of spec: positive, at most
-// maxRetryAfter, on a retryable row, and absent from every other.
+// maxRetryAfter, on a retryable entry, and absent from every other.
 func retryDelayOf(spec *tmdbstatusv1.StatusSpec) (time.Duration, error) {
 	d := spec.GetDefaultRetryDelay()
 	if !spec.GetRetryable() {
@@ -180,22 +184,22 @@ func retryDelayOf(spec *tmdbstatusv1.StatusSpec) (time.Duration, error) {
 	return d.AsDuration(), nil
 }
 
-// row returns the row of code, or nil if TMDB does not define it.
-func (t *table) row(code int32) *row {
-	if code <= 0 || int(code) >= len(t.rows) {
+// entry returns the entry of code, or nil if TMDB does not define it.
+func (t *table) entry(code int32) *entry {
+	if code <= 0 || int(code) >= len(t.byCode) {
 		return nil
 	}
-	return t.rows[code]
+	return t.byCode[code]
 }
 
 // Lookup returns the table entry of a TMDB status code. It reports false if
 // TMDB's table does not define the code.
 func Lookup(code int32) (Entry, bool) {
-	r := tmdb.row(code)
-	if r == nil {
+	e := tmdb.entry(code)
+	if e == nil {
 		return Entry{}, false
 	}
-	return r.Entry, true
+	return e.Entry, true
 }
 
 // Entries returns TMDB's whole table in code order. The slice is a copy.

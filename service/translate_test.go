@@ -28,82 +28,52 @@ func clock() time.Time { return fixedNow }
 
 // decoded is a google.rpc.Status with its details unpacked, for assertions.
 type decoded struct {
-	code      codes.Code
-	message   string
-	info      *errdetails.ErrorInfo
-	retry     *errdetails.RetryInfo
-	quota     *errdetails.QuotaFailure
-	badReq    *errdetails.BadRequest
-	help      *errdetails.Help
-	typeCount map[string]int
+	code    codes.Code
+	message string
+	ErrorDetails
 }
 
 // decode unpacks s and checks the rules every translated status keeps:
-// valid UTF-8, at most one detail of each type, and on an error exactly one
-// ErrorInfo; on OK no details at all.
+// valid UTF-8, at most one detail of each type and none of another type
+// (Details puts those in Unknown), and on an error exactly one ErrorInfo; on
+// OK no details at all.
 func decode(t *testing.T, s *spb.Status) decoded {
 	t.Helper()
-	d := decoded{code: codes.Code(s.GetCode()), message: s.GetMessage(), typeCount: map[string]int{}}
+	d := decoded{code: codes.Code(s.GetCode()), message: s.GetMessage(), ErrorDetails: Details(status.FromProto(s))}
 	if !utf8.ValidString(d.message) {
 		t.Errorf("status message %q is not valid UTF-8", d.message)
 	}
-	for _, a := range s.GetDetails() {
-		m, err := a.UnmarshalNew()
-		if err != nil {
-			t.Fatalf("detail %s: %v", a.GetTypeUrl(), err)
-		}
-		d.typeCount[string(m.ProtoReflect().Descriptor().FullName())]++
-		switch m := m.(type) {
-		case *errdetails.ErrorInfo:
-			d.info = m
-		case *errdetails.RetryInfo:
-			d.retry = m
-		case *errdetails.QuotaFailure:
-			d.quota = m
-		case *errdetails.BadRequest:
-			d.badReq = m
-		case *errdetails.Help:
-			d.help = m
-		default:
-			t.Errorf("unexpected detail %T", m)
-		}
-	}
-	for typ, n := range d.typeCount {
-		if n > 1 {
-			t.Errorf("status holds %d details of type %s; want at most one", n, typ)
-		}
+	for _, u := range d.Unknown {
+		t.Errorf("status holds a repeated, unexpected or broken detail: %v", u)
 	}
 	if d.code == codes.OK && len(s.GetDetails()) > 0 {
 		t.Errorf("OK status holds %d details; want none", len(s.GetDetails()))
 	}
-	if d.code != codes.OK && d.info == nil {
+	if d.code != codes.OK && d.ErrorInfo == nil {
 		t.Errorf("error status %v %q holds no ErrorInfo", d.code, d.message)
 	}
 	return d
 }
 
 // translateStatus runs translate and returns the status a handler answers.
-func translateStatus(t *testing.T, req *tmdbstatusv1.TranslateRequest) (*spb.Status, *row, error) {
+func translateStatus(t *testing.T, req *tmdbstatusv1.TranslateRequest) (*spb.Status, *entry, error) {
 	t.Helper()
-	res, err := translate(req, clock)
+	b, err := translate(req, clock)
 	if err != nil {
 		return nil, nil, err
 	}
-	if res.shared != nil {
-		return res.shared.pb, res.row, nil
-	}
-	return res.pb, res.row, nil
+	return b.pb, b.entry, nil
 }
 
 func TestTranslateEveryCode(t *testing.T) {
 	for _, e := range Entries() {
 		code := e.TMDBCode()
-		s, r, err := translateStatus(t, &tmdbstatusv1.TranslateRequest{StatusCode: code})
+		s, got, err := translateStatus(t, &tmdbstatusv1.TranslateRequest{StatusCode: code})
 		if err != nil {
 			t.Fatalf("translate(code %d) error = %v", code, err)
 		}
-		if r == nil || r.Entry != e {
-			t.Errorf("translate(code %d) row = %v; want %+v", code, r, e)
+		if got == nil || got.Entry != e {
+			t.Errorf("translate(code %d) entry = %v; want %+v", code, got, e)
 		}
 		d := decode(t, s)
 		if d.code != e.Code {
@@ -116,23 +86,23 @@ func TestTranslateEveryCode(t *testing.T) {
 			t.Errorf("translate(code %d).message = %q; want the table's %q", code, d.message, e.Message)
 		}
 		wantMD := map[string]string{"tmdbStatusCode": strconv.Itoa(int(code)), "httpStatus": strconv.Itoa(e.HTTPStatus)}
-		if d.info.GetReason() != e.Reason || d.info.GetDomain() != Domain || !maps.Equal(d.info.GetMetadata(), wantMD) {
-			t.Errorf("translate(code %d) ErrorInfo = %v; want reason %s, domain %s, metadata %v", code, d.info, e.Reason, Domain, wantMD)
+		if d.ErrorInfo.GetReason() != e.Reason || d.ErrorInfo.GetDomain() != Domain || !maps.Equal(d.ErrorInfo.GetMetadata(), wantMD) {
+			t.Errorf("translate(code %d) ErrorInfo = %v; want reason %s, domain %s, metadata %v", code, d.ErrorInfo, e.Reason, Domain, wantMD)
 		}
-		if d.help == nil || len(d.help.GetLinks()) == 0 || !strings.HasPrefix(d.help.GetLinks()[0].GetUrl(), "https://developer.themoviedb.org/") {
-			t.Errorf("translate(code %d) Help = %v; want a link to TMDB's docs", code, d.help)
+		if d.Help == nil || len(d.Help.GetLinks()) == 0 || !strings.HasPrefix(d.Help.GetLinks()[0].GetUrl(), "https://developer.themoviedb.org/") {
+			t.Errorf("translate(code %d) Help = %v; want a link to TMDB's docs", code, d.Help)
 		}
 		// Every retryable code tells the client when to retry, and no other.
 		switch {
-		case e.Retryable && (d.retry == nil || d.retry.GetRetryDelay().AsDuration() != e.RetryDelay || e.RetryDelay <= 0):
-			t.Errorf("translate(code %d) RetryInfo = %v without a Retry-After; want the default %v", code, d.retry, e.RetryDelay)
-		case !e.Retryable && d.retry != nil:
-			t.Errorf("translate(code %d) has RetryInfo %v; want none, the code is not retryable", code, d.retry)
+		case e.Retryable && (d.RetryInfo == nil || d.RetryInfo.GetRetryDelay().AsDuration() != e.RetryDelay || e.RetryDelay <= 0):
+			t.Errorf("translate(code %d) RetryInfo = %v without a Retry-After; want the default %v", code, d.RetryInfo, e.RetryDelay)
+		case !e.Retryable && d.RetryInfo != nil:
+			t.Errorf("translate(code %d) has RetryInfo %v; want none, the code is not retryable", code, d.RetryInfo)
 		}
-		if got, want := d.quota != nil, code == 25; got != want {
+		if got, want := d.QuotaFailure != nil, code == 25; got != want {
 			t.Errorf("translate(code %d) has QuotaFailure = %v; want %v", code, got, want)
 		}
-		if got, want := d.badReq != nil, len(tmdb.row(code).fields) > 0; got != want {
+		if got, want := d.BadRequest != nil, len(tmdb.entry(code).fields) > 0; got != want {
 			t.Errorf("translate(code %d) has BadRequest = %v; want %v", code, got, want)
 		}
 	}
@@ -341,23 +311,23 @@ func TestTranslateCases(t *testing.T) {
 			if d.code != tc.code || d.message != tc.message {
 				t.Errorf("translate(%v) = %v %q; want %v %q", tc.req, d.code, d.message, tc.code, tc.message)
 			}
-			if d.info.GetReason() != tc.reason || d.info.GetDomain() != Domain || !maps.Equal(d.info.GetMetadata(), tc.md) {
-				t.Errorf("translate(%v) ErrorInfo = %v; want reason %s, domain %s, metadata %v", tc.req, d.info, tc.reason, Domain, tc.md)
+			if d.ErrorInfo.GetReason() != tc.reason || d.ErrorInfo.GetDomain() != Domain || !maps.Equal(d.ErrorInfo.GetMetadata(), tc.md) {
+				t.Errorf("translate(%v) ErrorInfo = %v; want reason %s, domain %s, metadata %v", tc.req, d.ErrorInfo, tc.reason, Domain, tc.md)
 			}
 			switch {
-			case tc.retry < 0 && d.retry != nil:
-				t.Errorf("translate(%v) RetryInfo = %v; want none", tc.req, d.retry)
-			case tc.retry >= 0 && (d.retry == nil || d.retry.GetRetryDelay().AsDuration() != tc.retry):
-				t.Errorf("translate(%v) RetryInfo = %v; want delay %v", tc.req, d.retry, tc.retry)
+			case tc.retry < 0 && d.RetryInfo != nil:
+				t.Errorf("translate(%v) RetryInfo = %v; want none", tc.req, d.RetryInfo)
+			case tc.retry >= 0 && (d.RetryInfo == nil || d.RetryInfo.GetRetryDelay().AsDuration() != tc.retry):
+				t.Errorf("translate(%v) RetryInfo = %v; want delay %v", tc.req, d.RetryInfo, tc.retry)
 			}
 			var fields []string
-			if d.badReq != nil {
+			if d.BadRequest != nil {
 				fields = []string{}
-				for _, v := range d.badReq.GetFieldViolations() {
+				for _, v := range d.BadRequest.GetFieldViolations() {
 					fields = append(fields, v.GetField())
 				}
 			}
-			if !slices.Equal(fields, tc.badFields) || (tc.badFields == nil) != (d.badReq == nil) {
+			if !slices.Equal(fields, tc.badFields) || (tc.badFields == nil) != (d.BadRequest == nil) {
 				t.Errorf("translate(%v) BadRequest fields = %q; want %q", tc.req, fields, tc.badFields)
 			}
 		})
@@ -370,10 +340,10 @@ func TestTranslateQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := decode(t, s)
-	if len(d.quota.GetViolations()) != 1 {
-		t.Fatalf("QuotaFailure = %v; want one violation", d.quota)
+	if len(d.QuotaFailure.GetViolations()) != 1 {
+		t.Fatalf("QuotaFailure = %v; want one violation", d.QuotaFailure)
 	}
-	if v := d.quota.GetViolations()[0]; v.GetApiService() != Domain || v.GetQuotaValue() != 40 || v.GetSubject() == "" {
+	if v := d.QuotaFailure.GetViolations()[0]; v.GetApiService() != Domain || v.GetQuotaValue() != 40 || v.GetSubject() == "" {
 		t.Errorf("QuotaFailure violation = %v; want api_service %s, quota_value 40, a subject", v, Domain)
 	}
 }
@@ -418,11 +388,11 @@ func TestTranslateBadRequests(t *testing.T) {
 			continue
 		}
 		d := decode(t, st.Proto())
-		if d.info.GetReason() != tc.reason || d.info.GetDomain() != ServiceDomain {
-			t.Errorf("Translate(%v) ErrorInfo = %v; want reason %s in %s", tc.req, d.info, tc.reason, ServiceDomain)
+		if d.ErrorInfo.GetReason() != tc.reason || d.ErrorInfo.GetDomain() != ServiceDomain {
+			t.Errorf("Translate(%v) ErrorInfo = %v; want reason %s in %s", tc.req, d.ErrorInfo, tc.reason, ServiceDomain)
 		}
-		if v := d.badReq.GetFieldViolations(); len(v) != 1 || v[0].GetField() != tc.field {
-			t.Errorf("Translate(%v) BadRequest = %v; want one violation of %q", tc.req, d.badReq, tc.field)
+		if v := d.BadRequest.GetFieldViolations(); len(v) != 1 || v[0].GetField() != tc.field {
+			t.Errorf("Translate(%v) BadRequest = %v; want one violation of %q", tc.req, d.BadRequest, tc.field)
 		}
 	}
 }
@@ -441,7 +411,7 @@ func TestTranslateHugeInput(t *testing.T) {
 	if len(d.message) > maxMessageBytes+len("…") {
 		t.Errorf("message of %d bytes; want at most %d", len(d.message), maxMessageBytes+len("…"))
 	}
-	if n := len(d.badReq.GetFieldViolations()); n != maxErrors {
+	if n := len(d.BadRequest.GetFieldViolations()); n != maxErrors {
 		t.Errorf("BadRequest has %d violations; want %d", n, maxErrors)
 	}
 }
@@ -474,12 +444,12 @@ func TestSharedAnswersStayIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for code, r := range tmdb.rows {
-		if r == nil {
+	for code, e := range tmdb.byCode {
+		if e == nil {
 			continue
 		}
-		f := fresh.rows[code]
-		if !proto.Equal(r.lookup, f.lookup) || !proto.Equal(r.answer.resp, f.answer.resp) || !proto.Equal(r.answer.st.Proto(), f.answer.pb) {
+		f := fresh.byCode[code]
+		if !proto.Equal(e.lookup, f.lookup) || !proto.Equal(e.translation.resp, f.translation.resp) || !proto.Equal(e.translation.st.Proto(), f.translation.pb) {
 			t.Errorf("code %d: shared answers changed after use", code)
 		}
 	}
@@ -497,15 +467,15 @@ func TestError(t *testing.T) {
 	if !ok || st.Code() != codes.Unauthenticated {
 		t.Fatalf("Error(7) = %v; want an UNAUTHENTICATED status error", err)
 	}
-	if d := decode(t, st.Proto()); d.info.GetReason() != "INVALID_API_KEY" {
-		t.Errorf("Error(7) reason = %q; want INVALID_API_KEY", d.info.GetReason())
+	if d := decode(t, st.Proto()); d.ErrorInfo.GetReason() != "INVALID_API_KEY" {
+		t.Errorf("Error(7) reason = %q; want INVALID_API_KEY", d.ErrorInfo.GetReason())
 	}
 	if !errors.Is(err, Error(7)) {
 		t.Errorf("errors.Is(Error(7), Error(7)) = false; want true")
 	}
 	st, _ = status.FromError(Error(99))
-	if d := decode(t, st.Proto()); d.code != codes.Unknown || d.info.GetReason() != ReasonUnknownStatusCode {
-		t.Errorf("Error(99) = %v %s; want UNKNOWN %s", d.code, d.info.GetReason(), ReasonUnknownStatusCode)
+	if d := decode(t, st.Proto()); d.code != codes.Unknown || d.ErrorInfo.GetReason() != ReasonUnknownStatusCode {
+		t.Errorf("Error(99) = %v %s; want UNKNOWN %s", d.code, d.ErrorInfo.GetReason(), ReasonUnknownStatusCode)
 	}
 	if st, _ := status.FromError(Error(0)); st.Code() != codes.InvalidArgument {
 		t.Errorf("Error(0) code = %v; want INVALID_ARGUMENT", st.Code())
@@ -578,10 +548,10 @@ func TestRetryInfoOfHTTPFallbacks(t *testing.T) {
 				}
 				d := decode(t, s)
 				switch retryable := h == 429 || h == 502 || h == 503 || h == 504; {
-				case retryable && (retries != 1 || d.retry.GetRetryDelay().AsDuration() != tc.delay):
-					t.Errorf("translate(%v) has %d RetryInfo, %v; want one of %v", req, retries, d.retry, tc.delay)
+				case retryable && (retries != 1 || d.RetryInfo.GetRetryDelay().AsDuration() != tc.delay):
+					t.Errorf("translate(%v) has %d RetryInfo, %v; want one of %v", req, retries, d.RetryInfo, tc.delay)
 				case !retryable && retries != 0:
-					t.Errorf("translate(%v) has RetryInfo %v; want none", req, d.retry)
+					t.Errorf("translate(%v) has RetryInfo %v; want none", req, d.RetryInfo)
 				}
 			}
 		}
