@@ -96,6 +96,7 @@ type watch struct {
 	goroutinesPeak    atomic.Int64
 	healthz, metrics  probe
 	lookup            probe
+	rssSampled        atomic.Int64 // the peak of VmRSS as the watchdog samples it, KiB
 	killed            atomic.Bool
 	stop              context.CancelFunc
 	wg                sync.WaitGroup
@@ -153,10 +154,15 @@ func watchServer(t *testing.T, s *server) *watch {
 	return w
 }
 
-// watchdog kills the binary once its resident memory passes killRSSKiB.
+// watchdog samples the binary's resident memory and kills it once that
+// passes killRSSKiB.
 func (w *watch) watchdog(ctx context.Context) {
 	for ctx.Err() == nil {
-		if kib, err := w.s.statusKiB("VmRSS"); err == nil && kib > killRSSKiB {
+		kib, err := w.s.statusKiB("VmRSS")
+		if err == nil && int64(kib) > w.rssSampled.Load() {
+			w.rssSampled.Store(int64(kib))
+		}
+		if err == nil && kib > killRSSKiB {
 			w.killed.Store(true)
 			w.s.cmd.Process.Kill()
 			return
@@ -194,7 +200,9 @@ func getOK(ctx context.Context, c *http.Client, url string) error {
 func (w *watch) end() {
 	w.stop()
 	w.wg.Wait()
-	w.rssPeak, _ = w.s.statusKiB("VmHWM")
+	// VmHWM is gone with the process if the watchdog killed it.
+	hwm, _ := w.s.statusKiB("VmHWM")
+	w.rssPeak = max(hwm, int(w.rssSampled.Load()))
 	w.rssAfter, _ = w.s.statusKiB("VmRSS")
 }
 
@@ -241,6 +249,12 @@ func (w *watch) checkLeft(t *testing.T) {
 // period (and a little more for the process to go).
 func stopServer(t *testing.T, s *server) {
 	t.Helper()
+	select {
+	case <-s.exited:
+		t.Errorf("server exited before SIGTERM: %v", s.waitErr)
+		return
+	default:
+	}
 	began := time.Now()
 	s.signal(t, syscall.SIGTERM)
 	select {
