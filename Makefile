@@ -187,5 +187,15 @@ soak:
 soak-short:
 	go test -tags soak -count=1 -v ./loadtest -soak.duration=12s -soak.clients=64
 
+.PHONY: abuse abuse-short
+
+## abuse: the abuse tests (streams, headers, connections, resets, deadlines, bodies) at full size against the real binary, a few minutes
+abuse:
+	go test -tags abuse -count=1 -v -timeout=30m ./loadtest -abuse.full
+
+## abuse-short: the same at CI's sizes, about a minute
+abuse-short:
+	go test -tags abuse -count=1 -v ./loadtest
+
 clean:
 	rm -rf bin third_party clients/node/node_modules examples/node/node_modules
