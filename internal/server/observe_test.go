@@ -584,22 +584,24 @@ func TestLimits(t *testing.T) {
 			t.Errorf("POST 4 KiB body = %d %s; want 413 naming maxBodyBytes 2048", code, body)
 		}
 	})
-	t.Run("no server deadline", func(t *testing.T) {
-		// Every handler answers from memory: the server sets no deadline
-		// (no timer per request), and the client's reaches the handler.
-		if _, err := client.Lookup(context.Background(), &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
-			t.Fatalf("Lookup(7): %v", err)
-		}
-		if dl, ok := rec.last().Deadline(); ok {
-			t.Errorf("gRPC without a client deadline: handler's deadline = %v; want none", dl)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-		defer cancel()
-		if _, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
-			t.Fatalf("Lookup(7): %v", err)
-		}
-		if dl, ok := rec.last().Deadline(); !ok || time.Until(dl) < 59*time.Minute {
-			t.Errorf("gRPC with an hour's deadline: handler's deadline = %v, %v; want about an hour", dl, ok)
+	t.Run("deadline from the stream's opening", func(t *testing.T) {
+		// Without a client deadline, an RPC has cfg.RequestTimeout; a
+		// client's later deadline does not extend it; REST has none (the
+		// HTTP server's timeouts bound it).
+		for _, clientTimeout := range []time.Duration{0, time.Hour} {
+			ctx := context.Background()
+			if clientTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, clientTimeout)
+				defer cancel()
+			}
+			began := time.Now()
+			if _, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
+				t.Fatalf("Lookup(7): %v", err)
+			}
+			if dl, ok := rec.last().Deadline(); !ok || dl.Before(began.Add(cfg.RequestTimeout)) || dl.After(time.Now().Add(cfg.RequestTimeout)) {
+				t.Errorf("gRPC with a client timeout of %v: handler's deadline = %v, %v; want %v after the call began", clientTimeout, dl, ok, cfg.RequestTimeout)
+			}
 		}
 		if code, _ := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/7"); code != http.StatusOK {
 			t.Fatalf("GET /v1/statuses/7 = %d; want 200", code)

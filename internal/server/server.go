@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -24,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/tap"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
@@ -60,6 +62,15 @@ func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.
 		}
 	}()
 
+	nofile, err := openFileLimit()
+	if err != nil {
+		return fmt.Errorf("read the open-file limit: %w", err)
+	}
+	apiCap, adminCap, err := connectionCaps(cfg, nofile)
+	if err != nil {
+		return &ConfigError{err}
+	}
+
 	o := serveOptions{
 		logger:         newLogger(logOut, cfg.LogFormat, cfg.LogLevel),
 		tls:            tc,
@@ -69,20 +80,26 @@ func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.
 	for _, l := range []struct {
 		what string
 		addr string
+		cap  int
 		lis  *net.Listener
 	}{
-		{"gRPC server", cfg.GRPCAddr, &o.grpcLis},
-		{"HTTP server", cfg.HTTPAddr, &o.httpLis},
-		{"admin server", cfg.AdminAddr, &o.adminLis},
+		{"gRPC server", cfg.GRPCAddr, apiCap, &o.grpcLis},
+		{"HTTP server", cfg.HTTPAddr, apiCap, &o.httpLis},
+		{"admin server", cfg.AdminAddr, adminCap, &o.adminLis},
 	} {
 		if l.addr == "" {
 			continue
 		}
-		if *l.lis, err = lc.Listen(ctx, "tcp", l.addr); err != nil {
+		lis, err := lc.Listen(ctx, "tcp", l.addr)
+		if err != nil {
 			o.closeListeners()
 			return fmt.Errorf("%s: %w", l.what, err)
 		}
+		// Past the cap, a connection waits in the kernel's backlog, with
+		// no file of this process, until one of the others closes.
+		*l.lis = netutil.LimitListener(lis, l.cap)
 	}
+	o.logger.Info("connection caps", "grpc", apiCap, "http", apiCap, "admin", adminCap, "open_file_limit", nofile)
 	return serve(ctx, cfg, o)
 }
 
@@ -148,7 +165,7 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 			ReadTimeout:       cfg.ReadTimeout,
 			WriteTimeout:      cfg.WriteTimeout,
 			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
+			MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 			TLSConfig:         o.tls,
 			// net/http's own errors (a failed Accept, a bad TLS handshake).
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -236,15 +253,20 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 }
 
 // newGRPCServer returns the gRPC server of srv, with health (SERVING) and
-// reflection, whose RPCs are counted and timed in m, logged and recovered
+// reflection (if cfg.Reflection), whose RPCs are counted and timed in m, logged and recovered
 // by o, and traced by tp (reading the traceparent metadata) unless it is
 // nil, within the limits of cfg; tc, if not nil, is its TLS
 // configuration. Health's Watch streams end when draining is done.
 func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
+	deadline := &requestDeadline{timeout: cfg.RequestTimeout}
 	grpcOpts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(o.unary),
 		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
+		grpc.InTapHandle(deadline.tap),
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.MaxHeaderListSize(cfg.MaxHeaderListBytes),
+		grpc.ConnectionTimeout(cfg.ConnectionTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             cfg.KeepaliveMinTime,
 			PermitWithoutStream: true,
@@ -252,6 +274,7 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:                  cfg.KeepaliveTime,
 			Timeout:               cfg.KeepaliveTimeout,
+			MaxConnectionIdle:     cfg.MaxConnectionIdle,
 			MaxConnectionAge:      cfg.MaxConnectionAge,
 			MaxConnectionAgeGrace: cfg.MaxConnectionAgeGrace,
 		}),
@@ -268,9 +291,50 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(grpcServer, healthServer)
-	reflection.Register(grpcServer)
+	if cfg.Reflection {
+		reflection.Register(grpcServer)
+	}
 	o.metrics.resolveGRPC(grpcServer)
+	deadline.streaming = streamingMethods(grpcServer)
 	return grpcServer, healthServer
+}
+
+// requestDeadline gives every unary RPC a deadline of timeout from the
+// moment its stream opens, before its request message has arrived, so that
+// a stream whose request never comes ends (DEADLINE_EXCEEDED) and frees
+// its slot and the drain: grpc-go's MaxRecvMsgSize and the handlers bound
+// the rest. The streaming methods (health's Watch, reflection) have none.
+// A client's earlier deadline still wins.
+type requestDeadline struct {
+	timeout   time.Duration
+	streaming map[string]bool // by full method name; set before the server serves
+}
+
+// tap is the grpc.InTapHandle of d: one timer per RPC, released when the
+// stream ends.
+func (d *requestDeadline) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if d.streaming[info.FullMethodName] {
+		return ctx, nil
+	}
+	// grpc-go cancels the stream's context, the parent of this one, when
+	// the stream ends: that stops the timer.
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	_ = cancel
+	return ctx, nil
+}
+
+// streamingMethods returns the full names of the streaming methods s
+// serves.
+func streamingMethods(s *grpc.Server) map[string]bool {
+	streaming := map[string]bool{}
+	for service, info := range s.GetServiceInfo() {
+		for _, mi := range info.Methods {
+			if mi.IsClientStream || mi.IsServerStream {
+				streaming["/"+service+"/"+mi.Name] = true
+			}
+		}
+	}
+	return streaming
 }
 
 // endWatchOnDrain ends the health Watch streams once draining is done: a
