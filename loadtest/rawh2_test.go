@@ -40,6 +40,10 @@ type h2Conn struct {
 	done   chan struct{} // closed when the reading goroutine stops
 	endsMu sync.Mutex
 	ends   map[string]int // how the server ended streams: "grpc-status N" or "RST_STREAM CODE"
+	// The streams the server ended: a stream it ends with trailers before
+	// the client has half-closed it is also reset (NO_ERROR), and counts
+	// once, by its trailers.
+	endedIDs map[uint32]bool
 }
 
 // dialTimeout bounds a dial: a server that stops accepting lets the
@@ -67,7 +71,7 @@ func dialH2(addr string, deadline time.Time, settings ...http2.Setting) (*h2Conn
 		return nil, err
 	}
 	conn.SetDeadline(deadline)
-	c := &h2Conn{conn: conn, nextID: 1, pings: make(chan [8]byte, 1), done: make(chan struct{}), ends: map[string]int{}}
+	c := &h2Conn{conn: conn, nextID: 1, pings: make(chan [8]byte, 1), done: make(chan struct{}), ends: map[string]int{}, endedIDs: map[uint32]bool{}}
 	c.bw = bufio.NewWriterSize(countingWriter{conn, &c.written}, 64<<10)
 	c.fr = http2.NewFramer(c.bw, conn)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -103,10 +107,10 @@ func (c *h2Conn) read() {
 		case *http2.GoAwayFrame:
 			c.goAway.Store(true)
 		case *http2.RSTStreamFrame:
-			c.ended("RST_STREAM " + f.ErrCode.String())
+			c.ended(f.StreamID, "RST_STREAM "+f.ErrCode.String())
 		case *http2.MetaHeadersFrame:
 			if f.StreamEnded() {
-				c.ended("grpc-status " + grpcStatus(f))
+				c.ended(f.StreamID, "grpc-status "+grpcStatus(f))
 			}
 		case *http2.PingFrame:
 			if f.IsAck() {
@@ -145,9 +149,13 @@ func grpcStatus(f *http2.MetaHeadersFrame) string {
 	return ""
 }
 
-func (c *h2Conn) ended(how string) {
+func (c *h2Conn) ended(id uint32, how string) {
 	c.endsMu.Lock()
 	defer c.endsMu.Unlock()
+	if c.endedIDs[id] {
+		return
+	}
+	c.endedIDs[id] = true
 	c.ends[how]++
 }
 

@@ -246,3 +246,48 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 	}
 	return resp.StatusCode, string(body)
 }
+
+// TestTLSVersionAndCiphers checks that every port refuses TLS 1.1 and the
+// TLS 1.2 cipher suites without AEAD, and accepts TLS 1.2 with AEAD.
+func TestTLSVersionAndCiphers(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "test CA")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0",
+		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	defer waitDone(t, "run", done)
+	defer cancel()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	for _, port := range []string{"gRPC", "HTTP", "admin"} {
+		addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="`+port+` server listening" addr=(\S+)`))[1]
+		for _, tt := range []struct {
+			name    string
+			version uint16
+			suite   uint16
+			wantOK  bool
+		}{
+			{"TLS 1.1", tls.VersionTLS11, 0, false},
+			{"TLS 1.2 AES-CBC", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, false},
+			{"TLS 1.2 AES-CBC-SHA256", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, false},
+			{"TLS 1.2 AES-GCM", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, true},
+			{"TLS 1.2 ChaCha20-Poly1305", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, true},
+		} {
+			tc := &tls.Config{RootCAs: roots, MinVersion: tt.version, MaxVersion: tt.version, NextProtos: []string{"h2"}}
+			if tt.suite != 0 {
+				tc.CipherSuites = []uint16{tt.suite}
+			}
+			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: waitTimeout}, "tcp", addr, tc)
+			if err == nil {
+				conn.Close()
+			}
+			if (err == nil) != tt.wantOK {
+				t.Errorf("%s port, %s: handshake error %v; want success %v", port, tt.name, err, tt.wantOK)
+			}
+		}
+	}
+}

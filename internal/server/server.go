@@ -159,6 +159,12 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 		metricsOnHTTP = m.handler()
 	}
 	newHTTPServer := func(h http.Handler) *http.Server {
+		var tc *tls.Config
+		if o.tls != nil {
+			// Serving configures HTTP/2 in the server's TLS configuration:
+			// each server has its own.
+			tc = o.tls.Clone()
+		}
 		return &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -166,7 +172,7 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 			WriteTimeout:      cfg.WriteTimeout,
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
-			TLSConfig:         o.tls,
+			TLSConfig:         tc,
 			// net/http's own errors (a failed Accept, a bad TLS handshake).
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		}
