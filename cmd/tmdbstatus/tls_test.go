@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -22,8 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/grpclog"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -289,5 +292,60 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 				t.Errorf("%s port, %s: handshake error %v; want success %v", port, tt.name, err, tt.wantOK)
 			}
 		}
+	}
+}
+
+// TestLogsBoundedAndJSON checks that what clients make libraries log (a
+// failed TLS handshake, grpclog's errors, OpenTelemetry's) reaches the JSON
+// log as JSON lines, and at most a few a second however many come.
+func TestLogsBoundedAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "test CA")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--log-format=json",
+		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	defer waitDone(t, "run", done)
+	defer cancel()
+	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]
+
+	const flood = 50
+	for range flood {
+		conn, err := net.DialTimeout("tcp", addr, waitTimeout)
+		if err != nil {
+			t.Fatalf("Dial(%s): %v", addr, err)
+		}
+		conn.SetDeadline(time.Now().Add(waitTimeout))
+		conn.Write([]byte("\x16\x00\x00garbage, not a TLS record\r\n"))
+		io.Copy(io.Discard, conn) // Until the server closes it.
+		conn.Close()
+		grpclog.Errorf("Failed to parse Content-Type %s: %v", "x", "mime: no media type")
+	}
+	otel.Handle(errors.New("exporter unreachable"))
+	waitForLog(t, &stderr, regexp.MustCompile(`exporter unreachable`))
+	count := map[string]int{}
+	for line := range strings.Lines(stderr.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line %q is not JSON: %v", line, err)
+			continue
+		}
+		for _, what := range []string{"TLS handshake error", "Failed to parse Content-Type", "exporter unreachable"} {
+			if strings.Contains(line, what) {
+				count[what]++
+			}
+		}
+	}
+	t.Logf("log lines of %d failed handshakes and grpclog errors: %v", flood, count)
+	for what, n := range count {
+		if n > 20 {
+			t.Errorf("%d %q log lines for %d events; want at most a few a second", n, what, flood)
+		}
+	}
+	if count["TLS handshake error"] == 0 || count["Failed to parse Content-Type"] == 0 || count["exporter unreachable"] != 1 {
+		t.Errorf("log lines %v; want each kind logged", count)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"regexp"
@@ -310,4 +311,24 @@ func TestRunCapsConnections(t *testing.T) {
 	// Closed before the drain, which would wait for them.
 	second.Close()
 	third.Close()
+}
+
+func TestLimitedHandler(t *testing.T) {
+	var buf bytes.Buffer
+	h := newLimitedHandler(slog.NewTextHandler(&buf, nil), 3, time.Second)
+	now := time.Unix(1000, 0)
+	h.l.now = func() time.Time { return now }
+	logger := slog.New(h).With("logger", "test")
+	for i := range 10 {
+		logger.Warn("flood", "i", i)
+	}
+	if n := strings.Count(buf.String(), "msg=flood"); n != 3 {
+		t.Errorf("10 records within a second wrote %d lines; want 3:\n%s", n, buf.String())
+	}
+	now = now.Add(time.Second)
+	buf.Reset()
+	logger.Warn("after")
+	if !strings.Contains(buf.String(), "msg=after logger=test dropped_before=7") {
+		t.Errorf("the first record a second later = %q; want it to say 7 were dropped", buf.String())
+	}
 }

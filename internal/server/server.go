@@ -76,6 +76,7 @@ func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.
 		tls:            tc,
 		tracerProvider: tp,
 	}
+	setLibraryLoggers(o.logger)
 	var lc net.ListenConfig
 	for _, l := range []struct {
 		what string
@@ -158,6 +159,9 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	if o.adminLis == nil {
 		metricsOnHTTP = m.handler()
 	}
+	// net/http's own errors (a failed Accept, a bad TLS handshake), which
+	// clients cause, rate limited.
+	httpErrorLog := slog.NewLogLogger(newLimitedHandler(logger.Handler(), libraryLogBurst, libraryLogEvery), slog.LevelWarn)
 	newHTTPServer := func(h http.Handler) *http.Server {
 		var tc *tls.Config
 		if o.tls != nil {
@@ -173,8 +177,7 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 			IdleTimeout:       cfg.IdleTimeout,
 			MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 			TLSConfig:         tc,
-			// net/http's own errors (a failed Accept, a bad TLS handshake).
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			ErrorLog:          httpErrorLog,
 		}
 	}
 	httpServer := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
