@@ -113,7 +113,7 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, args...)
-	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		waitDone(t, "run", done)
@@ -221,7 +221,7 @@ func TestTLSBadFiles(t *testing.T) {
 	for _, tt := range tests {
 		args := append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, tt.args...)
 		var stdout, stderr bytes.Buffer
-		err := run(t.Context(), args, &stdout, &stderr)
+		err := run(t.Context(), nil, args, &stdout, &stderr)
 		if !errors.Is(err, errUsage) {
 			t.Errorf("run(%q) = %v; want %v", args, err, errUsage)
 		}
@@ -261,7 +261,7 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	defer waitDone(t, "run", done)
 	defer cancel()
 	roots := x509.NewCertPool()
@@ -307,7 +307,7 @@ func TestLogsBoundedAndJSON(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	defer waitDone(t, "run", done)
 	defer cancel()
 	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]

@@ -280,7 +280,7 @@ func TestRunCapsConnections(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := new(syncBuffer)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, func(string) string { return "" }, log) }()
+	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
 	defer waitDone(t, "Run", done)
 	defer cancel()
 	grpcAddr := waitForLog(t, log, regexp.MustCompile(`msg="gRPC server listening" addr=(\S+)`))[1]
@@ -330,5 +330,42 @@ func TestLimitedHandler(t *testing.T) {
 	logger.Warn("after")
 	if !strings.Contains(buf.String(), "msg=after logger=test dropped_before=7") {
 		t.Errorf("the first record a second later = %q; want it to say 7 were dropped", buf.String())
+	}
+}
+
+// TestSecondSignalCutsDrain checks that closing now during the drain stops
+// the RPCs still in flight at once, rather than after the grace.
+func TestSecondSignalCutsDrain(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RequestTimeout, cfg.ShutdownGrace = time.Minute, time.Minute
+	now := make(chan struct{})
+	s := startServeWith(t, cfg, serveOptions{now: now}, false)
+	c := dialH2(t, s.GRPCAddr)
+	if ev, err := c.next(); err != nil || ev.settings == nil {
+		t.Fatalf("first frame: %+v, %v; want the server's SETTINGS", ev, err)
+	}
+	c.request(t, 1, tmdbstatusv1.StatusService_Lookup_FullMethodName, nil) // In flight until its deadline.
+	time.Sleep(100 * time.Millisecond)
+	s.cancel()
+	go func() { // Read, as a client does, until the server closes.
+		for {
+			if _, err := c.next(); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-s.done:
+		t.Fatalf("serve = %v with an RPC in flight; want it draining", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(now)
+	select {
+	case err := <-s.done:
+		if err == nil || !strings.Contains(err.Error(), "second signal") {
+			t.Errorf("serve after the second signal = %v; want an error saying the RPCs in flight were stopped", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("serve still draining 3 s after the second signal; want it stopped at once")
 	}
 }

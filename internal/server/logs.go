@@ -118,8 +118,10 @@ func init() {
 	}))
 }
 
-// grpcLogger is a grpclog.LoggerV2 writing to grpcLog: INFO at Debug,
-// WARNING at Warn, ERROR at Error. grpc-go's verbose logs are off.
+// grpcLogger is a grpclog.LoggerV2 writing to grpcLog: INFO and WARNING
+// at Debug (grpclog's own logger writes neither by default; grpc-go warns
+// of every connection a client drops), ERROR at Error. grpc-go's verbose
+// logs are off.
 type grpcLogger struct{}
 
 var _ grpclog.LoggerV2 = grpcLogger{}
@@ -135,10 +137,10 @@ func (g grpcLogger) Infoln(args ...any) { g.log(slog.LevelDebug, fmt.Sprint(args
 func (g grpcLogger) Infof(format string, args ...any) {
 	g.log(slog.LevelDebug, fmt.Sprintf(format, args...))
 }
-func (g grpcLogger) Warning(args ...any)   { g.log(slog.LevelWarn, fmt.Sprint(args...)) }
-func (g grpcLogger) Warningln(args ...any) { g.log(slog.LevelWarn, fmt.Sprint(args...)) }
+func (g grpcLogger) Warning(args ...any)   { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
+func (g grpcLogger) Warningln(args ...any) { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
 func (g grpcLogger) Warningf(format string, args ...any) {
-	g.log(slog.LevelWarn, fmt.Sprintf(format, args...))
+	g.log(slog.LevelDebug, fmt.Sprintf(format, args...))
 }
 func (g grpcLogger) Error(args ...any)   { g.log(slog.LevelError, fmt.Sprint(args...)) }
 func (g grpcLogger) Errorln(args ...any) { g.log(slog.LevelError, fmt.Sprint(args...)) }

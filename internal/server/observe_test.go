@@ -474,7 +474,7 @@ func TestTraceExport(t *testing.T) {
 	done := make(chan error, 1)
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	go func() { done <- Run(ctx, cfg, os.Getenv, &stderr) }()
+	go func() { done <- Run(ctx, nil, cfg, os.Getenv, &stderr) }()
 	url := "http://" + waitForLog(t, &stderr, listeningRE)[1] + "/v1/statuses/7"
 	if code, _ := get(t, http.DefaultClient, url); code != http.StatusOK {
 		t.Fatalf("GET %s = %d; want 200", url, code)
@@ -488,7 +488,7 @@ func TestTraceExport(t *testing.T) {
 	}
 
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")
-	err = Run(t.Context(), cfg, os.Getenv, io.Discard)
+	err = Run(t.Context(), nil, cfg, os.Getenv, io.Discard)
 	_, isConfig := errors.AsType[*ConfigError](err)
 	if want := "invalid value \"carrier-pigeon\" for OTEL_EXPORTER_OTLP_PROTOCOL: want http/protobuf or grpc"; !isConfig || err.Error() != want {
 		t.Errorf("Run with a bad OTEL_EXPORTER_OTLP_PROTOCOL = %v; want a *ConfigError %q", err, want)

@@ -42,10 +42,12 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Run listens on the addresses of cfg and serves StatusService there until
-// ctx is done, then drains the servers (see Serve). It reads the OTEL_*
-// environment through getenv and logs to logOut. A setting it cannot use
-// gives a *ConfigError before anything is served.
-func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
+// ctx is done, then drains the servers (see the package's doc). Closing now
+// (a second signal; nil: never) cuts short the shutdown delay if it comes
+// during it, else the drain, whose requests are then cut. It reads the OTEL_* environment through getenv and
+// logs to logOut. A setting it cannot use gives a *ConfigError before
+// anything is served.
+func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return &ConfigError{err}
@@ -73,6 +75,7 @@ func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.
 
 	o := serveOptions{
 		logger:         newLogger(logOut, cfg.LogFormat, cfg.LogLevel),
+		now:            now,
 		tls:            tc,
 		tracerProvider: tp,
 	}
@@ -110,6 +113,10 @@ type serveOptions struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	adminLis net.Listener // nil: /metrics is served on httpLis.
+
+	// now, once closed, cuts short the shutdown delay if it comes during
+	// it, else the drain's grace: a second signal. nil: never.
+	now <-chan struct{}
 
 	tls            *tls.Config          // nil: serve without TLS.
 	tracerProvider trace.TracerProvider // nil: no tracing at all, not even propagation.
@@ -242,19 +249,33 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 		// time to stop sending requests.
 		ready.Store(false)
 		healthServer.Shutdown()
+		// o.now cuts short the phase it comes in: the delay, or the drain.
+		now := o.now
 		if cfg.ShutdownDelay > 0 {
-			time.Sleep(cfg.ShutdownDelay)
+			select {
+			case <-time.After(cfg.ShutdownDelay):
+			case <-now:
+				logger.Info("shutdown delay cut short")
+				now = nil // The drain has its grace.
+			}
 		}
 		drain()
+		// The HTTP servers' drain ends when the grace does, or at once
+		// when now is closed.
+		stopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		go func() {
+			select {
+			case <-now:
+				cancel()
+			case <-stopCtx.Done():
+			}
+		}()
 		var stop errgroup.Group
-		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace) })
-		stop.Go(func() error {
-			return stopHTTP(context.WithoutCancel(ctx), "HTTP server", httpServer, cfg.ShutdownGrace)
-		})
+		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace, now) })
+		stop.Go(func() error { return stopHTTP(stopCtx, "HTTP server", httpServer, cfg.ShutdownGrace) })
 		if adminServer != nil {
-			stop.Go(func() error {
-				return stopHTTP(context.WithoutCancel(ctx), "admin server", adminServer, cfg.ShutdownGrace)
-			})
+			stop.Go(func() error { return stopHTTP(stopCtx, "admin server", adminServer, cfg.ShutdownGrace) })
 		}
 		return stop.Wait()
 	})
@@ -387,8 +408,9 @@ func handlePprof(mux *http.ServeMux) {
 }
 
 // stopGRPC stops s gracefully: it waits for the RPCs in flight to finish.
-// If they have not after timeout, it cancels them and returns an error.
-func stopGRPC(s *grpc.Server, timeout time.Duration) error {
+// If they have not after timeout, or when now is closed, it cancels them
+// and returns an error.
+func stopGRPC(s *grpc.Server, timeout time.Duration, now <-chan struct{}) error {
 	stopped := make(chan struct{})
 	go func() {
 		s.GracefulStop()
@@ -403,17 +425,25 @@ func stopGRPC(s *grpc.Server, timeout time.Duration) error {
 		s.Stop() // GracefulStop returns too.
 		<-stopped
 		return fmt.Errorf("gRPC server: RPCs still running after %v: stopped them", timeout)
+	case <-now:
+		s.Stop()
+		<-stopped
+		return errors.New("gRPC server: RPCs still running at the second signal: stopped them")
 	}
 }
 
 // stopHTTP shuts s down gracefully: it waits for the requests in flight to
-// finish. If they have not after timeout, it closes their connections and
-// returns an error.
+// finish. If they have not after timeout, or once ctx is done, it closes
+// their connections and returns an error.
 func stopHTTP(ctx context.Context, what string, s *http.Server, timeout time.Duration) error {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		s.Close()
+		if parent.Err() != nil {
+			return fmt.Errorf("%s: requests still running at the second signal: closed them", what)
+		}
 		return fmt.Errorf("%s: requests still running after %v: closed them: %w", what, timeout, err)
 	}
 	return nil
