@@ -135,6 +135,8 @@ lint: deps
 	$(STATICCHECK) ./...
 	go vet -tags soak ./loadtest
 	$(STATICCHECK) -tags soak ./loadtest
+	go vet -tags abuse ./loadtest
+	$(STATICCHECK) -tags abuse ./loadtest
 
 ## breaking: fail if proto/ breaks, on the wire or in JSON (buf's WIRE_JSON
 ## rules), the contract of the last release, which CHANGELOG.md names (its

@@ -110,7 +110,8 @@ type Config struct {
 	// MaxConnections caps the open connections of the gRPC port and of
 	// the HTTP port, each; past it a new connection waits in the kernel's
 	// backlog until one closes. 0 derives it from the process's open-file
-	// limit at start-up, leaving room for the admin port and other files.
+	// limit at start-up, leaving room for the admin port and other files,
+	// and at most DefaultMaxConnectionsCeiling.
 	MaxConnections      int
 	AdminMaxConnections int // Cap on the open connections of the admin port.
 

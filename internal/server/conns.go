@@ -14,11 +14,20 @@ const fdHeadroom = 64
 // the open-file limit is too low to serve anyone.
 const minMaxConnections = 16
 
+// DefaultMaxConnectionsCeiling is the largest cap connectionCaps derives
+// from the open-file limit, which containers often set to a million: an
+// idle gRPC connection holds about 100 KiB (its buffers, goroutines and
+// HPACK tables; measured by the abuse tests), so 512 of them are 50 MiB,
+// well within the Deployment's memory limit of 128 MiB. --max-connections
+// sets more.
+const DefaultMaxConnectionsCeiling = 512
+
 // connectionCaps returns the cap on the open connections of the gRPC port
 // and of the HTTP port (each), and of the admin port (0 without one), so
 // that all of them at once, with fdHeadroom, fit nofile, the process's
 // open-file limit: a flood of connections on one port cannot take the
-// files the others, and /healthz and /metrics, need.
+// files the others, and /healthz and /metrics, need. Derived, the cap is at
+// most DefaultMaxConnectionsCeiling.
 func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 	if cfg.AdminAddr != "" {
 		admin = cfg.AdminMaxConnections
@@ -32,7 +41,7 @@ func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 		}
 		return cfg.MaxConnections, admin, nil
 	}
-	api = int((limit - int64(admin) - fdHeadroom) / 2)
+	api = int(min((limit-int64(admin)-fdHeadroom)/2, DefaultMaxConnectionsCeiling))
 	if api < minMaxConnections {
 		return 0, 0, fmt.Errorf("the open-file limit %d leaves %d connections to the gRPC and HTTP ports; want at least %d: raise it (ulimit -n)", limit, max(api, 0), minMaxConnections)
 	}

@@ -250,7 +250,8 @@ func TestConnectionCaps(t *testing.T) {
 	}{
 		{0, "", 1024, (1024 - fdHeadroom) / 2, 0, ""},
 		{0, ":9091", 1024, (1024 - fdHeadroom - DefaultAdminMaxConnections) / 2, DefaultAdminMaxConnections, ""},
-		{0, ":9091", 1 << 20, (1<<20 - fdHeadroom - DefaultAdminMaxConnections) / 2, DefaultAdminMaxConnections, ""},
+		{0, ":9091", 1 << 20, DefaultMaxConnectionsCeiling, DefaultAdminMaxConnections, ""},
+		{5000, ":9091", 1 << 20, 5000, DefaultAdminMaxConnections, ""},
 		{100, ":9091", 1024, 100, DefaultAdminMaxConnections, ""},
 		{500, "", 1024, 0, 0, "--max-connections 500: the gRPC and HTTP ports' connections, the admin port's 0 and 64 other files need 1064 open files; the limit is 1024"},
 		{0, "", 64, 0, 0, "the open-file limit 64 leaves 0 connections to the gRPC and HTTP ports; want at least 16: raise it (ulimit -n)"},
