@@ -38,7 +38,7 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.DurationVar(&cfg.ConnectionTimeout, "grpc-connection-timeout", cfg.ConnectionTimeout, "time a new gRPC connection has for its TLS handshake and HTTP/2 preface")
 	fs.DurationVar(&cfg.MaxConnectionIdle, "grpc-max-connection-idle", cfg.MaxConnectionIdle, "time without a call after which a gRPC connection is sent a GOAWAY and closed")
 	fs.BoolVar(&cfg.Reflection, "reflection", cfg.Reflection, "serve gRPC server reflection, which grpcurl uses to call the server without its protos")
-	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "cap on the open connections of the gRPC port and of the HTTP port, each; 0 derives it from the open-file limit, leaving room for the admin port, at most 512")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "cap on the open connections of the gRPC port and of the HTTP port, each; 0 derives it from the open-file limit, leaving room for the admin port, at most 1024")
 	fs.IntVar(&cfg.AdminMaxConnections, "admin-max-connections", cfg.AdminMaxConnections, "cap on the open connections of --admin-addr, reserved for probes and scrapers")
 	fs.IntVar(&cfg.HTTPMaxHeaderBytes, "http-max-header-bytes", cfg.HTTPMaxHeaderBytes, "largest header block of a REST request, in `bytes`")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "http-read-header-timeout", cfg.ReadHeaderTimeout, "time to read a REST request's headers")

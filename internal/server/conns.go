@@ -17,10 +17,10 @@ const minMaxConnections = 16
 // DefaultMaxConnectionsCeiling is the largest cap connectionCaps derives
 // from the open-file limit, which containers often set to a million: an
 // idle gRPC connection holds about 100 KiB (its buffers, goroutines and
-// HPACK tables; measured by the abuse tests), so 512 of them are 50 MiB,
-// well within the Deployment's memory limit of 128 MiB. --max-connections
-// sets more.
-const DefaultMaxConnectionsCeiling = 512
+// HPACK tables; measured by the abuse tests), so 1,024 of them are 100 MiB.
+// --max-connections sets another cap; the Deployment, whose memory limit
+// is 128 MiB, sets 512.
+const DefaultMaxConnectionsCeiling = 1024
 
 // connectionCaps returns the cap on the open connections of the gRPC port
 // and of the HTTP port (each), and of the admin port (0 without one), so
