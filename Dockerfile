@@ -22,7 +22,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=build /out/tmdbstatus /tmdbstatus
 USER 65532:65532
-# gRPC (with grpc.health.v1 for probes) and REST/JSON.
-EXPOSE 9090 8080
+# gRPC, REST/JSON, and the admin port (/metrics, /healthz, /readyz) that
+# the Deployment serves with --admin-addr=:9091.
+EXPOSE 9090 8080 9091
 ENTRYPOINT ["/tmdbstatus"]
 CMD ["serve"]

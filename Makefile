@@ -135,6 +135,8 @@ lint: deps
 	$(STATICCHECK) ./...
 	go vet -tags soak ./loadtest
 	$(STATICCHECK) -tags soak ./loadtest
+	go vet -tags abuse ./loadtest
+	$(STATICCHECK) -tags abuse ./loadtest
 
 ## breaking: fail if proto/ breaks, on the wire or in JSON (buf's WIRE_JSON
 ## rules), the contract of the last release, which CHANGELOG.md names (its
@@ -186,6 +188,16 @@ soak:
 ## soak-short: the same with a 12 s soak, as CI runs it
 soak-short:
 	go test -tags soak -count=1 -v ./loadtest -soak.duration=12s -soak.clients=64
+
+.PHONY: abuse abuse-short
+
+## abuse: the abuse tests (streams, headers, connections, resets, deadlines, bodies) at full size against the real binary, a few minutes
+abuse:
+	go test -tags abuse -count=1 -v -timeout=30m ./loadtest -abuse.full
+
+## abuse-short: the same at CI's sizes, about a minute
+abuse-short:
+	go test -tags abuse -count=1 -v ./loadtest
 
 clean:
 	rm -rf bin third_party clients/node/node_modules examples/node/node_modules

@@ -1,4 +1,4 @@
-//go:build soak
+//go:build soak || abuse
 
 package loadtest
 
@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,20 +22,21 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-var (
-	soakDuration = flag.Duration("soak.duration", 60*time.Second, "how long TestSoak drives the server")
-	soakClients  = flag.Int("soak.clients", 64, "concurrent clients of TestSoak, half gRPC and half REST")
-	soakBin      = flag.String("soak.bin", "", "a tmdbstatus binary to test, instead of building one")
-)
+var soakBin = flag.String("soak.bin", "", "a tmdbstatus binary to test, instead of building one")
 
 // waitTimeout bounds every wait: for the binary to start or exit, for one
 // request.
 const waitTimeout = 10 * time.Second
+
+// gracePeriod is how long the binary may take to exit after SIGTERM: its
+// shutdown timeout (10 s), within which every request must be answered.
+const gracePeriod = 10 * time.Second
 
 // binPath is the tmdbstatus binary TestMain builds.
 var binPath string
@@ -106,13 +108,22 @@ func freePort(t *testing.T) string {
 	return lis.Addr().String()
 }
 
-// start runs the binary on two free loopback ports and waits until both
-// servers answer. The process is killed when the test ends, if it is still
-// running.
-func start(t *testing.T) *server {
+// start runs the binary on two free loopback ports, with flags after its
+// own, and waits until both servers answer. The process is killed when the
+// test ends, if it is still running.
+func start(t *testing.T, flags ...string) *server {
+	t.Helper()
+	return startThrough(t, nil, flags...)
+}
+
+// startThrough is start with the binary run by launcher, a command such as
+// prlimit that sets up the process and then executes its arguments in it.
+func startThrough(t *testing.T, launcher []string, flags ...string) *server {
 	t.Helper()
 	s := &server{grpcAddr: freePort(t), httpAddr: freePort(t), log: new(syncBuffer), exited: make(chan struct{})}
-	s.cmd = exec.Command(binPath, "serve", "--grpc-addr="+s.grpcAddr, "--http-addr="+s.httpAddr)
+	args := append(slices.Clone(launcher), binPath, "serve", "--grpc-addr="+s.grpcAddr, "--http-addr="+s.httpAddr)
+	args = append(args, flags...)
+	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", binPath, err)
@@ -176,22 +187,31 @@ func (s *server) waitReady(t *testing.T) {
 // /proc/PID/status, in KiB.
 func (s *server) rssKiB(t *testing.T) int {
 	t.Helper()
+	n, err := s.statusKiB("VmRSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// statusKiB returns a memory field of /proc/PID/status, such as VmRSS or
+// VmHWM (the peak of VmRSS), in KiB.
+func (s *server) statusKiB(field string) (int, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
-		t.Fatalf("read process status: %v", err)
+		return 0, fmt.Errorf("read process status: %w", err)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
 			if err != nil {
-				t.Fatalf("VmRSS %q: %v", rest, err)
+				return 0, fmt.Errorf("%s %q: %w", field, rest, err)
 			}
-			return n
+			return n, nil
 		}
 	}
-	t.Fatalf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
-	return 0
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, s.cmd.Process.Pid)
 }
 
 // openFDs returns the number of file descriptors the process holds: its
@@ -208,23 +228,33 @@ func (s *server) openFDs(t *testing.T) int {
 // goroutines returns the go_goroutines gauge of the binary's Prometheus
 // metrics, if the REST port serves /metrics.
 func (s *server) goroutines() (int, bool) {
-	resp, err := http.Get("http://" + s.httpAddr + "/metrics")
+	n, err := s.goroutinesVia(&http.Client{Timeout: waitTimeout})
+	return n, err == nil
+}
+
+// goroutinesVia returns the go_goroutines gauge of /metrics on the REST
+// port, fetched through c.
+func (s *server) goroutinesVia(c *http.Client) (int, error) {
+	resp, err := c.Get("http://" + s.httpAddr + "/metrics")
 	if err != nil {
-		return 0, false
+		return 0, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, resp.Body)
-		return 0, false
+		return 0, fmt.Errorf("/metrics: HTTP %d", resp.StatusCode)
 	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return int(f), err == nil
+			return int(f), err
 		}
 	}
-	return 0, false
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("/metrics: %w", err)
+	}
+	return 0, fmt.Errorf("/metrics has no go_goroutines")
 }
 
 // signal sends sig to the process.
@@ -247,4 +277,19 @@ func settle(want int, f func() int) int {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// answerControl acknowledges a SETTINGS or PING frame, as a client must.
+func answerControl(fr *http2.Framer, f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		if !f.IsAck() {
+			return fr.WriteSettingsAck()
+		}
+	case *http2.PingFrame:
+		if !f.IsAck() {
+			return fr.WritePing(true, f.Data)
+		}
+	}
+	return nil
 }

@@ -30,10 +30,6 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// gracePeriod is how long the binary may take to exit after SIGTERM: its
-// shutdown timeout (10 s), within which every request must be answered.
-const gracePeriod = 10 * time.Second
-
 // heldRequests is how many requests of each protocol the shutdown test
 // holds half-sent across SIGTERM.
 const heldRequests = 4
@@ -159,21 +155,6 @@ func holdGRPC(t *testing.T, addr string) *heldGRPC {
 			t.Fatalf("held gRPC call: %v", err)
 		}
 	}
-}
-
-// answerControl acknowledges a SETTINGS or PING frame, as a client must.
-func answerControl(fr *http2.Framer, f http2.Frame) error {
-	switch f := f.(type) {
-	case *http2.SettingsFrame:
-		if !f.IsAck() {
-			return fr.WriteSettingsAck()
-		}
-	case *http2.PingFrame:
-		if !f.IsAck() {
-			return fr.WritePing(true, f.Data)
-		}
-	}
-	return nil
 }
 
 // finish sends the rest of the message and checks the whole answer: the

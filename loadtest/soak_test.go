@@ -5,6 +5,7 @@ package loadtest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"sync"
@@ -16,6 +17,11 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+var (
+	soakDuration = flag.Duration("soak.duration", 60*time.Second, "how long TestSoak drives the server")
+	soakClients  = flag.Int("soak.clients", 64, "concurrent clients of TestSoak, half gRPC and half REST")
 )
 
 // tally counts the requests of a load test by outcome, and keeps the first

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,9 +32,18 @@ func serveFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.TextVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log `level`: debug (one line per request), info, warn or error")
 	fs.IntVar(&cfg.GRPCMaxRecvBytes, "grpc-max-recv-bytes", cfg.GRPCMaxRecvBytes, "largest gRPC message received, in `bytes`")
 	fs.Int64Var(&cfg.HTTPMaxBodyBytes, "http-max-body-bytes", cfg.HTTPMaxBodyBytes, "largest REST request body, in `bytes`")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", cfg.RequestTimeout, "time a gRPC call has from the moment its stream opens, its request included; streaming calls (health's Watch, reflection) have none")
+	fs.Var((*uint32Value)(&cfg.MaxConcurrentStreams), "grpc-max-concurrent-streams", "`number` of streams a gRPC connection may have open at once")
+	fs.Var((*uint32Value)(&cfg.MaxHeaderListBytes), "grpc-max-header-list-bytes", "largest header list (metadata) of a gRPC request, in `bytes`")
+	fs.DurationVar(&cfg.ConnectionTimeout, "grpc-connection-timeout", cfg.ConnectionTimeout, "time a new gRPC connection has for its TLS handshake and HTTP/2 preface")
+	fs.DurationVar(&cfg.MaxConnectionIdle, "grpc-max-connection-idle", cfg.MaxConnectionIdle, "time without a call after which a gRPC connection is sent a GOAWAY and closed")
+	fs.BoolVar(&cfg.Reflection, "reflection", cfg.Reflection, "serve gRPC server reflection, which grpcurl uses to call the server without its protos")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", cfg.MaxConnections, "cap on the open connections of the gRPC port and of the HTTP port, each; 0 derives it from the open-file limit, leaving room for the admin port, at most 1024")
+	fs.IntVar(&cfg.AdminMaxConnections, "admin-max-connections", cfg.AdminMaxConnections, "cap on the open connections of --admin-addr, reserved for probes and scrapers")
+	fs.IntVar(&cfg.HTTPMaxHeaderBytes, "http-max-header-bytes", cfg.HTTPMaxHeaderBytes, "largest header block of a REST request, in `bytes`")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "http-read-header-timeout", cfg.ReadHeaderTimeout, "time to read a REST request's headers")
 	fs.DurationVar(&cfg.ReadTimeout, "http-read-timeout", cfg.ReadTimeout, "time to read a whole REST request")
-	fs.DurationVar(&cfg.WriteTimeout, "http-write-timeout", cfg.WriteTimeout, "time to write a REST response, from the end of the request's headers")
+	fs.DurationVar(&cfg.WriteTimeout, "http-write-timeout", cfg.WriteTimeout, "time to write a REST response, from the end of the request's headers; longer than --http-read-timeout")
 	fs.DurationVar(&cfg.IdleTimeout, "http-idle-timeout", cfg.IdleTimeout, "time an idle keep-alive REST connection is kept")
 	fs.DurationVar(&cfg.KeepaliveMinTime, "grpc-keepalive-min-time", cfg.KeepaliveMinTime, "shortest interval between a gRPC client's keepalive pings; a client pinging more often is disconnected")
 	fs.DurationVar(&cfg.KeepaliveTime, "grpc-keepalive-time", cfg.KeepaliveTime, "idle time after which the server pings a gRPC client")
@@ -138,12 +148,30 @@ func checkServe(c *server.Config, fs *flag.FlagSet, onCommandLine map[string]boo
 	}
 	for _, f := range []struct {
 		name string
+		n    int64
+		min  int64
+	}{
+		{"grpc-max-concurrent-streams", int64(c.MaxConcurrentStreams), 1},
+		{"grpc-max-header-list-bytes", int64(c.MaxHeaderListBytes), 1 << 10},
+		{"http-max-header-bytes", int64(c.HTTPMaxHeaderBytes), 1 << 10},
+		{"max-connections", int64(c.MaxConnections), 0},
+		{"admin-max-connections", int64(c.AdminMaxConnections), 1},
+	} {
+		if f.n < f.min {
+			return bad(f.name, fmt.Sprintf("must be at least %d", f.min))
+		}
+	}
+	for _, f := range []struct {
+		name string
 		d    time.Duration
 	}{
 		{"http-read-header-timeout", c.ReadHeaderTimeout},
 		{"http-read-timeout", c.ReadTimeout},
 		{"http-write-timeout", c.WriteTimeout},
 		{"http-idle-timeout", c.IdleTimeout},
+		{"request-timeout", c.RequestTimeout},
+		{"grpc-connection-timeout", c.ConnectionTimeout},
+		{"grpc-max-connection-idle", c.MaxConnectionIdle},
 		{"grpc-keepalive-min-time", c.KeepaliveMinTime},
 		{"grpc-keepalive-time", c.KeepaliveTime},
 		{"grpc-keepalive-timeout", c.KeepaliveTimeout},
@@ -154,6 +182,11 @@ func checkServe(c *server.Config, fs *flag.FlagSet, onCommandLine map[string]boo
 		if f.d <= 0 {
 			return bad(f.name, "must be positive")
 		}
+	}
+	if c.WriteTimeout <= c.ReadTimeout {
+		// A request that takes the whole read timeout must still get its
+		// answer before the write deadline.
+		return bad("http-write-timeout", "must be longer than --http-read-timeout ("+c.ReadTimeout.String()+")")
 	}
 	if c.ShutdownDelay < 0 {
 		return bad("shutdown-delay", "must not be negative")
@@ -176,4 +209,18 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// uint32Value is a flag.Value of a uint32 setting.
+type uint32Value uint32
+
+func (v *uint32Value) String() string { return strconv.FormatUint(uint64(*v), 10) }
+
+func (v *uint32Value) Set(s string) error {
+	n, err := strconv.ParseUint(s, 0, 32)
+	if err != nil {
+		return errors.New("want a whole number from 0 to 4294967295")
+	}
+	*v = uint32Value(n)
+	return nil
 }

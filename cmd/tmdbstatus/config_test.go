@@ -39,11 +39,23 @@ func TestServeFlagsEnv(t *testing.T) {
 		"tls-client-ca":                 "ca.pem",
 		"shutdown-delay":                "9s",
 		"shutdown-grace":                "11s",
+		"request-timeout":               "14s",
+		"grpc-max-concurrent-streams":   "15",
+		"grpc-max-header-list-bytes":    "16384",
+		"grpc-connection-timeout":       "17s",
+		"grpc-max-connection-idle":      "18s",
+		"reflection":                    "false",
+		"max-connections":               "19",
+		"admin-max-connections":         "20",
+		"http-max-header-bytes":         "21000",
 	}
 	want := server.Config{
 		GRPCAddr: "127.0.0.1:1", HTTPAddr: "127.0.0.1:2", AdminAddr: "127.0.0.1:3",
 		LogFormat: "json", LogLevel: slog.LevelDebug,
 		GRPCMaxRecvBytes: 1024, HTTPMaxBodyBytes: 2048,
+		RequestTimeout: 14 * time.Second, MaxConcurrentStreams: 15, MaxHeaderListBytes: 16384,
+		ConnectionTimeout: 17 * time.Second, MaxConnectionIdle: 18 * time.Second, Reflection: false,
+		MaxConnections: 19, AdminMaxConnections: 20, HTTPMaxHeaderBytes: 21000,
 		ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 3 * time.Second, IdleTimeout: 4 * time.Second,
 		KeepaliveMinTime: 6 * time.Second, KeepaliveTime: 7 * time.Second, KeepaliveTimeout: 8 * time.Second,
 		MaxConnectionAge: 12 * time.Minute, MaxConnectionAgeGrace: 13 * time.Second,
@@ -64,7 +76,8 @@ func TestServeFlagsEnv(t *testing.T) {
 			t.Errorf("flag -%s has no test value", f.Name)
 		}
 		env[envName(f.Name)] = v
-		if !strings.Contains(help.String(), "-"+f.Name+" ") || !strings.Contains(help.String(), "(env "+envName(f.Name)+")") {
+		// A boolean flag's line ends at its name.
+		if !strings.Contains(help.String(), "-"+f.Name+" ") && !strings.Contains(help.String(), "-"+f.Name+"\n") || !strings.Contains(help.String(), "(env "+envName(f.Name)+")") {
 			t.Errorf("serve --help lacks -%s or %s:\n%s", f.Name, envName(f.Name), help.String())
 		}
 	})
@@ -101,6 +114,12 @@ func TestParseServeBadValue(t *testing.T) {
 		{nil, map[string]string{"TMDBSTATUS_LOG_FORMAT": "yaml"}, `invalid value "yaml" for TMDBSTATUS_LOG_FORMAT: want text or json`},
 		// The command line wins: the variable's bad value is not read.
 		{[]string{"--log-format=xml"}, map[string]string{"TMDBSTATUS_LOG_FORMAT": "json"}, `invalid value "xml" for flag -log-format: want text or json`},
+		{[]string{"--grpc-max-concurrent-streams=0"}, nil, `invalid value "0" for flag -grpc-max-concurrent-streams: must be at least 1`},
+		{[]string{"--grpc-max-concurrent-streams=-1"}, nil, `invalid value "-1" for flag -grpc-max-concurrent-streams: want a whole number from 0 to 4294967295`},
+		{[]string{"--grpc-max-header-list-bytes=100"}, nil, `invalid value "100" for flag -grpc-max-header-list-bytes: must be at least 1024`},
+		{[]string{"--max-connections=-1"}, nil, `invalid value "-1" for flag -max-connections: must be at least 0`},
+		{[]string{"--request-timeout=0s"}, nil, `invalid value "0s" for flag -request-timeout: must be positive`},
+		{[]string{"--http-write-timeout=15s"}, nil, `invalid value "15s" for flag -http-write-timeout: must be longer than --http-read-timeout (15s)`},
 		{[]string{"--tls-cert=c.pem"}, nil, `--tls-cert needs --tls-key`},
 		{[]string{"--tls-key=k.pem"}, nil, `--tls-key needs --tls-cert`},
 		{[]string{"--tls-client-ca=ca.pem"}, nil, `--tls-client-ca needs --tls-cert`},

@@ -37,7 +37,7 @@ func TestServeLeaksNoGoroutine(t *testing.T) {
 	done := make(chan error, 1)
 	log := new(syncBuffer)
 	go func() {
-		done <- run(ctx, []string{"serve", "--grpc-addr=" + grpcAddr, "--http-addr=" + httpAddr}, io.Discard, log)
+		done <- run(ctx, nil, []string{"serve", "--grpc-addr=" + grpcAddr, "--http-addr=" + httpAddr}, io.Discard, log)
 	}()
 
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))

@@ -28,11 +28,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// Once the first signal starts the shutdown, a second one takes its
-	// default effect and ends the process at once.
-	context.AfterFunc(ctx, stop)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	shutdown, now, stop := shutdownSignals()
+	err := run(shutdown, now.Done(), os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -45,12 +42,41 @@ func main() {
 	}
 }
 
+// shutdownSignals returns a context done at the first SIGINT or SIGTERM,
+// which starts the shutdown, and one done at the second, which cuts short
+// the shutdown delay, or the drain if the delay is over (see server.Run);
+// any further signal has its default effect and ends the process at once.
+// stop releases the signals.
+func shutdownSignals() (shutdown, now context.Context, stop context.CancelFunc) {
+	base, stop := context.WithCancel(context.Background())
+	shutdown, startShutdown := context.WithCancelCause(base)
+	now, cutShort := context.WithCancel(base)
+	// Room for both, so that neither is lost however fast they come.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(signals)
+		for _, react := range []func(os.Signal){
+			func(sig os.Signal) { startShutdown(fmt.Errorf("%v signal received", sig)) },
+			func(os.Signal) { cutShort() },
+		} {
+			select {
+			case sig := <-signals:
+				react(sig)
+			case <-base.Done():
+				return
+			}
+		}
+	}()
+	return shutdown, now, stop
+}
+
 // run runs the command line args (without the program name) until ctx is
-// done. It writes the usage to stdout when asked for it (returning
+// done; now, once closed, cuts the shutdown short (see server.Run). It writes the usage to stdout when asked for it (returning
 // flag.ErrHelp), a usage error to stderr (returning an error wrapping
 // errUsage): one line for a bad flag or value of serve, followed by the
 // usage for a bad command; and its log to stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, now <-chan struct{}, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isClientCommand(args[0]) { // lookup, list, translate: cli.go
 		return runClient(ctx, args, os.Getenv, os.Stdin, stdout, stderr)
 	}
@@ -58,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return runServe(ctx, cfg, os.Getenv, stderr)
+	return runServe(ctx, now, cfg, os.Getenv, stderr)
 }
 
 // errUsage is wrapped by the errors of a command line that cannot be run.

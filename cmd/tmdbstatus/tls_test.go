@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -22,8 +23,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/grpclog"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -110,7 +113,7 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, args...)
-	go func() { done <- run(ctx, args, &stdout, &stderr) }()
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		waitDone(t, "run", done)
@@ -218,7 +221,7 @@ func TestTLSBadFiles(t *testing.T) {
 	for _, tt := range tests {
 		args := append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, tt.args...)
 		var stdout, stderr bytes.Buffer
-		err := run(t.Context(), args, &stdout, &stderr)
+		err := run(t.Context(), nil, args, &stdout, &stderr)
 		if !errors.Is(err, errUsage) {
 			t.Errorf("run(%q) = %v; want %v", args, err, errUsage)
 		}
@@ -245,4 +248,104 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 		return 0, err.Error()
 	}
 	return resp.StatusCode, string(body)
+}
+
+// TestTLSVersionAndCiphers checks that every port refuses TLS 1.1 and the
+// TLS 1.2 cipher suites without AEAD, and accepts TLS 1.2 with AEAD.
+func TestTLSVersionAndCiphers(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "test CA")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0",
+		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	defer waitDone(t, "run", done)
+	defer cancel()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	for _, port := range []string{"gRPC", "HTTP", "admin"} {
+		addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="`+port+` server listening" addr=(\S+)`))[1]
+		for _, tt := range []struct {
+			name    string
+			version uint16
+			suite   uint16
+			wantOK  bool
+		}{
+			{"TLS 1.1", tls.VersionTLS11, 0, false},
+			{"TLS 1.2 AES-CBC", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, false},
+			{"TLS 1.2 AES-CBC-SHA256", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, false},
+			{"TLS 1.2 AES-GCM", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, true},
+			{"TLS 1.2 ChaCha20-Poly1305", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, true},
+		} {
+			tc := &tls.Config{RootCAs: roots, MinVersion: tt.version, MaxVersion: tt.version, NextProtos: []string{"h2"}}
+			if tt.suite != 0 {
+				tc.CipherSuites = []uint16{tt.suite}
+			}
+			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: waitTimeout}, "tcp", addr, tc)
+			if err == nil {
+				conn.Close()
+			}
+			if (err == nil) != tt.wantOK {
+				t.Errorf("%s port, %s: handshake error %v; want success %v", port, tt.name, err, tt.wantOK)
+			}
+		}
+	}
+}
+
+// TestLogsBoundedAndJSON checks that what clients make libraries log (a
+// failed TLS handshake, grpclog's errors, OpenTelemetry's) reaches the JSON
+// log as JSON lines, and at most a few a second however many come.
+func TestLogsBoundedAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "test CA")
+	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--log-format=json",
+		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	defer waitDone(t, "run", done)
+	defer cancel()
+	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]
+
+	const flood = 50
+	for range flood {
+		conn, err := net.DialTimeout("tcp", addr, waitTimeout)
+		if err != nil {
+			t.Fatalf("Dial(%s): %v", addr, err)
+		}
+		conn.SetDeadline(time.Now().Add(waitTimeout))
+		conn.Write([]byte("\x16\x00\x00garbage, not a TLS record\r\n"))
+		io.Copy(io.Discard, conn) // Until the server closes it.
+		conn.Close()
+		grpclog.Errorf("Failed to parse Content-Type %s: %v", "x", "mime: no media type")
+	}
+	otel.Handle(errors.New("exporter unreachable"))
+	waitForLog(t, &stderr, regexp.MustCompile(`exporter unreachable`))
+	count := map[string]int{}
+	for line := range strings.Lines(stderr.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line %q is not JSON: %v", line, err)
+			continue
+		}
+		for _, what := range []string{"TLS handshake error", "Failed to parse Content-Type", "exporter unreachable"} {
+			if strings.Contains(line, what) {
+				count[what]++
+			}
+		}
+	}
+	t.Logf("log lines of %d failed handshakes and grpclog errors: %v", flood, count)
+	for what, n := range count {
+		if n > 20 {
+			t.Errorf("%d %q log lines for %d events; want at most a few a second", n, what, flood)
+		}
+	}
+	if count["TLS handshake error"] == 0 || count["Failed to parse Content-Type"] == 0 || count["exporter unreachable"] != 1 {
+		t.Errorf("log lines %v; want each kind logged", count)
+	}
 }

@@ -405,6 +405,9 @@ func TestManifestsMatchBinary(t *testing.T) {
 		"grpc": portOf(t, listen("grpc-addr", "TMDBSTATUS_GRPC_ADDR")),
 		"http": portOf(t, listen("http-addr", "TMDBSTATUS_HTTP_ADDR")),
 	}
+	if a := listen("admin-addr", "TMDBSTATUS_ADMIN_ADDR"); a != "" {
+		wantPorts["admin"] = portOf(t, a)
+	}
 	if !maps.Equal(ports, wantPorts) {
 		t.Errorf("container ports = %v; want %v, where the binary listens", ports, wantPorts)
 	}
@@ -422,6 +425,16 @@ func TestManifestsMatchBinary(t *testing.T) {
 		t.Errorf("terminationGracePeriodSeconds = %v; want more than the binary's shutdown, %v", grace, shutdown)
 	}
 
+	// httpPort names the port of an httpGet probe: "http", "admin", or ""
+	// for neither.
+	httpPort := func(p *probe) string {
+		for name, port := range wantPorts {
+			if name != "grpc" && (fmt.Sprint(p.HTTPGet.Port) == name || fmt.Sprint(p.HTTPGet.Port) == strconv.Itoa(port)) {
+				return name
+			}
+		}
+		return ""
+	}
 	probes := map[string]*probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe}
 	if c.LivenessProbe == nil || c.ReadinessProbe == nil {
 		t.Errorf("container has liveness probe %v and readiness probe %v; want both", c.LivenessProbe != nil, c.ReadinessProbe != nil)
@@ -431,24 +444,28 @@ func TestManifestsMatchBinary(t *testing.T) {
 		case p == nil:
 		case p.GRPC != nil && p.GRPC.Port != wantPorts["grpc"]:
 			t.Errorf("%s probe grpc.port = %d; want the gRPC port %d", name, p.GRPC.Port, wantPorts["grpc"])
-		case p.HTTPGet != nil && fmt.Sprint(p.HTTPGet.Port) != "http" && fmt.Sprint(p.HTTPGet.Port) != strconv.Itoa(wantPorts["http"]):
-			t.Errorf("%s probe httpGet.port = %v; want the HTTP port (http or %d)", name, p.HTTPGet.Port, wantPorts["http"])
+		case p.HTTPGet != nil && httpPort(p) == "":
+			t.Errorf("%s probe httpGet.port = %v; want the HTTP or admin port (http, admin or %d, %d)", name, p.HTTPGet.Port, wantPorts["http"], wantPorts["admin"])
 		case p.GRPC == nil && p.HTTPGet == nil:
 			t.Errorf("%s probe has neither grpc nor httpGet", name)
 		}
 	}
 
 	// Run the binary as the container would, but on loopback ports.
-	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	addrs := map[string]string{"grpc": freeAddr(t), "http": freeAddr(t), "admin": freeAddr(t)}
 	args := []string{"serve"}
 	for _, a := range c.Args[1:] {
 		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
-		case "grpc-addr", "http-addr":
+		case "grpc-addr", "http-addr", "admin-addr":
 		default:
 			args = append(args, a)
 		}
 	}
-	args = append(args, "--grpc-addr="+grpcAddr, "--http-addr="+httpAddr)
+	args = append(args, "--grpc-addr="+addrs["grpc"], "--http-addr="+addrs["http"])
+	if _, ok := wantPorts["admin"]; ok {
+		args = append(args, "--admin-addr="+addrs["admin"])
+	}
+	grpcAddr := addrs["grpc"]
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{}
 	for name, v := range env {
@@ -484,6 +501,11 @@ func TestManifestsMatchBinary(t *testing.T) {
 	}
 	defer conn.Close()
 	health := healthpb.NewHealthClient(conn)
+	// Once gRPC answers, every port listens: the binary listens on all
+	// before it serves any.
+	if _, err := health.Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
+		t.Fatalf("the binary does not answer: %v", err)
+	}
 	for name, p := range probes {
 		switch {
 		case p == nil:
@@ -494,7 +516,7 @@ func TestManifestsMatchBinary(t *testing.T) {
 				t.Errorf("%s probe: Check(%q) = %v, %v; want SERVING", name, p.GRPC.Service, resp.GetStatus(), err)
 			}
 		case p.HTTPGet != nil:
-			checkHTTP(ctx, t, name, "http://"+httpAddr+p.HTTPGet.Path)
+			checkHTTP(ctx, t, name, "http://"+addrs[httpPort(p)]+p.HTTPGet.Path)
 		}
 	}
 }
@@ -563,7 +585,9 @@ func TestManifestsAgree(t *testing.T) {
 		}
 	}
 	for name := range containerPorts {
-		if !exposed[name] {
+		// The admin port is the kubelet's and Prometheus', which reach
+		// the pods themselves: no Service.
+		if !exposed[name] && name != "admin" {
 			t.Errorf("no ClusterIP Service exposes container port %s", name)
 		}
 	}

@@ -24,9 +24,8 @@ import (
 // observer counts, times and logs every request, and recovers from the
 // panics of their handlers. It is one interceptor and one HTTP handler,
 // not a chain of them, as each link of a grpc-go chain allocates a
-// closure per call. It sets no deadline: every handler answers from
-// memory, never blocks, so a timer per request would be pure cost (the
-// client's own deadline still reaches the handler).
+// closure per call. It sets no deadline: requestDeadline's tap gives an
+// RPC its deadline once, when its stream opens.
 type observer struct {
 	logger  *slog.Logger
 	metrics *metrics

@@ -474,7 +474,7 @@ func TestTraceExport(t *testing.T) {
 	done := make(chan error, 1)
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	go func() { done <- Run(ctx, cfg, os.Getenv, &stderr) }()
+	go func() { done <- Run(ctx, nil, cfg, os.Getenv, &stderr) }()
 	url := "http://" + waitForLog(t, &stderr, listeningRE)[1] + "/v1/statuses/7"
 	if code, _ := get(t, http.DefaultClient, url); code != http.StatusOK {
 		t.Fatalf("GET %s = %d; want 200", url, code)
@@ -488,7 +488,7 @@ func TestTraceExport(t *testing.T) {
 	}
 
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "carrier-pigeon")
-	err = Run(t.Context(), cfg, os.Getenv, io.Discard)
+	err = Run(t.Context(), nil, cfg, os.Getenv, io.Discard)
 	_, isConfig := errors.AsType[*ConfigError](err)
 	if want := "invalid value \"carrier-pigeon\" for OTEL_EXPORTER_OTLP_PROTOCOL: want http/protobuf or grpc"; !isConfig || err.Error() != want {
 		t.Errorf("Run with a bad OTEL_EXPORTER_OTLP_PROTOCOL = %v; want a *ConfigError %q", err, want)
@@ -584,22 +584,24 @@ func TestLimits(t *testing.T) {
 			t.Errorf("POST 4 KiB body = %d %s; want 413 naming maxBodyBytes 2048", code, body)
 		}
 	})
-	t.Run("no server deadline", func(t *testing.T) {
-		// Every handler answers from memory: the server sets no deadline
-		// (no timer per request), and the client's reaches the handler.
-		if _, err := client.Lookup(context.Background(), &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
-			t.Fatalf("Lookup(7): %v", err)
-		}
-		if dl, ok := rec.last().Deadline(); ok {
-			t.Errorf("gRPC without a client deadline: handler's deadline = %v; want none", dl)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-		defer cancel()
-		if _, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
-			t.Fatalf("Lookup(7): %v", err)
-		}
-		if dl, ok := rec.last().Deadline(); !ok || time.Until(dl) < 59*time.Minute {
-			t.Errorf("gRPC with an hour's deadline: handler's deadline = %v, %v; want about an hour", dl, ok)
+	t.Run("deadline from the stream's opening", func(t *testing.T) {
+		// Without a client deadline, an RPC has cfg.RequestTimeout; a
+		// client's later deadline does not extend it; REST has none (the
+		// HTTP server's timeouts bound it).
+		for _, clientTimeout := range []time.Duration{0, time.Hour} {
+			ctx := context.Background()
+			if clientTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, clientTimeout)
+				defer cancel()
+			}
+			began := time.Now()
+			if _, err := client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
+				t.Fatalf("Lookup(7): %v", err)
+			}
+			if dl, ok := rec.last().Deadline(); !ok || dl.Before(began.Add(cfg.RequestTimeout)) || dl.After(time.Now().Add(cfg.RequestTimeout)) {
+				t.Errorf("gRPC with a client timeout of %v: handler's deadline = %v, %v; want %v after the call began", clientTimeout, dl, ok, cfg.RequestTimeout)
+			}
 		}
 		if code, _ := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/7"); code != http.StatusOK {
 			t.Fatalf("GET /v1/statuses/7 = %d; want 200", code)

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/net/netutil"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -24,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/tap"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
@@ -41,10 +43,12 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Run listens on the addresses of cfg and serves StatusService there until
-// ctx is done, then drains the servers (see Serve). It reads the OTEL_*
-// environment through getenv and logs to logOut. A setting it cannot use
-// gives a *ConfigError before anything is served.
-func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
+// ctx is done, then drains the servers (see the package's doc). Closing now
+// (a second signal; nil: never) cuts short the shutdown delay if it comes
+// during it, else the drain, whose requests are then cut. It reads the OTEL_* environment through getenv and
+// logs to logOut. A setting it cannot use gives a *ConfigError before
+// anything is served.
+func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return &ConfigError{err}
@@ -61,29 +65,46 @@ func Run(ctx context.Context, cfg Config, getenv func(string) string, logOut io.
 		}
 	}()
 
+	nofile, err := openFileLimit()
+	if err != nil {
+		return fmt.Errorf("read the open-file limit: %w", err)
+	}
+	apiCap, adminCap, err := connectionCaps(cfg, nofile)
+	if err != nil {
+		return &ConfigError{err}
+	}
+
 	o := serveOptions{
 		logger:         newLogger(logOut, cfg.LogFormat, cfg.LogLevel),
+		now:            now,
 		tls:            tc,
 		tracerProvider: tp,
 	}
+	setLibraryLoggers(o.logger)
 	var lc net.ListenConfig
 	for _, l := range []struct {
 		what string
 		addr string
+		cap  int
 		lis  *net.Listener
 	}{
-		{"gRPC server", cfg.GRPCAddr, &o.grpcLis},
-		{"HTTP server", cfg.HTTPAddr, &o.httpLis},
-		{"admin server", cfg.AdminAddr, &o.adminLis},
+		{"gRPC server", cfg.GRPCAddr, apiCap, &o.grpcLis},
+		{"HTTP server", cfg.HTTPAddr, apiCap, &o.httpLis},
+		{"admin server", cfg.AdminAddr, adminCap, &o.adminLis},
 	} {
 		if l.addr == "" {
 			continue
 		}
-		if *l.lis, err = lc.Listen(ctx, "tcp", l.addr); err != nil {
+		lis, err := lc.Listen(ctx, "tcp", l.addr)
+		if err != nil {
 			o.closeListeners()
 			return fmt.Errorf("%s: %w", l.what, err)
 		}
+		// Past the cap, a connection waits in the kernel's backlog, with
+		// no file of this process, until one of the others closes.
+		*l.lis = netutil.LimitListener(lis, l.cap)
 	}
+	o.logger.Info("connection caps", "grpc", apiCap, "http", apiCap, "admin", adminCap, "open_file_limit", nofile)
 	return serve(ctx, cfg, o)
 }
 
@@ -93,6 +114,10 @@ type serveOptions struct {
 	grpcLis  net.Listener
 	httpLis  net.Listener
 	adminLis net.Listener // nil: /metrics is served on httpLis.
+
+	// now, once closed, cuts short the shutdown delay if it comes during
+	// it, else the drain's grace: a second signal. nil: never.
+	now <-chan struct{}
 
 	tls            *tls.Config          // nil: serve without TLS.
 	tracerProvider trace.TracerProvider // nil: no tracing at all, not even propagation.
@@ -146,17 +171,25 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	if o.adminLis == nil {
 		metricsOnHTTP = m.handler()
 	}
+	// net/http's own errors (a failed Accept, a bad TLS handshake), which
+	// clients cause, rate limited.
+	httpErrorLog := slog.NewLogLogger(newLimitedHandler(logger.Handler(), libraryLogBurst, libraryLogEvery), slog.LevelWarn)
 	newHTTPServer := func(h http.Handler) *http.Server {
+		var tc *tls.Config
+		if o.tls != nil {
+			// Serving configures HTTP/2 in the server's TLS configuration:
+			// each server has its own.
+			tc = o.tls.Clone()
+		}
 		return &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 			ReadTimeout:       cfg.ReadTimeout,
 			WriteTimeout:      cfg.WriteTimeout,
 			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			TLSConfig:         o.tls,
-			// net/http's own errors (a failed Accept, a bad TLS handshake).
-			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
+			TLSConfig:         tc,
+			ErrorLog:          httpErrorLog,
 		}
 	}
 	httpServer := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -221,19 +254,33 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 		// time to stop sending requests.
 		ready.Store(false)
 		healthServer.Shutdown()
+		// o.now cuts short the phase it comes in: the delay, or the drain.
+		now := o.now
 		if cfg.ShutdownDelay > 0 {
-			time.Sleep(cfg.ShutdownDelay)
+			select {
+			case <-time.After(cfg.ShutdownDelay):
+			case <-now:
+				logger.Info("shutdown delay cut short")
+				now = nil // The drain has its grace.
+			}
 		}
 		drain()
+		// The HTTP servers' drain ends when the grace does, or at once
+		// when now is closed.
+		stopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		go func() {
+			select {
+			case <-now:
+				cancel()
+			case <-stopCtx.Done():
+			}
+		}()
 		var stop errgroup.Group
-		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace) })
-		stop.Go(func() error {
-			return stopHTTP(context.WithoutCancel(ctx), "HTTP server", httpServer, cfg.ShutdownGrace)
-		})
+		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace, now) })
+		stop.Go(func() error { return stopHTTP(stopCtx, "HTTP server", httpServer, cfg.ShutdownGrace) })
 		if adminServer != nil {
-			stop.Go(func() error {
-				return stopHTTP(context.WithoutCancel(ctx), "admin server", adminServer, cfg.ShutdownGrace)
-			})
+			stop.Go(func() error { return stopHTTP(stopCtx, "admin server", adminServer, cfg.ShutdownGrace) })
 		}
 		return stop.Wait()
 	})
@@ -241,15 +288,20 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 }
 
 // newGRPCServer returns the gRPC server of srv, with health (SERVING) and
-// reflection, whose RPCs are counted and timed in m, logged and recovered
+// reflection (if cfg.Reflection), whose RPCs are counted and timed in m, logged and recovered
 // by o, and traced by tp (reading the traceparent metadata) unless it is
 // nil, within the limits of cfg; tc, if not nil, is its TLS
 // configuration. Health's Watch streams end when draining is done.
 func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
+	deadline := &requestDeadline{timeout: cfg.RequestTimeout}
 	grpcOpts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(o.unary),
 		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
+		grpc.InTapHandle(deadline.tap),
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.MaxHeaderListSize(cfg.MaxHeaderListBytes),
+		grpc.ConnectionTimeout(cfg.ConnectionTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             cfg.KeepaliveMinTime,
 			PermitWithoutStream: true,
@@ -257,6 +309,7 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:                  cfg.KeepaliveTime,
 			Timeout:               cfg.KeepaliveTimeout,
+			MaxConnectionIdle:     cfg.MaxConnectionIdle,
 			MaxConnectionAge:      cfg.MaxConnectionAge,
 			MaxConnectionAgeGrace: cfg.MaxConnectionAgeGrace,
 		}),
@@ -273,9 +326,50 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(grpcServer, healthServer)
-	reflection.Register(grpcServer)
+	if cfg.Reflection {
+		reflection.Register(grpcServer)
+	}
 	o.metrics.resolveGRPC(grpcServer)
+	deadline.streaming = streamingMethods(grpcServer)
 	return grpcServer, healthServer
+}
+
+// requestDeadline gives every unary RPC a deadline of timeout from the
+// moment its stream opens, before its request message has arrived, so that
+// a stream whose request never comes ends (DEADLINE_EXCEEDED) and frees
+// its slot and the drain: grpc-go's MaxRecvMsgSize and the handlers bound
+// the rest. The streaming methods (health's Watch, reflection) have none.
+// A client's earlier deadline still wins.
+type requestDeadline struct {
+	timeout   time.Duration
+	streaming map[string]bool // by full method name; set before the server serves
+}
+
+// tap is the grpc.InTapHandle of d: one timer per RPC, released when the
+// stream ends.
+func (d *requestDeadline) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if d.streaming[info.FullMethodName] {
+		return ctx, nil
+	}
+	// grpc-go cancels the stream's context, the parent of this one, when
+	// the stream ends: that stops the timer.
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	_ = cancel
+	return ctx, nil
+}
+
+// streamingMethods returns the full names of the streaming methods s
+// serves.
+func streamingMethods(s *grpc.Server) map[string]bool {
+	streaming := map[string]bool{}
+	for service, info := range s.GetServiceInfo() {
+		for _, mi := range info.Methods {
+			if mi.IsClientStream || mi.IsServerStream {
+				streaming["/"+service+"/"+mi.Name] = true
+			}
+		}
+	}
+	return streaming
 }
 
 // endWatchOnDrain ends the health Watch streams once draining is done: a
@@ -320,8 +414,9 @@ func handlePprof(mux *http.ServeMux) {
 }
 
 // stopGRPC stops s gracefully: it waits for the RPCs in flight to finish.
-// If they have not after timeout, it cancels them and returns an error.
-func stopGRPC(s *grpc.Server, timeout time.Duration) error {
+// If they have not after timeout, or when now is closed, it cancels them
+// and returns an error.
+func stopGRPC(s *grpc.Server, timeout time.Duration, now <-chan struct{}) error {
 	stopped := make(chan struct{})
 	go func() {
 		s.GracefulStop()
@@ -336,17 +431,25 @@ func stopGRPC(s *grpc.Server, timeout time.Duration) error {
 		s.Stop() // GracefulStop returns too.
 		<-stopped
 		return fmt.Errorf("gRPC server: RPCs still running after %v: stopped them", timeout)
+	case <-now:
+		s.Stop()
+		<-stopped
+		return errors.New("gRPC server: RPCs still running at the second signal: stopped them")
 	}
 }
 
 // stopHTTP shuts s down gracefully: it waits for the requests in flight to
-// finish. If they have not after timeout, it closes their connections and
-// returns an error.
+// finish. If they have not after timeout, or once ctx is done, it closes
+// their connections and returns an error.
 func stopHTTP(ctx context.Context, what string, s *http.Server, timeout time.Duration) error {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		s.Close()
+		if parent.Err() != nil {
+			return fmt.Errorf("%s: requests still running at the second signal: closed them", what)
+		}
 		return fmt.Errorf("%s: requests still running after %v: closed them: %w", what, timeout, err)
 	}
 	return nil
