@@ -28,8 +28,16 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 GOOGLEAPIS  := third_party/googleapis
 STAMP       := $(GOOGLEAPIS)/.google-proto-files-$(GOOGLE_PROTO_FILES_VERSION)
 
-.PHONY: all run test test-clients generate checkgenerate lint breaking deps client-deps client-tools build clean fuzz soak soak-short bench bench-load bench-tools
+.PHONY: help all run test test-clients generate checkgenerate lint breaking deps client-deps client-tools build clean fuzz soak soak-short bench bench-load bench-tools
 
+# `make` alone lists the targets.
+.DEFAULT_GOAL := help
+
+## help: list the targets, with what each does
+help:
+	@awk '/^## [a-z-]+: / { t = $$2; sub(/:$$/, "", t); d = $$0; sub(/^## [a-z-]+: /, "", d); printf "  %-14s %s\n", t, d }' $(MAKEFILE_LIST)
+
+## all: lint, then every test
 all: lint test
 
 ## run: serve gRPC on :9090 and REST on :8080
@@ -138,13 +146,13 @@ lint: deps
 	go vet -tags abuse ./loadtest
 	$(STATICCHECK) -tags abuse ./loadtest
 
-## breaking: fail if proto/ breaks, on the wire or in JSON (buf's WIRE_JSON
-## rules), the contract of the last release, which CHANGELOG.md names (its
-## tag, else the commit it names, which any full clone has), and the proto/ of
-## the merge base with origin/main when there is one: a change split over
-## several commits is checked as a whole. Fails, never passes, when it finds
-## neither. The old proto/ is built against the same googleapis protos as the
-## new; the rules are buf.yaml's.
+## breaking: fail if proto/ breaks, on the wire or in JSON, the contract of the last release or of the merge base with origin/main
+# The rules are buf's WIRE_JSON (buf.yaml's). The last release is the one
+# CHANGELOG.md names (its tag, else the commit it names, which any full clone
+# has); the merge base with origin/main is checked too when there is one, so a
+# change split over several commits is checked as a whole. Fails, never
+# passes, when it finds neither. The old proto/ is built against the same
+# googleapis protos as the new.
 RELEASE_SED    := s/^\#\# \(v[0-9][^ ]*\) (commit \([0-9a-f]\{40\}\).*/\1 \2/p
 RELEASE        := $(shell sed -n '$(RELEASE_SED)' CHANGELOG.md | head -1)
 RELEASE_TAG    := $(word 1,$(RELEASE))
@@ -199,5 +207,6 @@ abuse:
 abuse-short:
 	go test -tags abuse -count=1 -v ./loadtest
 
+## clean: remove bin/, third_party/ and the Node packages
 clean:
 	rm -rf bin third_party clients/node/node_modules examples/node/node_modules
