@@ -105,8 +105,10 @@ func mixedCases() []testCase {
 		}, codes.Unauthenticated, "INVALID_API_KEY", 7),
 		translateCase("unknown code", &tmdbstatusv1.TranslateRequest{StatusCode: 99, HttpStatus: 503},
 			codes.Unavailable, service.ReasonUnknownStatusCode, 0),
+		// A 256 KiB body, of which the service reads the first 64 KiB:
+		// the code comes first, as in TMDB's bodies.
 		translateCase("large body", &tmdbstatusv1.TranslateRequest{
-			HttpStatus: 500, Body: `{"x":"` + strings.Repeat("y", 256<<10) + `","status_code":11}`,
+			HttpStatus: 500, Body: `{"status_code":11,"x":"` + strings.Repeat("y", 256<<10) + `"}`,
 		}, codes.Internal, "INTERNAL_ERROR", 11),
 		testCase{
 			name: "ListStatuses",
