@@ -93,19 +93,26 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 	} {
-		b.Run(s.name, func(b *testing.B) {
-			lis := bufconn.Listen(1 << 20)
-			gs := s.new()
-			go gs.Serve(lis)
-			defer gs.Stop()
-			conn, err := grpc.NewClient("passthrough:///bufconn",
-				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-				grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatalf("grpc.NewClient: %v", err)
+		lis := bufconn.Listen(1 << 20)
+		gs := s.new()
+		go gs.Serve(lis)
+		conn, err := grpc.NewClient("passthrough:///bufconn",
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.Fatalf("grpc.NewClient: %v", err)
+		}
+		client := tmdbstatusv1.NewStatusServiceClient(conn)
+		b.Run("Lookup/"+s.name, func(b *testing.B) {
+			req := &tmdbstatusv1.LookupRequest{Code: 34}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.Lookup(b.Context(), req); err != nil {
+					b.Fatalf("Lookup(34): %v", err)
+				}
 			}
-			defer conn.Close()
-			client := tmdbstatusv1.NewStatusServiceClient(conn)
+		})
+		b.Run("Translate/"+s.name, func(b *testing.B) {
 			req := &tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 404}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -114,6 +121,8 @@ func BenchmarkGRPC(b *testing.B) {
 				}
 			}
 		})
+		conn.Close()
+		gs.Stop()
 	}
 }
 
