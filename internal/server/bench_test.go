@@ -137,7 +137,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup, "unary")
+			rs := m.rpc(lookup)
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()
@@ -147,7 +147,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters+histogram", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup, "unary")
+			rs := m.rpc(lookup)
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()

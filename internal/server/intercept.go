@@ -35,7 +35,7 @@ type observer struct {
 // unary counts, times and logs a unary RPC, and turns a panic of its
 // handler into INTERNAL.
 func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	rs := o.metrics.rpc(info.FullMethod, "unary")
+	rs := o.metrics.rpc(info.FullMethod) // Every unary method is served.
 	rs.started.Inc()
 	rs.received.Inc()
 	start := time.Now()
@@ -54,14 +54,10 @@ func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 // stream counts, times and logs a streaming RPC and its messages, and
 // turns a panic of its handler into INTERNAL.
 func (o *observer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	typ := "server_stream"
-	switch {
-	case info.IsClientStream && info.IsServerStream:
-		typ = "bidi_stream"
-	case info.IsClientStream:
-		typ = "client_stream"
+	rs := o.metrics.rpc(info.FullMethod)
+	if rs == nil {
+		return handler(srv, ss) // The unknown-service handler.
 	}
-	rs := o.metrics.rpc(info.FullMethod, typ)
 	rs.started.Inc()
 	start := time.Now()
 	defer func() {

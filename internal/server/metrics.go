@@ -36,6 +36,7 @@ type metrics struct {
 	grpcStarted, grpcHandled, grpcReceived, grpcSent *prometheus.CounterVec
 	grpcSeconds                                      *prometheus.HistogramVec
 	rpcs                                             map[string]*rpcSeries // by full method name
+	rejected                                         *rejections
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -99,7 +100,8 @@ func newMetrics() *metrics {
 			Name: "grpc_server_handling_seconds", Help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
 			Buckets: latencyBuckets,
 		}, rpcLabels),
-		rpcs: map[string]*rpcSeries{},
+		rpcs:     map[string]*rpcSeries{},
+		rejected: newRejections(),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "REST requests completed, by route, method and HTTP status code.",
@@ -126,7 +128,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.grpcStarted, m.grpcHandled, m.grpcReceived, m.grpcSent, m.grpcSeconds,
+		m.grpcStarted, m.grpcHandled, m.grpcReceived, m.grpcSent, m.grpcSeconds, m.rejected.vec,
 		m.httpRequests, m.httpDuration, m.translations,
 	)
 	return m
@@ -141,7 +143,9 @@ func (m *metrics) handler() http.Handler {
 // of grpc_server_handled_total at zero, as go-grpc-middleware's
 // InitializeMetrics does.
 func (m *metrics) resolveGRPC(s *grpc.Server) {
+	m.rejected.services = map[string]bool{}
 	for service, info := range s.GetServiceInfo() {
+		m.rejected.services[service] = true
 		for _, mi := range info.Methods {
 			typ := "unary"
 			switch {
@@ -170,15 +174,12 @@ func (m *metrics) newRPCSeries(typ, service, method string) *rpcSeries {
 	return rs
 }
 
-// rpc returns the children of the method fullMethod, of type typ. grpc-go
-// calls the interceptors only for the methods it serves, all resolved at
-// start-up; another is resolved now.
-func (m *metrics) rpc(fullMethod, typ string) *rpcSeries {
-	if rs := m.rpcs[fullMethod]; rs != nil {
-		return rs
-	}
-	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
-	return m.newRPCSeries(typ, service, method)
+// rpc returns the children of the method fullMethod, resolved at
+// start-up, or nil for a method the server does not serve: the
+// unknown-service handler's RPCs, counted by rejections alone, so that a
+// client cannot make new series at will.
+func (m *metrics) rpc(fullMethod string) *rpcSeries {
+	return m.rpcs[fullMethod]
 }
 
 // restMethods are the methods whose label is their own; any other is

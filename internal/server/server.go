@@ -293,11 +293,13 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 // nil, within the limits of cfg; tc, if not nil, is its TLS
 // configuration. Health's Watch streams end when draining is done.
 func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
+	rejected := o.metrics.rejected
 	deadline := &requestDeadline{timeout: cfg.RequestTimeout}
 	grpcOpts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(o.unary),
 		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
 		grpc.InTapHandle(deadline.tap),
+		grpc.UnknownServiceHandler(rejected.unknownService),
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.MaxHeaderListSize(cfg.MaxHeaderListBytes),
@@ -321,11 +323,11 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tc)))
 	}
 	grpcServer := grpc.NewServer(grpcOpts...)
-	tmdbstatusv1.RegisterStatusServiceServer(grpcServer, srv)
+	grpcServer.RegisterService(rejected.countDecodeFailures(&tmdbstatusv1.StatusService_ServiceDesc), srv)
 	healthServer := health.NewServer()
 	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(grpcServer, healthServer)
+	grpcServer.RegisterService(rejected.countDecodeFailures(&healthpb.Health_ServiceDesc), healthServer)
 	if cfg.Reflection {
 		reflection.Register(grpcServer)
 	}
