@@ -30,6 +30,17 @@
 // port's probes, their files. What libraries log on a client's behalf goes
 // through slog, a few lines a second at most.
 //
+// # Hand-written, and why
+//
+// The request logs are the observer's, not go-grpc-middleware's logging
+// interceptor: that one builds its fields, a timestamp and a context for
+// every call whatever the level (45 allocations and 2.5 KiB more a Lookup
+// at info, where ours builds nothing). The REST status recorder is one
+// small type, not httpsnoop.Wrap (8 allocations more a request). The
+// metrics are ours too (see metrics.go). Request logs carry the gRPC code's
+// name or the HTTP status as a number, and the duration in seconds; Run's
+// last line is "stopped", with its error or the cause of the shutdown.
+//
 // # Rejected RPCs
 //
 // tmdbstatus_grpc_rejected_total counts, by reason, the RPCs grpc-go

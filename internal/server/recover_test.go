@@ -64,8 +64,8 @@ func checkInternalErrorInfo(t *testing.T, what string, st *status.Status) {
 			infos = append(infos, info)
 		}
 	}
-	if len(infos) != 1 || infos[0].GetReason() != reasonInternal || infos[0].GetDomain() != service.ServiceDomain {
-		t.Errorf("%s: details = %v; want one ErrorInfo %s in %s", what, st.Details(), reasonInternal, service.ServiceDomain)
+	if len(infos) != 1 || infos[0].GetReason() != service.ReasonInternalError || infos[0].GetDomain() != service.ServiceDomain {
+		t.Errorf("%s: details = %v; want one ErrorInfo %s in %s", what, st.Details(), service.ReasonInternalError, service.ServiceDomain)
 	}
 }
 
