@@ -75,7 +75,12 @@ func (o *observer) rest(next http.Handler) http.Handler {
 					panic(p)
 				}
 				o.recovered(r.Context(), "panic in HTTP handler", p)
-				w.Header().Set("Content-Type", "application/json")
+				h := w.Header() // As the gateway's errors.
+				delete(h, "Etag")
+				delete(h, "Content-Length")
+				h.Set("Content-Type", "application/json")
+				h.Set("Cache-Control", gateway.ErrorCacheControl)
+				h.Set("X-Content-Type-Options", "nosniff")
 				rec.WriteHeader(http.StatusInternalServerError)
 				_, _ = w.Write(internalErrorJSON)
 			}
