@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,18 +30,22 @@ func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
 
 // BenchmarkREST measures what the observability of a REST request costs:
 // the gateway alone, with the metrics, logs (at the default level) and
-// recovery serve wraps it in (tracing off, the default), and with tracing
-// on (spans recorded by the SDK, exported nowhere).
+// recovery serve wraps it in (tracing off, the default), that one behind
+// the HTTP port's fixed endpoints, as served, and with tracing on (spans
+// recorded by the SDK, exported nowhere).
 func BenchmarkREST(b *testing.B) {
 	cfg := DefaultConfig()
 	obs, srv := benchObserver(false)
 	traced, tracedSrv := benchObserver(true)
+	var ready atomic.Bool
+	served, _ := newHTTPServers(cfg, serveOptions{logger: obs.logger}, obs, srv, &ready)
 	handlers := []struct {
 		name string
 		h    http.Handler
 	}{
 		{"gateway", gateway.New(srv)},
 		{"observed", restHandler(cfg, obs, nil, srv)},
+		{"served", served.Handler},
 		{"traced", restHandler(cfg, traced, sdktrace.NewTracerProvider(), tracedSrv)},
 	}
 	requests := []struct {
@@ -137,7 +142,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup)
+			rs := m.rpcs[lookup]
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()
@@ -147,7 +152,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters+histogram", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup)
+			rs := m.rpcs[lookup]
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()

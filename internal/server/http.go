@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync/atomic"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
@@ -50,15 +51,22 @@ func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.
 	return newHTTPServer(cfg, o, withEndpoints(endpoints, rest)), admin
 }
 
+// apiPrefix begins the path of every route of the REST API
+// (gateway.Routes).
+const apiPrefix = "/v1/"
+
 // withEndpoints serves the requests of endpoints' patterns there and every
 // other one with api, its path as the client sent it: the gateway answers
 // any other path, a ".." in it too, with its JSON error, where a catch-all
-// pattern would have the mux redirect it.
+// pattern would have the mux redirect it. The API's paths skip the mux,
+// whose lookup allocates (4 allocations a request, 8 for a path it lacks).
 func withEndpoints(endpoints *http.ServeMux, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := endpoints.Handler(r); pattern != "" {
-			endpoints.ServeHTTP(w, r)
-			return
+		if !strings.HasPrefix(r.URL.Path, apiPrefix) {
+			if _, pattern := endpoints.Handler(r); pattern != "" {
+				endpoints.ServeHTTP(w, r)
+				return
+			}
 		}
 		api.ServeHTTP(w, r)
 	})

@@ -28,7 +28,7 @@ type observer struct {
 // unary counts, times and logs a unary RPC, and turns a panic of its
 // handler into INTERNAL.
 func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	rs := o.metrics.rpc(info.FullMethod) // Every unary method is served.
+	rs := o.metrics.rpcs[info.FullMethod] // Every unary method is served.
 	rs.started.Inc()
 	rs.received.Inc()
 	start := time.Now()
@@ -47,9 +47,11 @@ func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 // stream counts, times and logs a streaming RPC and its messages, and
 // turns a panic of its handler into INTERNAL.
 func (o *observer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	rs := o.metrics.rpc(info.FullMethod)
+	rs := o.metrics.rpcs[info.FullMethod]
 	if rs == nil {
-		return handler(srv, ss) // The unknown-service handler.
+		// The unknown-service handler: its RPCs are counted as rejected
+		// alone, so that a client cannot make new series at will.
+		return handler(srv, ss)
 	}
 	rs.started.Inc()
 	start := time.Now()

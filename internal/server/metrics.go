@@ -35,7 +35,7 @@ type metrics struct {
 
 	grpcStarted, grpcHandled, grpcReceived, grpcSent *prometheus.CounterVec
 	grpcSeconds                                      *prometheus.HistogramVec
-	rpcs                                             map[string]*rpcSeries // by full method name
+	rpcs                                             map[string]*rpcSeries // by full method name, resolved at start-up
 	rejected                                         *rejections
 
 	httpRequests *prometheus.CounterVec
@@ -172,14 +172,6 @@ func (m *metrics) newRPCSeries(typ, service, method string) *rpcSeries {
 		rs.handled[c] = m.grpcHandled.WithLabelValues(typ, service, method, codes.Code(c).String())
 	}
 	return rs
-}
-
-// rpc returns the children of the method fullMethod, resolved at
-// start-up, or nil for a method the server does not serve: the
-// unknown-service handler's RPCs, counted by rejections alone, so that a
-// client cannot make new series at will.
-func (m *metrics) rpc(fullMethod string) *rpcSeries {
-	return m.rpcs[fullMethod]
 }
 
 // restMethods are the methods whose label is their own; any other is

@@ -31,6 +31,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -722,6 +723,11 @@ func TestMaxConnectionAge(t *testing.T) {
 // every other path, a ".." in it too, to the gateway's JSON errors rather
 // than to http.ServeMux's redirects.
 func TestAPIPathsAsSent(t *testing.T) {
+	for _, rt := range gateway.Routes() {
+		if !strings.HasPrefix(rt.Template, apiPrefix) {
+			t.Errorf("route %s does not begin with apiPrefix %s", rt.Template, apiPrefix)
+		}
+	}
 	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
 	code, body := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/../statuses/7")
 	if code != http.StatusNotFound || !strings.Contains(body, service.ReasonRouteNotFound) {
