@@ -68,7 +68,16 @@ func TestRejectedRPCs(t *testing.T) {
 			if err != nil || ev.grpcStatus != tc.status || (tc.message != "" && ev.grpcMessage != tc.message) {
 				t.Fatalf("%s %x = %+v, %v; want grpc-status %s %q", tc.method, tc.msg, ev, err, tc.status, tc.message)
 			}
+			// grpc-go writes the status of a request it cannot receive
+			// before the handler returns, and so before it is counted.
 			after := rejectedCounts(t, s.HTTPAddr)
+			for deadline := time.Now().Add(waitTimeout); after[tc.reason] == before[tc.reason] && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+				after = rejectedCounts(t, s.HTTPAddr)
+				if tc.reason == "" {
+					break // Given the time to be counted, if it were.
+				}
+			}
 			for reason, n := range after {
 				want := before[reason]
 				if reason == tc.reason {

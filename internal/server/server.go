@@ -109,8 +109,12 @@ func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(strin
 }
 
 // logStopped writes the last line of Run: "stopped", with the error Run
-// returns, or the cause of ctx after a clean shutdown.
+// returns, or the cause of ctx after a clean shutdown. A *ConfigError has
+// none: the command reports it as one line of usage.
 func logStopped(ctx context.Context, logger *slog.Logger, err error) {
+	if _, ok := errors.AsType[*ConfigError](err); ok {
+		return
+	}
 	if err != nil {
 		logger.Error("stopped", "error", err.Error())
 		return
