@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -95,7 +94,7 @@ func withErrorInfo(ctx context.Context, r *http.Request, err error) error {
 		inner, httpStatus = hs.Err, hs.HTTPStatus
 	}
 	st := status.Convert(inner)
-	if hasErrorInfo(st) || (st.Code() != codes.InvalidArgument && httpStatus != http.StatusBadRequest) {
+	if service.Details(st).ErrorInfo != nil || (st.Code() != codes.InvalidArgument && httpStatus != http.StatusBadRequest) {
 		return err
 	}
 	st = decodeError(ctx, r, st.Message())
@@ -103,17 +102,6 @@ func withErrorInfo(ctx context.Context, r *http.Request, err error) error {
 		return &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()}
 	}
 	return st.Err()
-}
-
-// hasErrorInfo reports whether st has a google.rpc.ErrorInfo among its
-// details.
-func hasErrorInfo(st *status.Status) bool {
-	for _, d := range st.Proto().GetDetails() {
-		if d.MessageIs((*errdetails.ErrorInfo)(nil)) {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeError returns the MALFORMED_REQUEST error for a request that

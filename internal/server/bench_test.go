@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,18 +30,22 @@ func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
 
 // BenchmarkREST measures what the observability of a REST request costs:
 // the gateway alone, with the metrics, logs (at the default level) and
-// recovery serve wraps it in (tracing off, the default), and with tracing
-// on (spans recorded by the SDK, exported nowhere).
+// recovery serve wraps it in (tracing off, the default), that one behind
+// the HTTP port's fixed endpoints, as served, and with tracing on (spans
+// recorded by the SDK, exported nowhere).
 func BenchmarkREST(b *testing.B) {
 	cfg := DefaultConfig()
 	obs, srv := benchObserver(false)
 	traced, tracedSrv := benchObserver(true)
+	var ready atomic.Bool
+	served, _ := newHTTPServers(cfg, serveOptions{logger: obs.logger}, obs, srv, &ready)
 	handlers := []struct {
 		name string
 		h    http.Handler
 	}{
 		{"gateway", gateway.New(srv)},
 		{"observed", restHandler(cfg, obs, nil, srv)},
+		{"served", served.Handler},
 		{"traced", restHandler(cfg, traced, sdktrace.NewTracerProvider(), tracedSrv)},
 	}
 	requests := []struct {
@@ -93,19 +98,26 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 	} {
-		b.Run(s.name, func(b *testing.B) {
-			lis := bufconn.Listen(1 << 20)
-			gs := s.new()
-			go gs.Serve(lis)
-			defer gs.Stop()
-			conn, err := grpc.NewClient("passthrough:///bufconn",
-				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-				grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatalf("grpc.NewClient: %v", err)
+		lis := bufconn.Listen(1 << 20)
+		gs := s.new()
+		go gs.Serve(lis)
+		conn, err := grpc.NewClient("passthrough:///bufconn",
+			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+			grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			b.Fatalf("grpc.NewClient: %v", err)
+		}
+		client := tmdbstatusv1.NewStatusServiceClient(conn)
+		b.Run("Lookup/"+s.name, func(b *testing.B) {
+			req := &tmdbstatusv1.LookupRequest{Code: 34}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.Lookup(b.Context(), req); err != nil {
+					b.Fatalf("Lookup(34): %v", err)
+				}
 			}
-			defer conn.Close()
-			client := tmdbstatusv1.NewStatusServiceClient(conn)
+		})
+		b.Run("Translate/"+s.name, func(b *testing.B) {
 			req := &tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 404}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -114,6 +126,8 @@ func BenchmarkGRPC(b *testing.B) {
 				}
 			}
 		})
+		conn.Close()
+		gs.Stop()
 	}
 }
 
@@ -128,7 +142,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup, "unary")
+			rs := m.rpcs[lookup]
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()
@@ -138,7 +152,7 @@ func BenchmarkMetrics(b *testing.B) {
 	b.Run("grpc/counters+histogram", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			rs := m.rpc(lookup, "unary")
+			rs := m.rpcs[lookup]
 			rs.started.Inc()
 			rs.received.Inc()
 			rs.handled[0].Inc()

@@ -29,4 +29,28 @@
 // room to spare: a flood on one port leaves the others, and the admin
 // port's probes, their files. What libraries log on a client's behalf goes
 // through slog, a few lines a second at most.
+//
+// # Hand-written, and why
+//
+// The request logs are the observer's, not go-grpc-middleware's logging
+// interceptor: that one builds its fields, a timestamp and a context for
+// every call whatever the level (45 allocations and 2.5 KiB more a Lookup
+// at info, where ours builds nothing). The REST status recorder is one
+// small type, not httpsnoop.Wrap (8 allocations more a request). The
+// metrics are ours too (see metrics.go). Request logs carry the gRPC code's
+// name or the HTTP status as a number, and the duration in seconds; Run's
+// last line is "stopped", with its error or the cause of the shutdown.
+//
+// # Rejected RPCs
+//
+// tmdbstatus_grpc_rejected_total counts, by reason, the RPCs grpc-go
+// refuses before their handler, with no per-RPC cost on the RPCs it
+// serves: a grpc.StatsHandler would see them all, but with one installed
+// grpc-go builds its events for every RPC (18 allocations and 1.2 KiB more
+// a Lookup, measured). Instead the unknown-service handler counts unknown
+// methods, and each unary method's handler is wrapped to look at the error
+// it returns: one without details is grpc-go's, from decoding the request
+// (the handlers' own errors carry their ErrorInfo). Not counted: a
+// grpc-encoding grpc-go lacks and a malformed method name, which it refuses
+// before any hook but a stats handler.
 package server

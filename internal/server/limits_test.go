@@ -76,11 +76,12 @@ func (c *h2Conn) request(t *testing.T, id uint32, method string, msg []byte, ext
 // h2Event is what the server did to a stream: its grpc-status trailer, or
 // the code of its RST_STREAM.
 type h2Event struct {
-	stream     uint32
-	grpcStatus string
-	rst        http2.ErrCode
-	goAway     *http2.GoAwayFrame
-	settings   *http2.SettingsFrame
+	stream      uint32
+	grpcStatus  string
+	grpcMessage string
+	rst         http2.ErrCode
+	goAway      *http2.GoAwayFrame
+	settings    *http2.SettingsFrame
 }
 
 // next reads frames until the server ends a stream, goes away or sends its
@@ -94,7 +95,7 @@ func (c *h2Conn) next() (h2Event, error) {
 		switch f := f.(type) {
 		case *http2.MetaHeadersFrame:
 			if f.StreamEnded() {
-				return h2Event{stream: f.StreamID, grpcStatus: f.PseudoValue("") + headerValue(f, "grpc-status")}, nil
+				return h2Event{stream: f.StreamID, grpcStatus: f.PseudoValue("") + headerValue(f, "grpc-status"), grpcMessage: headerValue(f, "grpc-message")}, nil
 			}
 		case *http2.RSTStreamFrame:
 			return h2Event{stream: f.StreamID, rst: f.ErrCode}, nil

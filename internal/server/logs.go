@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -10,8 +11,59 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
+	"google.golang.org/grpc/peer"
 )
+
+// newLogger returns the logger of the process, writing to w in format
+// ("text" or "json") the records at level and above.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Request logs: one line per request at Debug, and at Error for the
+// failures that are the server's fault (Unknown, Internal, DataLoss; HTTP
+// 500). Nothing is built unless the line is written.
+
+// grpcLogLevel returns the level of the log line of an RPC ending with c.
+func grpcLogLevel(c codes.Code) slog.Level {
+	switch c {
+	case codes.Unknown, codes.Internal, codes.DataLoss:
+		return slog.LevelError
+	}
+	return slog.LevelDebug
+}
+
+// logAttrs returns the attributes of a request log line that every
+// transport has (code: the gRPC code's name, or the HTTP status as a
+// number; the duration in seconds), with the trace ID of ctx when it has
+// one.
+func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Time, peer string, more ...slog.Attr) []slog.Attr {
+	attrs := append([]slog.Attr{
+		slog.String("method", method),
+		code,
+		slog.Float64("duration", time.Since(start).Seconds()),
+		slog.String("peer", peer),
+	}, more...)
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	return attrs
+}
+
+// peerAddr returns the address of the gRPC client of ctx.
+func peerAddr(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}
 
 // What libraries log (net/http's server errors, grpc-go's and
 // grpc-gateway's grpclog, OpenTelemetry's internal errors) is often caused

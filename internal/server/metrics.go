@@ -35,7 +35,8 @@ type metrics struct {
 
 	grpcStarted, grpcHandled, grpcReceived, grpcSent *prometheus.CounterVec
 	grpcSeconds                                      *prometheus.HistogramVec
-	rpcs                                             map[string]*rpcSeries // by full method name
+	rpcs                                             map[string]*rpcSeries // by full method name, resolved at start-up
+	rejected                                         *rejections
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
@@ -99,7 +100,8 @@ func newMetrics() *metrics {
 			Name: "grpc_server_handling_seconds", Help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
 			Buckets: latencyBuckets,
 		}, rpcLabels),
-		rpcs: map[string]*rpcSeries{},
+		rpcs:     map[string]*rpcSeries{},
+		rejected: newRejections(),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total",
 			Help: "REST requests completed, by route, method and HTTP status code.",
@@ -126,7 +128,7 @@ func newMetrics() *metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.grpcStarted, m.grpcHandled, m.grpcReceived, m.grpcSent, m.grpcSeconds,
+		m.grpcStarted, m.grpcHandled, m.grpcReceived, m.grpcSent, m.grpcSeconds, m.rejected.vec,
 		m.httpRequests, m.httpDuration, m.translations,
 	)
 	return m
@@ -141,7 +143,9 @@ func (m *metrics) handler() http.Handler {
 // of grpc_server_handled_total at zero, as go-grpc-middleware's
 // InitializeMetrics does.
 func (m *metrics) resolveGRPC(s *grpc.Server) {
+	m.rejected.services = map[string]bool{}
 	for service, info := range s.GetServiceInfo() {
+		m.rejected.services[service] = true
 		for _, mi := range info.Methods {
 			typ := "unary"
 			switch {
@@ -168,17 +172,6 @@ func (m *metrics) newRPCSeries(typ, service, method string) *rpcSeries {
 		rs.handled[c] = m.grpcHandled.WithLabelValues(typ, service, method, codes.Code(c).String())
 	}
 	return rs
-}
-
-// rpc returns the children of the method fullMethod, of type typ. grpc-go
-// calls the interceptors only for the methods it serves, all resolved at
-// start-up; another is resolved now.
-func (m *metrics) rpc(fullMethod, typ string) *rpcSeries {
-	if rs := m.rpcs[fullMethod]; rs != nil {
-		return rs
-	}
-	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
-	return m.newRPCSeries(typ, service, method)
 }
 
 // restMethods are the methods whose label is their own; any other is

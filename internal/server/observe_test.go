@@ -31,7 +31,9 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // testServer is serve running on loopback listeners.
@@ -537,19 +539,22 @@ func TestRequestLogs(t *testing.T) {
 			for _, tt := range []struct {
 				line       map[string]any
 				method     string
-				code       string
+				code       any // a JSON string or number
 				wantLevel  string
 				wantFields []string
 			}{
 				{rpc, "/tmdbstatus.v1.StatusService/Lookup", "NotFound", "DEBUG", []string{"duration", "peer", "error"}},
-				{rest, "GET", "200", "DEBUG", []string{"duration", "peer", "path"}},
+				{rest, "GET", float64(200), "DEBUG", []string{"duration", "peer", "path"}},
 			} {
 				if tt.line == nil {
 					t.Errorf("log has no line for %s:\n%s", tt.method, s.log)
 					continue
 				}
 				if tt.line["method"] != tt.method || tt.line["code"] != tt.code || tt.line["level"] != tt.wantLevel {
-					t.Errorf("log line %v; want method %s, code %s, level %s", tt.line, tt.method, tt.code, tt.wantLevel)
+					t.Errorf("log line %v; want method %s, code %v, level %s", tt.line, tt.method, tt.code, tt.wantLevel)
+				}
+				if d, ok := tt.line["duration"].(float64); !ok || d <= 0 || d > waitTimeout.Seconds() {
+					t.Errorf("log line %v: duration %v; want seconds, a number in (0, %v]", tt.line, tt.line["duration"], waitTimeout.Seconds())
 				}
 				for _, f := range tt.wantFields {
 					if _, ok := tt.line[f]; !ok {
@@ -664,15 +669,12 @@ func TestKeepaliveEnforcement(t *testing.T) {
 	}
 }
 
-// TestOpenAPIServed checks /openapi.json: the spec, or 404 while it is
-// empty.
+// TestOpenAPIServed checks that the HTTP port serves the spec at
+// /openapi.json.
 func TestOpenAPIServed(t *testing.T) {
 	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
 	code, body := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/openapi.json")
-	switch {
-	case len(openAPISpec) == 0 && code != http.StatusNotFound:
-		t.Errorf("GET /openapi.json without a spec = %d; want 404", code)
-	case len(openAPISpec) > 0 && (code != http.StatusOK || body != string(openAPISpec)):
+	if code != http.StatusOK || body != string(openAPISpec) {
 		t.Errorf("GET /openapi.json = %d, %d bytes; want 200 and the %d bytes of openAPISpec", code, len(body), len(openAPISpec))
 	}
 }
@@ -714,5 +716,21 @@ func TestMaxConnectionAge(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestAPIPathsAsSent checks that the HTTP port's fixed endpoints leave
+// every other path, a ".." in it too, to the gateway's JSON errors rather
+// than to http.ServeMux's redirects.
+func TestAPIPathsAsSent(t *testing.T) {
+	for _, rt := range gateway.Routes() {
+		if !strings.HasPrefix(rt.Template, apiPrefix) {
+			t.Errorf("route %s does not begin with apiPrefix %s", rt.Template, apiPrefix)
+		}
+	}
+	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
+	code, body := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/../statuses/7")
+	if code != http.StatusNotFound || !strings.Contains(body, service.ReasonRouteNotFound) {
+		t.Errorf("GET /v1/statuses/../statuses/7 = %d %s; want 404 %s", code, body, service.ReasonRouteNotFound)
 	}
 }

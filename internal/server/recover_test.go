@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -42,6 +43,9 @@ func TestRESTPanicIsInternalError(t *testing.T) {
 			t.Errorf("body = %s (%v); want a google.rpc.Status with code INTERNAL", rec.Body, err)
 		}
 		checkInternalErrorInfo(t, "REST", status.FromProto(&st))
+		if got := rec.Header().Get("Cache-Control"); got != gateway.ErrorCacheControl {
+			t.Errorf("Cache-Control of the answer to a panic = %q; want %q, as every error", got, gateway.ErrorCacheControl)
+		}
 	}
 	if !strings.Contains(logs.String(), "panic in HTTP handler") || !strings.Contains(logs.String(), "boom") {
 		t.Errorf("log = %q; want the panic logged with its value", logs.String())
@@ -64,8 +68,8 @@ func checkInternalErrorInfo(t *testing.T, what string, st *status.Status) {
 			infos = append(infos, info)
 		}
 	}
-	if len(infos) != 1 || infos[0].GetReason() != reasonInternal || infos[0].GetDomain() != service.ServiceDomain {
-		t.Errorf("%s: details = %v; want one ErrorInfo %s in %s", what, st.Details(), reasonInternal, service.ServiceDomain)
+	if len(infos) != 1 || infos[0].GetReason() != service.ReasonInternalError || infos[0].GetDomain() != service.ServiceDomain {
+		t.Errorf("%s: details = %v; want one ErrorInfo %s in %s", what, st.Details(), service.ReasonInternalError, service.ServiceDomain)
 	}
 }
 

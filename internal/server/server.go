@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +28,6 @@ import (
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-	"github.com/tmdbstatus/tmdbstatus/internal/home"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -49,6 +47,8 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // logs to logOut. A setting it cannot use gives a *ConfigError before
 // anything is served.
 func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
+	logger := newLogger(logOut, cfg.LogFormat, cfg.LogLevel)
+	defer func() { logStopped(ctx, logger, err) }()
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return &ConfigError{err}
@@ -75,7 +75,7 @@ func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(strin
 	}
 
 	o := serveOptions{
-		logger:         newLogger(logOut, cfg.LogFormat, cfg.LogLevel),
+		logger:         logger,
 		now:            now,
 		tls:            tc,
 		tracerProvider: tp,
@@ -108,6 +108,24 @@ func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(strin
 	return serve(ctx, cfg, o)
 }
 
+// logStopped writes the last line of Run: "stopped", with the error Run
+// returns, or the cause of ctx after a clean shutdown. A *ConfigError has
+// none: the command reports it as one line of usage.
+func logStopped(ctx context.Context, logger *slog.Logger, err error) {
+	if _, ok := errors.AsType[*ConfigError](err); ok {
+		return
+	}
+	if err != nil {
+		logger.Error("stopped", "error", err.Error())
+		return
+	}
+	cause := "stopped"
+	if c := context.Cause(ctx); c != nil {
+		cause = c.Error()
+	}
+	logger.Info("stopped", "cause", cause)
+}
+
 // serveOptions is what serve runs with besides its configuration.
 type serveOptions struct {
 	logger   *slog.Logger
@@ -137,15 +155,11 @@ func (o *serveOptions) closeListeners() {
 
 // serve serves StatusService over gRPC on o.grpcLis and over REST/JSON on
 // o.httpLis, with metrics and health on o.adminLis if it is set, until ctx
-// is done or a server fails. Then readiness goes false, and after
-// cfg.ShutdownDelay the servers stop taking requests, give those in flight
-// cfg.ShutdownGrace to finish, and close the listeners. It returns nil
-// after a clean shutdown that ctx started.
+// is done or a server fails; then it shuts them down (see servers.stop).
+// It returns nil after a clean shutdown that ctx started.
 func serve(ctx context.Context, cfg Config, o serveOptions) error {
-	logger := o.logger
-	tp := o.tracerProvider
 	m := newMetrics()
-	obs := &observer{logger: logger, metrics: m, tracing: tp != nil}
+	obs := &observer{logger: o.logger, metrics: m, tracing: o.tracerProvider != nil}
 	var srv tmdbstatusv1.StatusServiceServer = service.New()
 	if o.wrap != nil {
 		srv = o.wrap(srv)
@@ -157,134 +171,78 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	// streams, which would otherwise hold the drain for its whole grace.
 	draining, drain := context.WithCancel(context.Background())
 	defer drain()
-	grpcServer, healthServer := newGRPCServer(cfg, obs, o.tls, tp, srv, draining)
-
-	var ready atomic.Bool
-	ready.Store(true)
-	healthz, readyz := healthHandlers(&ready)
-	var homeOpts []home.Option
-	if o.adminLis != nil {
-		homeOpts = append(homeOpts, home.WithMetricsPath("")) // Not on this listener.
-	}
-	api := restHandler(cfg, obs, tp, srv, gateway.WithPage("/", home.New(homeOpts...)))
-	var metricsOnHTTP http.Handler
-	if o.adminLis == nil {
-		metricsOnHTTP = m.handler()
-	}
-	// net/http's own errors (a failed Accept, a bad TLS handshake), which
-	// clients cause, rate limited.
-	httpErrorLog := slog.NewLogLogger(newLimitedHandler(logger.Handler(), libraryLogBurst, libraryLogEvery), slog.LevelWarn)
-	newHTTPServer := func(h http.Handler) *http.Server {
-		var tc *tls.Config
-		if o.tls != nil {
-			// Serving configures HTTP/2 in the server's TLS configuration:
-			// each server has its own.
-			tc = o.tls.Clone()
-		}
-		return &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-			ReadTimeout:       cfg.ReadTimeout,
-			WriteTimeout:      cfg.WriteTimeout,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
-			TLSConfig:         tc,
-			ErrorLog:          httpErrorLog,
-		}
-	}
-	httpServer := newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz":
-			healthz.ServeHTTP(w, r)
-		case "/readyz":
-			readyz.ServeHTTP(w, r)
-		case "/openapi.json":
-			openAPIHandler(w, r)
-		case "/metrics":
-			if metricsOnHTTP != nil {
-				metricsOnHTTP.ServeHTTP(w, r)
-				return
-			}
-			api.ServeHTTP(w, r)
-		default:
-			api.ServeHTTP(w, r)
-		}
-	}))
-	var adminServer *http.Server
-	if o.adminLis != nil {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", m.handler())
-		mux.Handle("/healthz", healthz)
-		mux.Handle("/readyz", readyz)
-		handlePprof(mux)
-		adminServer = newHTTPServer(mux)
-	}
-	serveHTTP := func(what string, s *http.Server, lis net.Listener) error {
-		logger.Info(what+" listening", "addr", lis.Addr().String())
-		var err error
-		if o.tls != nil {
-			err = s.ServeTLS(lis, "", "") // The certificate is in s.TLSConfig.
-		} else {
-			err = s.Serve(lis)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
-	}
+	s := servers{drain: drain}
+	s.grpc, s.health = newGRPCServer(cfg, obs, o.tls, o.tracerProvider, srv, draining)
+	s.ready.Store(true)
+	s.http, s.admin = newHTTPServers(cfg, o, obs, srv, &s.ready)
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		logger.Info("gRPC server listening", "addr", o.grpcLis.Addr().String())
+		o.logger.Info("gRPC server listening", "addr", o.grpcLis.Addr().String())
 		// Serve returns nil once stopped, or ErrServerStopped if it was
 		// stopped before it started.
-		if err := grpcServer.Serve(o.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+		if err := s.grpc.Serve(o.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			return fmt.Errorf("gRPC server: %w", err)
 		}
 		return nil
 	})
-	g.Go(func() error { return serveHTTP("HTTP server", httpServer, o.httpLis) })
-	if adminServer != nil {
-		g.Go(func() error { return serveHTTP("admin server", adminServer, o.adminLis) })
+	g.Go(func() error { return serveHTTP(o, "HTTP server", s.http, o.httpLis) })
+	if s.admin != nil {
+		g.Go(func() error { return serveHTTP(o, "admin server", s.admin, o.adminLis) })
 	}
 	g.Go(func() error {
 		<-ctx.Done()
-		logger.Info("shutting down", "cause", context.Cause(ctx).Error())
-		// Tell health checkers and load balancers first, and give them
-		// time to stop sending requests.
-		ready.Store(false)
-		healthServer.Shutdown()
-		// o.now cuts short the phase it comes in: the delay, or the drain.
-		now := o.now
-		if cfg.ShutdownDelay > 0 {
-			select {
-			case <-time.After(cfg.ShutdownDelay):
-			case <-now:
-				logger.Info("shutdown delay cut short")
-				now = nil // The drain has its grace.
-			}
-		}
-		drain()
-		// The HTTP servers' drain ends when the grace does, or at once
-		// when now is closed.
-		stopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		defer cancel()
-		go func() {
-			select {
-			case <-now:
-				cancel()
-			case <-stopCtx.Done():
-			}
-		}()
-		var stop errgroup.Group
-		stop.Go(func() error { return stopGRPC(grpcServer, cfg.ShutdownGrace, now) })
-		stop.Go(func() error { return stopHTTP(stopCtx, "HTTP server", httpServer, cfg.ShutdownGrace) })
-		if adminServer != nil {
-			stop.Go(func() error { return stopHTTP(stopCtx, "admin server", adminServer, cfg.ShutdownGrace) })
-		}
-		return stop.Wait()
+		o.logger.Info("shutting down", "cause", context.Cause(ctx).Error())
+		return s.stop(ctx, cfg, o)
 	})
 	return g.Wait()
+}
+
+// servers are the servers of one serve.
+type servers struct {
+	grpc        *grpc.Server
+	health      *health.Server
+	http, admin *http.Server // admin: nil without an admin listener
+	ready       atomic.Bool  // /readyz answers 200
+	drain       func()       // ends health's Watch streams
+}
+
+// stop tells health checkers that s is going (readiness false, gRPC
+// health NOT_SERVING), and after cfg.ShutdownDelay stops the servers
+// taking requests and gives those in flight cfg.ShutdownGrace to finish.
+// o.now cuts short the phase it comes in: the delay (the drain then has
+// its grace), or the drain.
+func (s *servers) stop(ctx context.Context, cfg Config, o serveOptions) error {
+	s.ready.Store(false)
+	s.health.Shutdown()
+	now := o.now
+	if cfg.ShutdownDelay > 0 {
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case <-now:
+			o.logger.Info("shutdown delay cut short")
+			now = nil // The drain has its grace.
+		}
+	}
+	s.drain()
+	// The HTTP servers' drain ends when the grace does, or at once when
+	// now is closed.
+	stopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	go func() {
+		select {
+		case <-now:
+			cancel()
+		case <-stopCtx.Done():
+		}
+	}()
+	var stop errgroup.Group
+	stop.Go(func() error { return stopGRPC(s.grpc, cfg.ShutdownGrace, now) })
+	stop.Go(func() error { return stopHTTP(stopCtx, "HTTP server", s.http, cfg.ShutdownGrace) })
+	if s.admin != nil {
+		stop.Go(func() error { return stopHTTP(stopCtx, "admin server", s.admin, cfg.ShutdownGrace) })
+	}
+	return stop.Wait()
 }
 
 // newGRPCServer returns the gRPC server of srv, with health (SERVING) and
@@ -293,11 +251,13 @@ func serve(ctx context.Context, cfg Config, o serveOptions) error {
 // nil, within the limits of cfg; tc, if not nil, is its TLS
 // configuration. Health's Watch streams end when draining is done.
 func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
+	rejected := o.metrics.rejected
 	deadline := &requestDeadline{timeout: cfg.RequestTimeout}
 	grpcOpts := []grpc.ServerOption{
 		grpc.UnaryInterceptor(o.unary),
 		grpc.ChainStreamInterceptor(o.stream, endWatchOnDrain(draining)),
 		grpc.InTapHandle(deadline.tap),
+		grpc.UnknownServiceHandler(rejected.unknownService),
 		grpc.MaxRecvMsgSize(cfg.GRPCMaxRecvBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.MaxHeaderListSize(cfg.MaxHeaderListBytes),
@@ -321,11 +281,11 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tc)))
 	}
 	grpcServer := grpc.NewServer(grpcOpts...)
-	tmdbstatusv1.RegisterStatusServiceServer(grpcServer, srv)
+	grpcServer.RegisterService(rejected.countDecodeFailures(&tmdbstatusv1.StatusService_ServiceDesc), srv)
 	healthServer := health.NewServer()
 	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthServer.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(grpcServer, healthServer)
+	grpcServer.RegisterService(rejected.countDecodeFailures(&healthpb.Health_ServiceDesc), healthServer)
 	if cfg.Reflection {
 		reflection.Register(grpcServer)
 	}
@@ -401,16 +361,6 @@ func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatu
 	}
 	// The span is named by route once the gateway has routed the request.
 	return otelhttp.NewHandler(h, "", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
-}
-
-// handlePprof serves net/http/pprof's profiles on mux, under
-// /debug/pprof/: on the admin port alone, never beside the API.
-func handlePprof(mux *http.ServeMux) {
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // stopGRPC stops s gracefully: it waits for the RPCs in flight to finish.

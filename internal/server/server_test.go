@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -294,4 +296,39 @@ func TestServeFinishesRPCInFlight(t *testing.T) {
 		t.Fatalf("Recv after CloseSend = %v; want io.EOF", err)
 	}
 	waitDone(t, "serve", done)
+}
+
+// TestRunLogsStopped checks that the last line Run writes, in JSON, is
+// "stopped" with the cause of a clean shutdown, or the error of a failed
+// start.
+func TestRunLogsStopped(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.GRPCAddr, cfg.HTTPAddr, cfg.LogFormat = "127.0.0.1:0", "127.0.0.1:0", "json"
+	ctx, cancel := context.WithCancelCause(context.Background())
+	log := new(syncBuffer)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
+	waitForLog(t, log, regexp.MustCompile(`"msg":"HTTP server listening"`))
+	cancel(errors.New("terminated"))
+	waitDone(t, "Run", done)
+	lastLine := func(log string) map[string]any {
+		lines := strings.Split(strings.TrimSpace(log), "\n")
+		var m map[string]any
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &m); err != nil {
+			t.Fatalf("last log line %q: %v", lines[len(lines)-1], err)
+		}
+		return m
+	}
+	if m := lastLine(log.String()); m["msg"] != "stopped" || m["cause"] != "terminated" || m["level"] != "INFO" {
+		t.Errorf("last log line after a clean shutdown = %v; want INFO stopped, cause terminated", m)
+	}
+
+	cfg.GRPCAddr = "127.0.0.1:-1"
+	log = new(syncBuffer)
+	if err := Run(context.Background(), nil, cfg, func(string) string { return "" }, log); err == nil {
+		t.Fatalf("Run with gRPC address %s = nil; want an error", cfg.GRPCAddr)
+	}
+	if m := lastLine(log.String()); m["msg"] != "stopped" || m["error"] == nil || m["level"] != "ERROR" {
+		t.Errorf("last log line after a failed start = %v; want ERROR stopped, with the error", m)
+	}
 }
