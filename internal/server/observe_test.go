@@ -32,12 +32,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // testServer is serve running on loopback listeners.
 type testServer struct {
 	GRPCAddr, HTTPAddr, AdminAddr string
-	log                           *syncBuffer
+	log                           *testutil.SyncBuffer
 	cancel                        context.CancelFunc
 	done                          <-chan error
 }
@@ -47,11 +48,11 @@ type testServer struct {
 // is called.
 func startServeWith(t *testing.T, cfg Config, o serveOptions, withAdmin bool) *testServer {
 	t.Helper()
-	s := &testServer{log: new(syncBuffer)}
-	o.grpcLis, o.httpLis = listen(t), listen(t)
+	s := &testServer{log: new(testutil.SyncBuffer)}
+	o.grpcLis, o.httpLis = testutil.Listen(t), testutil.Listen(t)
 	s.GRPCAddr, s.HTTPAddr = o.grpcLis.Addr().String(), o.httpLis.Addr().String()
 	if withAdmin {
-		o.adminLis = listen(t)
+		o.adminLis = testutil.Listen(t)
 		s.AdminAddr = o.adminLis.Addr().String()
 	}
 	if o.logger == nil {
@@ -470,7 +471,7 @@ func TestTraceExport(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
