@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,11 +10,10 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -94,18 +91,7 @@ func BenchmarkGRPC(b *testing.B) {
 		}},
 	} {
 		b.Run(s.name, func(b *testing.B) {
-			lis := bufconn.Listen(1 << 20)
-			gs := s.new()
-			go gs.Serve(lis)
-			defer gs.Stop()
-			conn, err := grpc.NewClient("passthrough:///bufconn",
-				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-				grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				b.Fatalf("grpc.NewClient: %v", err)
-			}
-			defer conn.Close()
-			client := tmdbstatusv1.NewStatusServiceClient(conn)
+			client := tmdbstatusv1.NewStatusServiceClient(testutil.Bufconn(b, s.new()))
 			req := &tmdbstatusv1.TranslateRequest{StatusCode: 34, HttpStatus: 404}
 			b.ReportAllocs()
 			for b.Loop() {
