@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -28,7 +27,8 @@ var built struct {
 }
 
 // BuildBinary returns the path of cmd/tmdbstatus built from this module's
-// sources, as it ships (CGO_ENABLED=0). It builds the binary once for every
+// sources: as it ships (CGO_ENABLED=0), or with -race when the tests run
+// with -race, which reuses the packages they compiled. It builds the binary once for every
 // test process of a `go test ./...` run, and again only when a source file
 // or the Go version changes. The tests must not modify the file.
 func BuildBinary(t testing.TB) string {
@@ -76,6 +76,10 @@ func buildBinary() (string, error) {
 	}
 	cmd := exec.Command("go", "build", "-o", bin+".tmp", "./cmd/tmdbstatus")
 	cmd.Dir, cmd.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if race {
+		cmd = exec.Command("go", "build", "-race", "-o", bin+".tmp", "./cmd/tmdbstatus")
+		cmd.Dir = root
+	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
@@ -116,7 +120,7 @@ func moduleRoot() (string, error) {
 // may be built from: all but tests, test data, node_modules and dot-folders.
 func sourceHash(root string) (string, error) {
 	h := sha256.New()
-	io.WriteString(h, runtime.Version())
+	fmt.Fprintf(h, "%s race=%t\n", runtime.Version(), race)
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
