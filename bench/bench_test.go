@@ -5,16 +5,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"net"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // TestServers starts every reference's server in-process on loopback and
@@ -24,10 +25,7 @@ func TestServers(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			lis, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			lis := testutil.Listen(t)
 			run, err := newServer(ctx, mode)
 			if err != nil {
 				t.Fatal(err)
@@ -69,8 +67,11 @@ func TestGRPCFrame(t *testing.T) {
 		t.Fatalf("grpcFrame(%v) = %x: bad prefix", msg, f)
 	}
 	var got tmdbstatusv1.LookupRequest
-	if err := proto.Unmarshal(f[5:], &got); err != nil || !proto.Equal(&got, msg) {
-		t.Errorf("grpcFrame(%v) holds %v, %v", msg, &got, err)
+	if err := proto.Unmarshal(f[5:], &got); err != nil {
+		t.Fatalf("grpcFrame(%v): proto.Unmarshal: %v", msg, err)
+	}
+	if diff := cmp.Diff(msg, &got, protocmp.Transform()); diff != "" {
+		t.Errorf("grpcFrame(%v) holds another message (-want +got):\n%s", msg, diff)
 	}
 }
 
@@ -110,10 +111,7 @@ func TestBinary(t *testing.T) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("taskset not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "tmdbstatus")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tmdbstatus").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testutil.BuildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	col, err := startCollector(ctx)
@@ -134,9 +132,13 @@ func TestBinary(t *testing.T) {
 		if err := check(ctx, s); err != nil {
 			t.Errorf("check(%s) = %v", mode, err)
 		}
-		s.stop() // Flushes the spans.
+		s.stop() // Flushes the spans: an untraced binary sends none later.
 		traced := mode == modeGRPCTraced || mode == modeRESTTraced
-		if got := col.waitSpans(before+1, 5*time.Second) - before; (got > 0) != traced {
+		wait := 500 * time.Millisecond
+		if traced {
+			wait = 5 * time.Second
+		}
+		if got := col.waitSpans(before+1, wait) - before; (got > 0) != traced {
 			t.Errorf("%s: the collector got %d spans; want some: %v", mode, got, traced)
 		}
 	}

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"maps"
@@ -11,14 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
-
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -26,6 +21,7 @@ import (
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -51,30 +47,13 @@ func (rawCodec) Unmarshal(data []byte, v any) error { return proto.Unmarshal(dat
 
 func (rawCodec) Name() string { return "proto" }
 
-// newGRPC serves service.New over gRPC on a loopback port and returns a
-// client connection to it.
+// newGRPC serves service.New over an in-memory gRPC connection and
+// returns a client connection to it.
 func newGRPC(t *testing.T) *grpc.ClientConn {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen: %v", err)
-	}
 	srv := grpc.NewServer()
 	tmdbstatusv1.RegisterStatusServiceServer(srv, service.New())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("grpc.NewClient: %v", err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.GracefulStop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return conn
+	return testutil.Bufconn(t, srv)
 }
 
 // Wire encodings of TranslateRequest fields, for requests a generated
@@ -432,171 +411,4 @@ func checkRESTServesNext(t *testing.T, resp restAnswer) {
 	if resp.code != http.StatusOK || protojson.Unmarshal(resp.body, &lr) != nil || lr.GetEntry().GetReason() != "INVALID_API_KEY" {
 		t.Errorf("GET /v1/statuses/7 after a bad request = %d %s; want 200 with reason INVALID_API_KEY", resp.code, resp.body)
 	}
-}
-
-// TestGRPCPortWrongContentType sends a JSON POST to the gRPC port, over
-// HTTP/2: grpc-go answers it with HTTP 415, and serves the next RPC.
-func TestGRPCPortWrongContentType(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	tmdbstatusv1.RegisterStatusServiceServer(srv, service.New())
-	go srv.Serve(lis)
-	defer srv.Stop()
-
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true) // h2c: HTTP/2 without TLS, as gRPC's plaintext
-	tr := &http.Transport{Protocols: &protocols}
-	defer tr.CloseIdleConnections()
-	for _, ctype := range []string{"application/json", "text/plain", ""} {
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+lis.Addr().String()+translateMethod, strings.NewReader(tmdbInvalidKey))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			t.Fatalf("POST %s with Content-Type %q: %v", translateMethod, ctype, err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnsupportedMediaType {
-			t.Errorf("POST %s with Content-Type %q to the gRPC port = HTTP %d; want 415", translateMethod, ctype, resp.StatusCode)
-		}
-	}
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	checkServesNext(t, tmdbstatusv1.NewStatusServiceClient(conn))
-}
-
-// TestSlowloris opens connections that send their request a byte at a
-// time: while they are halfway through their headers, other clients are
-// served normally; once complete, their requests are answered too. (The
-// binary also bounds the time to read headers: ReadHeaderTimeout.)
-func TestSlowloris(t *testing.T) {
-	ts := newServer(t)
-	const slow = 16
-	request := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		translatePath, ts.Listener.Addr(), len(tmdbInvalidKey), tmdbInvalidKey)
-	headerEnd := strings.Index(request, "\r\n\r\n")
-	conns := make([]net.Conn, slow)
-	for i := range conns {
-		c, err := net.Dial("tcp", ts.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		conns[i] = c
-	}
-	writeBytes := func(c net.Conn, s string) {
-		for i := range len(s) {
-			if _, err := c.Write([]byte{s[i]}); err != nil {
-				t.Fatalf("write byte %d: %v", i, err)
-			}
-		}
-	}
-	// Half of the headers, a byte at a time, on every slow connection.
-	for _, c := range conns {
-		writeBytes(c, request[:headerEnd/2])
-	}
-	for range 20 {
-		code, _, body := do(t, ts, http.MethodGet, "/v1/statuses/7", "", nil)
-		checkRESTServesNext(t, restAnswer{code: code, body: body})
-	}
-	// The rest, a byte at a time: each request gets its answer.
-	for i, c := range conns {
-		writeBytes(c, request[headerEnd/2:])
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatalf("slow connection %d: read response: %v", i, err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatalf("slow connection %d: read body: %v", i, err)
-		}
-		checkREST(t, fmt.Sprintf("slow POST %d", i), restAnswer{code: resp.StatusCode, body: b},
-			answer{http: 200, statusCode: codes.Unauthenticated, statusReason: "INVALID_API_KEY"})
-	}
-}
-
-// TestClientNeverReads sends many pipelined requests with large answers
-// and never reads them, over REST and over gRPC: the server's writes to
-// that client block, other clients are served normally, and once the
-// client goes away the server lets go of it (goleak checks in TestMain that
-// no goroutine is left).
-func TestClientNeverReads(t *testing.T) {
-	const requests = 2000 // ~10 KiB answers, 20 MiB: far more than socket buffers hold
-	t.Run("REST", func(t *testing.T) {
-		ts := newServer(t)
-		c, err := net.Dial("tcp", ts.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		go func() {
-			req := fmt.Sprintf("GET /v1/statuses HTTP/1.1\r\nHost: %s\r\n\r\n", ts.Listener.Addr())
-			for range requests {
-				if _, err := io.WriteString(c, req); err != nil {
-					return // The connection was closed: done.
-				}
-			}
-		}()
-		for range 50 {
-			code, _, body := do(t, ts, http.MethodGet, "/v1/statuses/7", "", nil)
-			checkRESTServesNext(t, restAnswer{code: code, body: body})
-		}
-		c.Close()
-		for range 10 {
-			code, _, body := do(t, ts, http.MethodGet, "/v1/statuses/7", "", nil)
-			checkRESTServesNext(t, restAnswer{code: code, body: body})
-		}
-	})
-	t.Run("gRPC", func(t *testing.T) {
-		conn := newGRPC(t)
-		client := tmdbstatusv1.NewStatusServiceClient(conn)
-		// conn's target is the server's address; a second, raw HTTP/2
-		// connection sends ListStatuses calls and never reads.
-		c, err := net.Dial("tcp", conn.Target())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		fr := http2.NewFramer(c, c)
-		if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
-			t.Fatal(err)
-		}
-		if err := fr.WriteSettings(); err != nil {
-			t.Fatal(err)
-		}
-		var hdr bytes.Buffer
-		enc := hpack.NewEncoder(&hdr)
-		for _, f := range [][2]string{
-			{":method", "POST"}, {":scheme", "http"}, {":path", "/tmdbstatus.v1.StatusService/ListStatuses"},
-			{":authority", conn.Target()}, {"content-type", "application/grpc"}, {"te", "trailers"},
-		} {
-			enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
-		}
-		emptyMessage := make([]byte, 5) // uncompressed, length 0
-		for i := range 50 {             // under grpc-go's default limit of 100 concurrent streams
-			id := uint32(2*i + 1)
-			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hdr.Bytes(), EndHeaders: true}); err != nil {
-				t.Fatalf("stream %d: write headers: %v", id, err)
-			}
-			if err := fr.WriteData(id, true, emptyMessage); err != nil {
-				t.Fatalf("stream %d: write data: %v", id, err)
-			}
-		}
-		for range 50 {
-			checkServesNext(t, client)
-		}
-		c.Close()
-		for range 10 {
-			checkServesNext(t, client)
-		}
-	})
 }

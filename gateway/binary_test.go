@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-	"github.com/tmdbstatus/tmdbstatus/internal/binarytest"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // TestBinary checks, against the binary as it ships, that REST fits the
@@ -21,8 +21,8 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := binarytest.Build(t)
-	srv := binarytest.Serve(t, bin, false)
+	bin := testutil.BuildBinary(t)
+	srv := testutil.StartServe(t, bin)
 	client := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(client.CloseIdleConnections)
 	send := func(t *testing.T, method, path string, header http.Header, body string) (int, http.Header, []byte) {
@@ -86,7 +86,7 @@ func TestBinary(t *testing.T) {
 	})
 
 	t.Run("ETag", func(t *testing.T) {
-		other := binarytest.Serve(t, bin, false) // Another process, as after a restart.
+		other := testutil.StartServe(t, bin) // Another process, as after a restart.
 		for _, path := range []string{"/v1/statuses/7", "/v1/statuses", "/"} {
 			code, header, _ := send(t, http.MethodGet, path, nil, "")
 			etag := header.Get("ETag")

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -22,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
@@ -180,8 +182,8 @@ func TestLookup(t *testing.T) {
 		GrpcCode:   code.Code_UNAUTHENTICATED,
 		Reason:     "INVALID_API_KEY",
 	}
-	if got := resp.GetEntry(); !proto.Equal(got, want) {
-		t.Errorf("GET %s: entry = %v; want %v", path, got, want)
+	if diff := cmp.Diff(want, resp.GetEntry(), protocmp.Transform()); diff != "" {
+		t.Errorf("GET %s: entry mismatch (-want +got):\n%s", path, diff)
 	}
 	// Scalars at their default value are in the JSON too (EmitDefaultValues),
 	// which REST clients may rely on.
@@ -280,8 +282,9 @@ func TestTranslate(t *testing.T) {
 				}
 				return
 			}
-			if info.GetReason() != tt.wantReason || info.GetDomain() != service.Domain {
-				t.Errorf("POST %s %s: ErrorInfo = %v; want reason %s, domain %s", path, tt.body, info, tt.wantReason, service.Domain)
+			wantInfo := &errdetails.ErrorInfo{Reason: tt.wantReason, Domain: service.Domain}
+			if diff := cmp.Diff(wantInfo, info, protocmp.Transform(), protocmp.IgnoreFields(info, "metadata")); diff != "" {
+				t.Errorf("POST %s %s: ErrorInfo mismatch (-want +got):\n%s", path, tt.body, diff)
 			}
 			var wire struct {
 				Status json.RawMessage `json:"status"`
@@ -414,16 +417,19 @@ func checkError(t *testing.T, what string, code int, header http.Header, body []
 		t.Errorf("%s = %s: %d ErrorInfo details; want exactly 1", what, body, infos)
 	}
 	info := errorInfo(t, what, &st)
-	if info.GetDomain() != want.domain || info.GetReason() != want.reason {
-		t.Errorf("%s: ErrorInfo = %v; want domain %s, reason %s", what, info, want.domain, want.reason)
+	opts := []cmp.Option{protocmp.Transform()}
+	if want.metadata == nil { // Not checked.
+		opts = append(opts, protocmp.IgnoreFields(info, "metadata"))
 	}
-	if want.metadata != nil && !maps.Equal(info.GetMetadata(), want.metadata) {
-		t.Errorf("%s: ErrorInfo metadata = %v; want %v", what, info.GetMetadata(), want.metadata)
+	wantInfo := &errdetails.ErrorInfo{Domain: want.domain, Reason: want.reason, Metadata: want.metadata}
+	if diff := cmp.Diff(wantInfo, info, opts...); diff != "" {
+		t.Errorf("%s: ErrorInfo mismatch (-want +got):\n%s", what, diff)
 	}
 	if want.field != "" {
-		br := badRequest(t, what, &st)
-		if v := br.GetFieldViolations(); len(v) != 1 || v[0].GetField() != want.field || v[0].GetReason() != want.reason {
-			t.Errorf("%s: BadRequest = %v; want one violation of field %q, reason %s", what, br, want.field, want.reason)
+		wantBR := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: want.field, Reason: want.reason}}}
+		ignoreDescription := protocmp.IgnoreFields(&errdetails.BadRequest_FieldViolation{}, "description")
+		if diff := cmp.Diff(wantBR, badRequest(t, what, &st), protocmp.Transform(), ignoreDescription); diff != "" {
+			t.Errorf("%s: BadRequest mismatch (-want +got):\n%s", what, diff)
 		}
 	}
 	if bytes.Contains(body, []byte("null")) {

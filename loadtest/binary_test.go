@@ -9,15 +9,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +23,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 var soakBin = flag.String("soak.bin", "", "a tmdbstatus binary to test, instead of building one")
@@ -38,35 +37,13 @@ const waitTimeout = 10 * time.Second
 // shutdown timeout (10 s), within which every request must be answered.
 const gracePeriod = 10 * time.Second
 
-// binPath is the tmdbstatus binary TestMain builds.
-var binPath string
-
-// TestMain builds the binary into a temporary folder (unless -soak.bin names
-// one), runs the tests and removes it.
-func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	flag.Parse()
+// binPath returns the binary to test: -soak.bin, or the one testutil builds.
+func binPath(t *testing.T) string {
+	t.Helper()
 	if *soakBin != "" {
-		binPath = *soakBin
-		return m.Run()
+		return *soakBin
 	}
-	dir, err := os.MkdirTemp("", "tmdbstatus-loadtest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binPath = filepath.Join(dir, "tmdbstatus")
-	build := exec.Command("go", "build", "-o", binPath, "github.com/tmdbstatus/tmdbstatus/cmd/tmdbstatus")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	return testutil.BuildBinary(t)
 }
 
 // server is a running tmdbstatus binary.
@@ -74,38 +51,9 @@ type server struct {
 	cmd      *exec.Cmd
 	grpcAddr string
 	httpAddr string
-	log      *syncBuffer
+	log      *testutil.SyncBuffer
 	exited   chan struct{} // closed when the process has exited
 	waitErr  error         // the result of cmd.Wait, once exited is closed
-}
-
-// syncBuffer is a bytes.Buffer the process's stderr and a test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort returns a loopback address nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen: %v", err)
-	}
-	defer lis.Close()
-	return lis.Addr().String()
 }
 
 // start runs the binary on two free loopback ports, with flags after its
@@ -120,13 +68,14 @@ func start(t *testing.T, flags ...string) *server {
 // prlimit that sets up the process and then executes its arguments in it.
 func startThrough(t *testing.T, launcher []string, flags ...string) *server {
 	t.Helper()
-	s := &server{grpcAddr: freePort(t), httpAddr: freePort(t), log: new(syncBuffer), exited: make(chan struct{})}
-	args := append(slices.Clone(launcher), binPath, "serve", "--grpc-addr="+s.grpcAddr, "--http-addr="+s.httpAddr)
+	bin := binPath(t)
+	s := &server{grpcAddr: testutil.FreeAddr(t), httpAddr: testutil.FreeAddr(t), log: new(testutil.SyncBuffer), exited: make(chan struct{})}
+	args := append(slices.Clone(launcher), bin, "serve", "--grpc-addr="+s.grpcAddr, "--http-addr="+s.httpAddr)
 	args = append(args, flags...)
 	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", binPath, err)
+		t.Fatalf("start %s: %v", bin, err)
 	}
 	go func() {
 		s.waitErr = s.cmd.Wait()

@@ -18,14 +18,13 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -310,18 +309,12 @@ func TestCheckResponse(t *testing.T) {
 // TestRedactURL gets an error from an http.Client whose URL holds TMDB's
 // credentials: RedactURL's has none, and still unwraps to the cause.
 func TestRedactURL(t *testing.T) {
-	// A listener closed at once: nothing answers on its port.
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
+	addr := testutil.FreeAddr(t) // Nothing answers on its port.
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	const key, session = "0123456789abcdef", "5e55i0n"
-	_, err = client.Get("http://" + addr + "/3/account?api_key=" + key + "&session_id=" + session + "&language=en")
+	_, err := client.Get("http://" + addr + "/3/account?api_key=" + key + "&session_id=" + session + "&language=en")
 	if err == nil || !strings.Contains(err.Error(), key) {
 		t.Fatalf("GET from a closed port = %v; want an error holding the URL", err)
 	}
@@ -461,29 +454,14 @@ func (s *movieServer) Lookup(ctx context.Context, _ *tmdbstatusv1.LookupRequest)
 // and reads its details on the client's side of a real gRPC connection.
 func TestCheckResponseThroughGRPC(t *testing.T) {
 	tmdbSrv := fakeTMDB(t)
-	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	tmdbstatusv1.RegisterStatusServiceServer(srv, &movieServer{
 		client: tmdbSrv.Client(),
 		url:    tmdbSrv.URL + "/3/search/movie?api_key=secret",
 	})
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	defer func() {
-		srv.Stop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := testutil.Bufconn(t, srv)
 
-	_, err = tmdbstatusv1.NewStatusServiceClient(conn).Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: 1})
+	_, err := tmdbstatusv1.NewStatusServiceClient(conn).Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: 1})
 	st := status.Convert(err)
 	checkTMDBStatus(t, "the RPC's status", st, tmdbError{
 		code: codes.ResourceExhausted, reason: "REQUEST_LIMIT_EXCEEDED", retryable: true, delay: 10 * time.Second, hasDelay: true,

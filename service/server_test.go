@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -10,38 +9,21 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // dial serves service.New over an in-memory connection and returns a client.
 func dial(t *testing.T) tmdbstatusv1.StatusServiceClient {
 	t.Helper()
-	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer()
 	tmdbstatusv1.RegisterStatusServiceServer(srv, service.New())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		srv.GracefulStop()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return tmdbstatusv1.NewStatusServiceClient(conn)
+	return tmdbstatusv1.NewStatusServiceClient(testutil.Bufconn(t, srv))
 }
 
 func ctx(t *testing.T) context.Context {
@@ -157,18 +139,9 @@ func TestTranslateOverGRPC(t *testing.T) {
 
 func TestErrorSurvivesTheWire(t *testing.T) {
 	// A Go handler returns service.Error; its client sees the same status.
-	lis := bufconn.Listen(1 << 20)
 	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error { return service.Error(7) }))
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	err = conn.Invoke(ctx(t), "/any.Service/Method", &tmdbstatusv1.LookupRequest{}, &tmdbstatusv1.LookupResponse{})
+	conn := testutil.Bufconn(t, srv)
+	err := conn.Invoke(ctx(t), "/any.Service/Method", &tmdbstatusv1.LookupRequest{}, &tmdbstatusv1.LookupResponse{})
 	st := status.Convert(err)
 	want, _ := status.FromError(service.Error(7))
 	if !proto.Equal(st.Proto(), want.Proto()) {

@@ -2,24 +2,16 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"flag"
-	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -27,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -34,10 +27,7 @@ import (
 // with creds if not nil, until the test ends, and returns its address.
 func startClientTestServer(t *testing.T, creds credentials.TransportCredentials) string {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lis := testutil.Listen(t)
 	var opts []grpc.ServerOption
 	if creds != nil {
 		opts = append(opts, grpc.Creds(creds))
@@ -230,7 +220,7 @@ func TestClientJSON(t *testing.T) {
 // other error (1) for a failed RPC.
 func TestClientErrors(t *testing.T) {
 	addr := startClientTestServer(t, nil)
-	closed := freeLoopbackAddr(t)
+	closed := testutil.FreeAddr(t)
 	tests := []struct {
 		args      []string
 		env       map[string]string
@@ -302,8 +292,12 @@ func TestClientHelp(t *testing.T) {
 // with the server's CA, and fails without it.
 func TestClientTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	cert := writeSelfSigned(t, certFile, keyFile)
+	ca := testutil.NewCA(t, "test CA")
+	cert, err := tls.X509KeyPair(ca.Issue(t, "server", x509.ExtKeyUsageServerAuth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile := writeFile(t, dir, "ca.pem", ca.PEM)
 	addr := startClientTestServer(t, credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}}))
 
 	out, stderr, err := runClientArgs(t, []string{"lookup", "7", "--addr", addr, "--tls-ca", certFile}, nil, "")
@@ -320,60 +314,6 @@ func TestClientTLS(t *testing.T) {
 	}
 }
 
-// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its
-// key as PEM files, and returns them.
-func writeSelfSigned(t *testing.T, certFile, keyFile string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "tmdbstatus test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
-// freeLoopbackAddr returns a loopback address no one listens on.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
-	return addr
-}
-
 // TestClientExitStatus runs the binary's main, as a process of its own, and
 // checks its exit status: 0 when done, a translated TMDB failure included, 1
 // for a failed RPC, 2 for a bad command line.
@@ -387,7 +327,7 @@ func TestClientExitStatus(t *testing.T) {
 		{[]string{"translate", "--offline"}, notFoundBody, 0},
 		{[]string{"list", "--help"}, "", 0},
 		{[]string{"lookup", "99", "--offline"}, "", 1},
-		{[]string{"list", "--addr", freeLoopbackAddr(t), "--timeout=5s"}, "", 1},
+		{[]string{"list", "--addr", testutil.FreeAddr(t), "--timeout=5s"}, "", 1},
 		{[]string{"lookup", "x", "--offline"}, "", 2},
 	}
 	for _, tt := range tests {

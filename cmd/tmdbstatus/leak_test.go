@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // TestServeLeaksNoGoroutine runs `tmdbstatus serve` through run, as main
@@ -23,19 +23,11 @@ import (
 func TestServeLeaksNoGoroutine(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	freeAddr := func() string {
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("net.Listen: %v", err)
-		}
-		defer lis.Close()
-		return lis.Addr().String()
-	}
-	grpcAddr, httpAddr := freeAddr(), freeAddr()
+	grpcAddr, httpAddr := testutil.FreeAddr(t), testutil.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	log := new(syncBuffer)
+	log := new(testutil.SyncBuffer)
 	go func() {
 		done <- run(ctx, nil, []string{"serve", "--grpc-addr=" + grpcAddr, "--http-addr=" + httpAddr}, io.Discard, log)
 	}()

@@ -6,13 +6,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/tmdbstatus/tmdbstatus/internal/server"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // waitTimeout bounds every wait of these tests: for a server to start, an
@@ -39,28 +38,9 @@ func TestMain(m *testing.M) {
 
 const runMainEnv = "TMDBSTATUS_TEST_RUN_MAIN"
 
-// syncBuffer is a bytes.Buffer that a server's logger and a test can use at
-// the same time.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitForLog waits until the log holds a match of re and returns the
 // match's submatches.
-func waitForLog(t *testing.T, log *syncBuffer, re *regexp.Regexp) []string {
+func waitForLog(t *testing.T, log *testutil.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
@@ -72,16 +52,6 @@ func waitForLog(t *testing.T, log *syncBuffer, re *regexp.Regexp) []string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// listen listens on a free loopback port.
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen: %v", err)
-	}
-	return lis
 }
 
 // waitDone waits for serve or run to return after its context was canceled
@@ -122,7 +92,7 @@ var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
 func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
@@ -147,11 +117,11 @@ func TestRun(t *testing.T) {
 // TestRunAddressInUse checks that run fails at once, with the address in
 // the error, when it cannot listen.
 func TestRunAddressInUse(t *testing.T) {
-	taken := listen(t)
+	taken := testutil.Listen(t)
 	defer taken.Close()
 	for _, flagName := range []string{"--grpc-addr", "--http-addr"} {
 		args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", flagName + "=" + taken.Addr().String()}
-		var stdout, stderr syncBuffer
+		var stdout, stderr testutil.SyncBuffer
 		err := run(t.Context(), nil, args, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
 			t.Errorf("run(%q) = %v; want an error naming %s", args, err, taken.Addr())

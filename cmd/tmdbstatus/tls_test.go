@@ -3,17 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -29,70 +23,8 @@ import (
 	"google.golang.org/grpc/grpclog"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
-
-// testCA is a certificate authority made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("x509.CreateCertificate(%s): %v", name, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a certificate for loopback signed by ca, for a server or a
-// client, as PEM.
-func (ca *testCA) issue(t *testing.T, name string, usage x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:     []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatalf("x509.CreateCertificate(%s): %v", name, err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-}
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
@@ -110,7 +42,7 @@ var grpcListeningRE = regexp.MustCompile(`msg="gRPC server listening" addr=(\S+)
 func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, args...)
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
@@ -125,15 +57,15 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 // makes, and connects with and without a client certificate.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, otherCA := newCA(t, "test CA"), newCA(t, "other CA")
-	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
-	clientCert, clientKey := ca.issue(t, "client", x509.ExtKeyUsageClientAuth)
-	strangerCert, strangerKey := otherCA.issue(t, "stranger", x509.ExtKeyUsageClientAuth)
+	ca, otherCA := testutil.NewCA(t, "test CA"), testutil.NewCA(t, "other CA")
+	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
+	clientCert, clientKey := ca.Issue(t, "client", x509.ExtKeyUsageClientAuth)
+	strangerCert, strangerKey := otherCA.Issue(t, "stranger", x509.ExtKeyUsageClientAuth)
 	certFile, keyFile := writeFile(t, dir, "server.pem", serverCert), writeFile(t, dir, "server.key", serverKey)
-	caFile := writeFile(t, dir, "ca.pem", ca.pem)
+	caFile := writeFile(t, dir, "ca.pem", ca.PEM)
 
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
+	roots.AppendCertsFromPEM(ca.PEM)
 	pair := func(certPEM, keyPEM []byte) []tls.Certificate {
 		c, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
@@ -204,8 +136,8 @@ func TestTLS(t *testing.T) {
 // usage error naming the flag.
 func TestTLSBadFiles(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, "test CA")
-	certPEM, keyPEM := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	ca := testutil.NewCA(t, "test CA")
+	certPEM, keyPEM := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
 	cert, key := writeFile(t, dir, "server.pem", certPEM), writeFile(t, dir, "server.key", keyPEM)
 	missing := filepath.Join(dir, "missing.pem")
 	notPEM := writeFile(t, dir, "not.pem", []byte("hello"))
@@ -254,18 +186,18 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 // TLS 1.2 cipher suites without AEAD, and accepts TLS 1.2 with AEAD.
 func TestTLSVersionAndCiphers(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, "test CA")
-	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	ca := testutil.NewCA(t, "test CA")
+	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
 	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0",
 		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	defer waitDone(t, "run", done)
 	defer cancel()
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
+	roots.AppendCertsFromPEM(ca.PEM)
 	for _, port := range []string{"gRPC", "HTTP", "admin"} {
 		addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="`+port+` server listening" addr=(\S+)`))[1]
 		for _, tt := range []struct {
@@ -300,12 +232,12 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 // log as JSON lines, and at most a few a second however many come.
 func TestLogsBoundedAndJSON(t *testing.T) {
 	dir := t.TempDir()
-	ca := newCA(t, "test CA")
-	serverCert, serverKey := ca.issue(t, "server", x509.ExtKeyUsageServerAuth)
+	ca := testutil.NewCA(t, "test CA")
+	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
 	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--log-format=json",
 		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	defer waitDone(t, "run", done)

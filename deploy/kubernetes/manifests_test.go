@@ -27,6 +27,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"gopkg.in/yaml.v3"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // The parts of the Kubernetes API objects the manifests use, with the API's
@@ -284,18 +286,6 @@ var (
 	envName     = regexp.MustCompile(`\bTMDBSTATUS_[A-Z0-9_]+\b`)
 )
 
-// buildBinary builds cmd/tmdbstatus into a temporary folder.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tmdbstatus")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/tmdbstatus/tmdbstatus/cmd/tmdbstatus")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/tmdbstatus: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // readServeHelp runs `tmdbstatus serve --help`.
 func readServeHelp(t *testing.T, bin string) serveHelp {
 	t.Helper()
@@ -363,7 +353,7 @@ func portOf(t *testing.T, addr string) int {
 func TestManifestsMatchBinary(t *testing.T) {
 	m := readManifests(t)
 	d, c := theDeployment(t, m)
-	bin := buildBinary(t)
+	bin := testutil.BuildBinary(t)
 	help := readServeHelp(t, bin)
 
 	if len(c.Command) != 0 {
@@ -452,7 +442,7 @@ func TestManifestsMatchBinary(t *testing.T) {
 	}
 
 	// Run the binary as the container would, but on loopback ports.
-	addrs := map[string]string{"grpc": freeAddr(t), "http": freeAddr(t), "admin": freeAddr(t)}
+	addrs := map[string]string{"grpc": testutil.FreeAddr(t), "http": testutil.FreeAddr(t), "admin": testutil.FreeAddr(t)}
 	args := []string{"serve"}
 	for _, a := range c.Args[1:] {
 		switch name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name {
@@ -519,17 +509,6 @@ func TestManifestsMatchBinary(t *testing.T) {
 			checkHTTP(ctx, t, name, "http://"+addrs[httpPort(p)]+p.HTTPGet.Path)
 		}
 	}
-}
-
-// freeAddr returns a loopback address with a port no one listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestManifestsAgree checks the objects against each other: the Services

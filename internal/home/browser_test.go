@@ -19,7 +19,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-	"github.com/tmdbstatus/tmdbstatus/internal/binarytest"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -30,7 +30,7 @@ import (
 // -artifacts keeps it).
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
-	srv := binarytest.Serve(t, binarytest.Build(t), false)
+	srv := testutil.StartServe(t, testutil.BuildBinary(t))
 	ctx, console := newBrowser(t, chromium)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#25")); err != nil {

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,11 +11,10 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -98,16 +95,7 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 	} {
-		lis := bufconn.Listen(1 << 20)
-		gs := s.new()
-		go gs.Serve(lis)
-		conn, err := grpc.NewClient("passthrough:///bufconn",
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			b.Fatalf("grpc.NewClient: %v", err)
-		}
-		client := tmdbstatusv1.NewStatusServiceClient(conn)
+		client := tmdbstatusv1.NewStatusServiceClient(testutil.Bufconn(b, s.new()))
 		b.Run("Lookup/"+s.name, func(b *testing.B) {
 			req := &tmdbstatusv1.LookupRequest{Code: 34}
 			b.ReportAllocs()
@@ -126,8 +114,6 @@ func BenchmarkGRPC(b *testing.B) {
 				}
 			}
 		})
-		conn.Close()
-		gs.Stop()
 	}
 }
 

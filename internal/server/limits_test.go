@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // h2Conn is an HTTP/2 client connection that writes its own frames.
@@ -280,7 +281,7 @@ func TestRunCapsConnections(t *testing.T) {
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.MaxConnections = 2
 	ctx, cancel := context.WithCancel(context.Background())
-	log := new(syncBuffer)
+	log := new(testutil.SyncBuffer)
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
 	defer waitDone(t, "Run", done)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,14 +33,16 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
+	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // testServer is serve running on loopback listeners.
 type testServer struct {
 	GRPCAddr, HTTPAddr, AdminAddr string
-	log                           *syncBuffer
+	log                           *testutil.SyncBuffer
 	cancel                        context.CancelFunc
 	done                          <-chan error
 }
@@ -49,11 +52,11 @@ type testServer struct {
 // is called.
 func startServeWith(t *testing.T, cfg Config, o serveOptions, withAdmin bool) *testServer {
 	t.Helper()
-	s := &testServer{log: new(syncBuffer)}
-	o.grpcLis, o.httpLis = listen(t), listen(t)
+	s := &testServer{log: new(testutil.SyncBuffer)}
+	o.grpcLis, o.httpLis = testutil.Listen(t), testutil.Listen(t)
 	s.GRPCAddr, s.HTTPAddr = o.grpcLis.Addr().String(), o.httpLis.Addr().String()
 	if withAdmin {
-		o.adminLis = listen(t)
+		o.adminLis = testutil.Listen(t)
 		s.AdminAddr = o.adminLis.Addr().String()
 	}
 	if o.logger == nil {
@@ -472,7 +475,7 @@ func TestTraceExport(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
@@ -631,14 +634,43 @@ func TestLimits(t *testing.T) {
 	})
 }
 
-// TestKeepaliveEnforcement checks that a gRPC client pinging more often
-// than --grpc-keepalive-min-time is sent away: it speaks HTTP/2 itself, as
-// grpc-go's client will not ping more often than every 10 s.
+// TestKeepaliveEnforcement checks the policy of --grpc-keepalive-min-time:
+// a client with no RPC in flight may ping as often as it allows (grpc-go's
+// default would send it away after its third ping), and one pinging more
+// often is sent away. It speaks HTTP/2 itself, as grpc-go's client will not
+// ping more often than every 10 s.
 func TestKeepaliveEnforcement(t *testing.T) {
-	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
-	conn, err := net.Dial("tcp", s.GRPCAddr)
+	cfg := DefaultConfig()
+	cfg.KeepaliveMinTime = 100 * time.Millisecond
+	for _, tt := range []struct {
+		name       string
+		interval   time.Duration
+		wantGoAway bool
+	}{
+		{"slower than the min time", 2 * cfg.KeepaliveMinTime, false},
+		{"faster than the min time", 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServeWith(t, cfg, serveOptions{}, false)
+			ga, err := ping(t, s.GRPCAddr, 6, tt.interval)
+			switch {
+			case tt.wantGoAway && (ga == nil || ga.ErrCode != http2.ErrCodeEnhanceYourCalm || string(ga.DebugData()) != "too_many_pings"):
+				t.Errorf("6 pings %v apart: GOAWAY %v, %v; want ENHANCE_YOUR_CALM too_many_pings", tt.interval, ga, err)
+			case !tt.wantGoAway && (ga != nil || err != nil):
+				t.Errorf("6 pings %v apart, min time %v: GOAWAY %v, %v; want every ping answered", tt.interval, cfg.KeepaliveMinTime, ga, err)
+			}
+		})
+	}
+}
+
+// ping opens an HTTP/2 connection to addr and sends n pings, interval
+// apart, each once the last was answered. It returns the GOAWAY the server
+// sent, if any, or the error that ended the connection.
+func ping(t *testing.T, addr string, n int, interval time.Duration) (*http2.GoAwayFrame, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
-		t.Fatalf("Dial(%s): %v", s.GRPCAddr, err)
+		t.Fatalf("Dial(%s): %v", addr, err)
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(waitTimeout))
@@ -649,33 +681,50 @@ func TestKeepaliveEnforcement(t *testing.T) {
 	if err := fr.WriteSettings(); err != nil {
 		t.Fatalf("WriteSettings: %v", err)
 	}
-	const pings = 5 // grpc-go tolerates 2.
-	for i := range pings {
+	for i := range n {
+		time.Sleep(interval)
 		if err := fr.WritePing(false, [8]byte{byte(i)}); err != nil {
-			t.Fatalf("WritePing %d: %v", i, err)
+			return nil, fmt.Errorf("ping %d: %w", i, err)
 		}
-	}
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf("ReadFrame: %v; want a GOAWAY after %d pings", err, pings)
-		}
-		if ga, ok := f.(*http2.GoAwayFrame); ok {
-			if ga.ErrCode != http2.ErrCodeEnhanceYourCalm || string(ga.DebugData()) != "too_many_pings" {
-				t.Errorf("GOAWAY = %v %q; want ENHANCE_YOUR_CALM too_many_pings", ga.ErrCode, ga.DebugData())
+		for acked := false; !acked; {
+			f, err := fr.ReadFrame()
+			if err != nil {
+				return nil, fmt.Errorf("after ping %d: %w", i, err)
 			}
-			return
+			switch f := f.(type) {
+			case *http2.GoAwayFrame:
+				return f, nil
+			case *http2.PingFrame:
+				acked = f.IsAck() && f.Data == [8]byte{byte(i)}
+			}
 		}
 	}
+	return nil, nil
 }
 
-// TestOpenAPIServed checks that the HTTP port serves the spec at
-// /openapi.json.
+// TestOpenAPIServed checks that /openapi.json serves the embedded spec as
+// JSON.
 func TestOpenAPIServed(t *testing.T) {
 	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
-	code, body := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/openapi.json")
-	if code != http.StatusOK || body != string(openAPISpec) {
-		t.Errorf("GET /openapi.json = %d, %d bytes; want 200 and the %d bytes of openAPISpec", code, len(body), len(openAPISpec))
+	resp, err := http.Get("http://" + s.HTTPAddr + "/openapi.json")
+	if err != nil {
+		t.Fatalf("GET /openapi.json: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Equal(body, openapiv2.Spec) {
+		t.Errorf("GET /openapi.json = %d, %d bytes, %v; want 200 and the %d bytes of openapiv2.Spec", resp.StatusCode, len(body), err, len(openapiv2.Spec))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("GET /openapi.json Content-Type = %q; want application/json", ct)
+	}
+	post, err := http.Post("http://"+s.HTTPAddr+"/openapi.json", "application/json", nil)
+	if err != nil {
+		t.Fatalf("POST /openapi.json: %v", err)
+	}
+	post.Body.Close()
+	if post.StatusCode != http.StatusMethodNotAllowed || post.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /openapi.json = %d, Allow %q; want 405, Allow GET, HEAD", post.StatusCode, post.Header.Get("Allow"))
 	}
 }
 

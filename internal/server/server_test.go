@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,34 +25,16 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
 // waitTimeout bounds every wait of these tests: for a server to start, an
 // RPC, a shutdown.
 const waitTimeout = 10 * time.Second
 
-// syncBuffer is a bytes.Buffer that a server's logger and a test can use at
-// the same time.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitForLog waits until the log holds a match of re and returns the
 // match's submatches.
-func waitForLog(t *testing.T, log *syncBuffer, re *regexp.Regexp) []string {
+func waitForLog(t *testing.T, log *testutil.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
@@ -68,22 +48,12 @@ func waitForLog(t *testing.T, log *syncBuffer, re *regexp.Regexp) []string {
 	}
 }
 
-// listen listens on a free loopback port.
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen: %v", err)
-	}
-	return lis
-}
-
 // startServe runs serve on two loopback listeners until the returned
 // cancel is called; serve's result is then sent on the returned channel.
-func startServe(t *testing.T) (grpcAddr, httpAddr string, log *syncBuffer, cancel context.CancelFunc, done <-chan error) {
+func startServe(t *testing.T) (grpcAddr, httpAddr string, log *testutil.SyncBuffer, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()
-	grpcLis, httpLis := listen(t), listen(t)
-	log = new(syncBuffer)
+	grpcLis, httpLis := testutil.Listen(t), testutil.Listen(t)
+	log = new(testutil.SyncBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1) // The test may read it.
 	finished := make(chan struct{})
@@ -305,7 +275,7 @@ func TestRunLogsStopped(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.LogFormat = "127.0.0.1:0", "127.0.0.1:0", "json"
 	ctx, cancel := context.WithCancelCause(context.Background())
-	log := new(syncBuffer)
+	log := new(testutil.SyncBuffer)
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
 	waitForLog(t, log, regexp.MustCompile(`"msg":"HTTP server listening"`))
@@ -324,7 +294,7 @@ func TestRunLogsStopped(t *testing.T) {
 	}
 
 	cfg.GRPCAddr = "127.0.0.1:-1"
-	log = new(syncBuffer)
+	log = new(testutil.SyncBuffer)
 	if err := Run(context.Background(), nil, cfg, func(string) string { return "" }, log); err == nil {
 		t.Fatalf("Run with gRPC address %s = nil; want an error", cfg.GRPCAddr)
 	}
