@@ -274,3 +274,14 @@ func TestDocsFlagTable(t *testing.T) {
 		t.Errorf("docs/operating.md has a row for --%s, which serve does not have", name)
 	}
 }
+
+// TestServeReflectionOff checks both ways to turn reflection off, the
+// Deployment's --reflection=false included.
+func TestServeReflectionOff(t *testing.T) {
+	for _, args := range [][]string{{"--reflection=false"}, {"--no-reflection"}} {
+		got, _, _, err := parseServe(args, nil)
+		if err != nil || got.Reflection {
+			t.Errorf("parseServe(%q) = Reflection %v, %v; want false, nil", args, got.Reflection, err)
+		}
+	}
+}
