@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -16,9 +14,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
 	"google.golang.org/genproto/googleapis/rpc/code"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
@@ -27,112 +26,160 @@ import (
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/internal/server"
+	"github.com/tmdbstatus/tmdbstatus/internal/tlsconfig"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// The client commands: each calls one RPC of StatusService, over gRPC or,
-// with --offline, in-process.
-var clientCommands = map[string]struct {
-	args, summary string
-}{
-	"lookup":    {"CODE", "Print the table entry of one TMDB status code."},
-	"list":      {"", "Print TMDB's whole status-code table."},
-	"translate": {"", "Translate a TMDB response, its body read from stdin, into a gRPC status."},
+// clientFlags are the flags of every client command, each of which calls
+// one RPC of StatusService, over gRPC or, with --offline, in-process.
+type clientFlags struct {
+	Addr    string        `default:"${client_addr}" help:"gRPC address of the tmdbstatus server." min:"1"`
+	Timeout time.Duration `default:"10s" help:"How long the RPC may take." min:"1ns"`
+	JSON    bool          `name:"json" help:"Print the answer as JSON (protojson, as the REST API writes it)."`
+	Offline bool          `help:"Answer in-process, with no server: --addr, --timeout and --tls* are ignored."`
+	TLS     bool          `name:"tls" help:"Connect with TLS, verifying the server with the system's CAs (implied by --tls-ca and --tls-cert)."`
+	TLSCA   string        `name:"tls-ca" help:"PEM file of the CA certificates to verify the server with, instead of the system's." placeholder:"FILE"`
+	TLSCert string        `name:"tls-cert" help:"PEM file of the client certificate to present (mutual TLS); needs --tls-key." placeholder:"FILE" and:"tls-pair"`
+	TLSKey  string        `name:"tls-key" help:"PEM file of the private key of --tls-cert." placeholder:"FILE" and:"tls-pair"`
 }
 
-// isClientCommand reports whether name is one of the client commands that
-// runClient runs.
-func isClientCommand(name string) bool {
-	_, ok := clientCommands[name]
-	return ok
+// lookupCmd is `tmdbstatus lookup CODE`.
+type lookupCmd struct {
+	clientFlags `embed:""`
+	Code        int32 `arg:"" help:"The TMDB status code; one TMDB does not define is an error."`
 }
 
-// Client defaults: the gRPC address of a server on this machine, and how
-// long an RPC may take.
-const (
-	defaultClientAddr    = "localhost" + server.DefaultGRPCAddr
-	defaultClientTimeout = 10 * time.Second
-)
-
-// maxTranslateBody is the largest body translate reads from stdin: what the
-// REST gateway and a grpc-go server accept.
-const maxTranslateBody = 4 << 20
-
-// clientConfig is what a client command runs with.
-type clientConfig struct {
-	addr       string
-	timeout    time.Duration
-	json       bool
-	offline    bool
-	tls        bool   // TLS to the server, with tlsCA, tlsCert, tlsKey
-	tlsCA      string // PEM file of the CAs that sign the server's certificate
-	tlsCert    string // PEM file of the client's certificate (mutual TLS)
-	tlsKey     string // PEM file of the key of tlsCert
-	code       int32  // lookup
-	httpStatus int    // translate
-	retryAfter string // translate
+// listCmd is `tmdbstatus list`.
+type listCmd struct {
+	clientFlags `embed:""`
 }
 
-// runClient runs the client command args[0] with the flags and arguments
-// args[1:], reading the environment through getenv and a TMDB body for
-// translate from stdin. It follows run's conventions: the usage on stdout
-// and flag.ErrHelp when asked for help, a one-line error on stderr and an
-// error wrapping errUsage for a command line it refuses, and any other error
-// for a failed RPC or I/O. A TMDB failure that translate translates is its
-// output, not an error.
-func runClient(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd := args[0]
-	cfg, err := parseClient(cmd, args[1:], getenv, stdout, stderr)
+// translateCmd is `tmdbstatus translate`.
+type translateCmd struct {
+	clientFlags `embed:""`
+	HTTPStatus  int      `name:"http-status" help:"The HTTP status of TMDB's response." placeholder:"STATUS"`
+	RetryAfter  string   `help:"The Retry-After header of TMDB's response: seconds or an HTTP-date." placeholder:"DELAY"`
+	Header      []string `help:"A header of TMDB's response, as 'Name: value'; once per header." placeholder:"'NAME: VALUE'" sep:"none"`
+	BodyFile    string   `help:"File of TMDB's response body, read instead of stdin." placeholder:"FILE"`
+}
+
+// maxTranslateBody is the largest body translate reads: what the REST
+// gateway and a grpc-go server accept.
+const maxTranslateBody = server.DefaultMaxMessageBytes
+
+// Run prints the table entry of c.Code.
+func (c *lookupCmd) Run(ctx context.Context, std *stdio) error {
+	return c.call(ctx, std, func(ctx context.Context, sc tmdbstatusv1.StatusServiceClient) (proto.Message, error) {
+		return sc.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: c.Code})
+	})
+}
+
+// Run prints TMDB's table.
+func (c *listCmd) Run(ctx context.Context, std *stdio) error {
+	return c.call(ctx, std, func(ctx context.Context, sc tmdbstatusv1.StatusServiceClient) (proto.Message, error) {
+		return sc.ListStatuses(ctx, &tmdbstatusv1.ListStatusesRequest{})
+	})
+}
+
+// check checks the HTTP status and the headers.
+func (c *translateCmd) check() error {
+	if c.HTTPStatus != 0 && (c.HTTPStatus < 100 || c.HTTPStatus > 599) {
+		return fmt.Errorf("--http-status %d: not an HTTP status (100 to 599)", c.HTTPStatus)
+	}
+	for _, h := range c.Header {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
+			return fmt.Errorf("--header %q: want 'Name: value'", h)
+		}
+	}
+	return nil
+}
+
+// Run prints the translation of the response c and the body describe. A
+// translated TMDB failure is its output, not an error.
+func (c *translateCmd) Run(ctx context.Context, std *stdio) error {
+	req, err := c.request(std)
 	if err != nil {
 		return err
 	}
+	return c.call(ctx, std, func(ctx context.Context, sc tmdbstatusv1.StatusServiceClient) (proto.Message, error) {
+		return sc.Translate(ctx, req)
+	})
+}
 
-	var client tmdbstatusv1.StatusServiceClient = offlineClient{service.New()}
-	if !cfg.offline {
-		creds, err := clientCredentials(cfg)
+// request builds the request of translate, its body read from c.BodyFile or
+// stdin; a terminal on stdin has nothing to read.
+func (c *translateCmd) request(std *stdio) (*tmdbstatusv1.TranslateRequest, error) {
+	req := &tmdbstatusv1.TranslateRequest{HttpStatus: int32(c.HTTPStatus), RetryAfter: c.RetryAfter}
+	if c.RetryAfter != "" && !retryAfterValid(c.RetryAfter) {
+		fmt.Fprintf(std.stderr, "tmdbstatus translate: warning: --retry-after %q is neither seconds nor an HTTP-date: it is ignored\n", c.RetryAfter)
+	}
+	for _, h := range c.Header {
+		name, value, _ := strings.Cut(h, ":")
+		req.Headers = append(req.Headers, &tmdbstatusv1.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	body, from := std.stdin, "stdin"
+	if c.BodyFile != "" {
+		f, err := os.Open(c.BodyFile)
 		if err != nil {
-			return fmt.Errorf("%s: %w", cmd, err)
+			return nil, usageError{fmt.Errorf("--body-file: %w", err)}
 		}
-		conn, err := grpc.NewClient(cfg.addr, grpc.WithTransportCredentials(creds))
+		defer f.Close()
+		body, from = f, c.BodyFile
+	} else if f, ok := body.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return nil, usageError{errors.New("nothing to translate: pipe TMDB's response body to stdin, or give --body-file (</dev/null for none)")}
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxTranslateBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the body from %s: %w", from, err)
+	}
+	if len(b) > maxTranslateBody {
+		return nil, usageError{fmt.Errorf("body of %s larger than %d bytes", from, maxTranslateBody)}
+	}
+	req.BodyBytes = b
+	return req, nil
+}
+
+// retryAfterValid reports whether v is a Retry-After value: delay-seconds
+// or an HTTP-date.
+func retryAfterValid(v string) bool {
+	if _, err := strconv.ParseUint(v, 10, 63); err == nil {
+		return true
+	}
+	_, err := http.ParseTime(v)
+	return err == nil
+}
+
+// call calls one RPC with rpc, over gRPC or in-process, within c.Timeout,
+// and prints its answer.
+func (c *clientFlags) call(ctx context.Context, std *stdio, rpc func(context.Context, tmdbstatusv1.StatusServiceClient) (proto.Message, error)) error {
+	var client tmdbstatusv1.StatusServiceClient = offlineClient{service.New()}
+	if !c.Offline {
+		creds, err := c.credentials()
+		if err != nil {
+			return usageError{err}
+		}
+		conn, err := grpc.NewClient(c.Addr, grpc.WithTransportCredentials(creds))
 		if err != nil { // Only for an address grpc cannot parse.
-			fmt.Fprintf(stderr, "tmdbstatus %s: --addr %q: %v (see tmdbstatus %s --help)\n", cmd, cfg.addr, err, cmd)
-			return fmt.Errorf("%w: --addr %q: %w", errUsage, cfg.addr, err)
+			return usageError{fmt.Errorf("--addr %q: %w", c.Addr, err)}
 		}
 		defer conn.Close()
 		client = tmdbstatusv1.NewStatusServiceClient(conn)
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-
-	var resp proto.Message
-	switch cmd {
-	case "lookup":
-		resp, err = client.Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: cfg.code})
-	case "list":
-		resp, err = client.ListStatuses(ctx, &tmdbstatusv1.ListStatusesRequest{})
-	case "translate":
-		var req *tmdbstatusv1.TranslateRequest
-		if req, err = translateRequest(cfg, stdin); err != nil {
-			return err
-		}
-		resp, err = client.Translate(ctx, req)
-	}
+	resp, err := rpc(ctx, client)
 	if err != nil {
-		if cfg.offline {
-			return fmt.Errorf("%s: %w", cmd, err)
-		}
-		return fmt.Errorf("%s (%s): %w", cmd, cfg.addr, err)
+		return c.rpcError(err)
 	}
-
-	if cfg.json {
+	if c.JSON {
 		b, err := protojson.MarshalOptions{Multiline: true, EmitDefaultValues: true}.Marshal(resp)
 		if err != nil {
-			return fmt.Errorf("%s: encode the answer: %w", cmd, err)
+			return fmt.Errorf("encode the answer: %w", err)
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		_, err = fmt.Fprintf(std.stdout, "%s\n", b)
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(std.stdout, 0, 0, 2, ' ', 0)
 	switch resp := resp.(type) {
 	case *tmdbstatusv1.LookupResponse:
 		writeEntries(tw, resp.GetEntry())
@@ -144,144 +191,46 @@ func runClient(ctx context.Context, args []string, getenv func(string) string, s
 	return tw.Flush()
 }
 
-// parseClient parses the flags and arguments of the client command cmd,
-// as parseServe does those of serve.
-func parseClient(cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) (clientConfig, error) {
-	fs := flag.NewFlagSet("tmdbstatus "+cmd, flag.ContinueOnError)
-	cfg := clientConfig{}
-	fs.StringVar(&cfg.addr, "addr", envOr(getenv, "TMDBSTATUS_ADDR", defaultClientAddr),
-		"gRPC `address` of the tmdbstatus server (env TMDBSTATUS_ADDR)")
-	fs.DurationVar(&cfg.timeout, "timeout", defaultClientTimeout, "how long the RPC may take")
-	fs.BoolVar(&cfg.json, "json", false, "print the answer as JSON (protojson, as the REST API writes it)")
-	fs.BoolVar(&cfg.offline, "offline", false, "answer in-process, with no server: --addr, --timeout and --tls* are ignored")
-	fs.BoolVar(&cfg.tls, "tls", false, "connect with TLS, verifying the server with the system's CAs (implied by --tls-ca and --tls-cert)")
-	fs.StringVar(&cfg.tlsCA, "tls-ca", "", "PEM `file` of the CA certificates to verify the server with, instead of the system's")
-	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM `file` of the client certificate to present (mutual TLS); needs --tls-key")
-	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM `file` of the private key of --tls-cert")
-	if cmd == "translate" {
-		fs.IntVar(&cfg.httpStatus, "http-status", 0, "the HTTP `status` of TMDB's response")
-		fs.StringVar(&cfg.retryAfter, "retry-after", "", "the Retry-After header of TMDB's response: seconds or an HTTP-date")
-	}
-	c := clientCommands[cmd]
-	printUsage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: tmdbstatus %s [flags]%s\n\n%s\n", cmd, strings.TrimRight(" "+c.args, " "), c.summary)
-		switch cmd {
-		case "translate":
-			fmt.Fprint(w, "The body TMDB answered with is read from stdin, unless stdin is a terminal.\n"+
-				"A TMDB failure is printed, and is no failure of the command.\n")
-		case "lookup":
-			fmt.Fprint(w, "A code TMDB does not define is an error.\n")
-		}
-		fmt.Fprint(w, "Exit status: 0 done, 1 RPC or I/O failure, 2 bad command line.\n\nFlags:\n")
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-
-	// Flags may come before or after the arguments: parse again after each
-	// argument, until a "--" ends the flags.
-	var pos []string
-	var err error
-	for {
-		if err = fs.Parse(args); err != nil {
-			break
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos, args = append(pos, rest[0]), rest[1:]
-	}
-
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		printUsage(stdout)
-		return clientConfig{}, err
-	case err != nil:
-	case cmd == "lookup" && len(pos) == 0:
-		err = errors.New("missing CODE")
-	case cmd == "lookup" && len(pos) > 1:
-		err = fmt.Errorf("unexpected argument %q", pos[1])
-	case cmd != "lookup" && len(pos) > 0:
-		err = fmt.Errorf("unexpected argument %q", pos[0])
-	case !cfg.offline && cfg.addr == "":
-		err = errors.New("empty --addr")
-	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
-		err = errors.New("--tls-cert and --tls-key go together")
-	case cfg.timeout <= 0:
-		err = fmt.Errorf("--timeout %v: must be positive", cfg.timeout)
-	case cfg.httpStatus != 0 && (cfg.httpStatus < 100 || cfg.httpStatus > 599):
-		err = fmt.Errorf("--http-status %d: not an HTTP status (100 to 599)", cfg.httpStatus)
-	default:
-		if cmd != "lookup" {
-			return cfg, nil
-		}
-		n, perr := strconv.ParseInt(pos[0], 10, 32)
-		if perr == nil {
-			cfg.code = int32(n)
-			return cfg, nil
-		}
-		err = fmt.Errorf("CODE %q: not a TMDB status code", pos[0])
-	}
-	// One line, as serve reports its own.
-	fmt.Fprintf(stderr, "tmdbstatus %s: %v (see tmdbstatus %s --help)\n", cmd, err, cmd)
-	return clientConfig{}, fmt.Errorf("%w: %w", errUsage, err)
-}
-
-// clientCredentials returns the transport credentials cfg asks for:
-// plaintext, or TLS with the system's CAs or cfg.tlsCA's, and a client
-// certificate for mutual TLS.
-func clientCredentials(cfg clientConfig) (credentials.TransportCredentials, error) {
-	if !cfg.tls && cfg.tlsCA == "" && cfg.tlsCert == "" {
+// credentials returns the transport credentials c asks for: plaintext, or
+// TLS with the system's CAs or c.TLSCA's, and a client certificate for
+// mutual TLS.
+func (c *clientFlags) credentials() (credentials.TransportCredentials, error) {
+	if !c.TLS && c.TLSCA == "" && c.TLSCert == "" {
 		return insecure.NewCredentials(), nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.tlsCA != "" {
-		pem, err := os.ReadFile(cfg.tlsCA)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-ca: %w", err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate in it", cfg.tlsCA)
-		}
-	}
-	if cfg.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", cfg.tlsCert, cfg.tlsKey, err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc, err := tlsconfig.Client(tlsconfig.Files{Cert: c.TLSCert, Key: c.TLSKey, CA: c.TLSCA, CAFlag: "--tls-ca"})
+	if err != nil {
+		return nil, err
 	}
 	return credentials.NewTLS(tc), nil
 }
 
-// translateRequest builds the request of translate from cfg and the body
-// read from stdin. A terminal on stdin is not read: the body is then empty.
-func translateRequest(cfg clientConfig, stdin io.Reader) (*tmdbstatusv1.TranslateRequest, error) {
-	req := &tmdbstatusv1.TranslateRequest{
-		HttpStatus: int32(cfg.httpStatus),
-		RetryAfter: cfg.retryAfter,
+// Hints for the transport failures a person can fix with a flag, by what
+// grpc-go's message holds.
+var hints = []struct{ cause, hint string }{
+	{"connection refused", `nothing listens at %s: is "tmdbstatus serve" running? --addr or TMDBSTATUS_ADDR names its gRPC address`},
+	{"first record does not look like a TLS handshake", "the server at %s does not speak TLS: drop --tls, --tls-ca and --tls-cert"},
+	{"error reading server preface", "the server at %s closed the connection: if it speaks TLS, add --tls, or --tls-ca with its CA"},
+	{"certificate signed by unknown authority", "the server at %s has a certificate the system's CAs do not know: give its CA with --tls-ca"},
+}
+
+// rpcError returns the error of a failed RPC as a person reads it: its
+// canonical code name and message, or a hint for a connection that failed.
+func (c *clientFlags) rpcError(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
 	}
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return req, nil
+	msg := st.Message()
+	if st.Code() == codes.Unavailable && !c.Offline {
+		for _, h := range hints {
+			if strings.Contains(msg, h.cause) {
+				msg = fmt.Sprintf(h.hint, c.Addr)
+				break
+			}
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(stdin, maxTranslateBody+1))
-	if err != nil {
-		return nil, fmt.Errorf("translate: read the body from stdin: %w", err)
-	}
-	if len(body) > maxTranslateBody {
-		return nil, fmt.Errorf("translate: body on stdin larger than %d bytes", maxTranslateBody)
-	}
-	req.Body = string(body)
-	return req, nil
+	return fmt.Errorf("%s: %s", code.Code(st.Code()), msg)
 }
 
 // writeEntries writes entries as a table, one row each, under a header.
@@ -299,39 +248,44 @@ func writeTranslation(w io.Writer, resp *tmdbstatusv1.TranslateResponse) {
 	st := resp.GetStatus()
 	fmt.Fprintf(w, "code\t%s\n", code.Code(st.GetCode()))
 	fmt.Fprintf(w, "message\t%s\n", st.GetMessage())
-	for _, d := range status.FromProto(st).Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			fmt.Fprintf(w, "reason\t%s\n", d.GetReason())
-			fmt.Fprintf(w, "domain\t%s\n", d.GetDomain())
-			md := d.GetMetadata()
-			for _, k := range slices.Sorted(maps.Keys(md)) {
-				fmt.Fprintf(w, "metadata\t%s=%s\n", k, md[k])
-			}
-		case *errdetails.RetryInfo:
-			fmt.Fprintf(w, "retry after\t%v\n", d.GetRetryDelay().AsDuration())
-		case *errdetails.QuotaFailure:
-			for _, v := range d.GetViolations() {
-				fmt.Fprintf(w, "quota failure\t%s: %s\n", v.GetSubject(), v.GetDescription())
-			}
-		case *errdetails.BadRequest:
-			for _, v := range d.GetFieldViolations() {
-				fmt.Fprintf(w, "bad request\t%s: %s\n", v.GetField(), v.GetDescription())
-			}
-		case *errdetails.Help:
-			for _, l := range d.GetLinks() {
-				fmt.Fprintf(w, "help\t%s: %s\n", l.GetDescription(), l.GetUrl())
-			}
-		case proto.Message:
-			fmt.Fprintf(w, "detail\t%s\n", d.ProtoReflect().Descriptor().FullName())
-		case error: // A detail whose type is not linked in.
-			fmt.Fprintf(w, "detail\t%v\n", d)
+	d := service.Details(status.FromProto(st))
+	if ei := d.ErrorInfo; ei != nil {
+		fmt.Fprintf(w, "reason\t%s\ndomain\t%s\n", ei.GetReason(), ei.GetDomain())
+		for _, k := range slices.Sorted(maps.Keys(ei.GetMetadata())) {
+			fmt.Fprintf(w, "metadata\t%s=%s\n", k, ei.GetMetadata()[k])
 		}
+	}
+	if d.RetryInfo != nil {
+		fmt.Fprintf(w, "retry after\t%v\n", roundDelay(d.RetryInfo.GetRetryDelay().AsDuration()))
+	}
+	for _, v := range d.QuotaFailure.GetViolations() {
+		fmt.Fprintf(w, "quota failure\t%s: %s\n", v.GetSubject(), v.GetDescription())
+	}
+	for _, v := range d.BadRequest.GetFieldViolations() {
+		fmt.Fprintf(w, "bad request\t%s: %s\n", v.GetField(), v.GetDescription())
+	}
+	for _, l := range d.Help.GetLinks() {
+		fmt.Fprintf(w, "help\t%s: %s\n", l.GetDescription(), l.GetUrl())
+	}
+	for _, u := range d.Unknown {
+		if m, ok := u.(proto.Message); ok {
+			u = m.ProtoReflect().Descriptor().FullName()
+		}
+		fmt.Fprintf(w, "detail\t%v\n", u) // Or the error of one that did not decode.
 	}
 	if e := resp.GetEntry(); e != nil {
 		fmt.Fprintf(w, "tmdb status\t%d %s (HTTP %d, retryable: %s)\n",
 			e.GetCode(), e.GetStatus(), e.GetHttpStatus(), yesNo(e.GetRetryable()))
 	}
+}
+
+// roundDelay rounds d for a person: to the second from a second up, else
+// to the millisecond.
+func roundDelay(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
 }
 
 func yesNo(b bool) string {

@@ -6,12 +6,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -52,7 +54,7 @@ func runClientArgs(t *testing.T, args []string, env map[string]string, stdin str
 	t.Helper()
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	err = runClient(t.Context(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	err = runWith(t.Context(), nil, args, getenv, &stdio{strings.NewReader(stdin), &out, &errOut})
 	return out.String(), errOut.String(), err
 }
 
@@ -217,7 +219,7 @@ func TestClientJSON(t *testing.T) {
 
 // TestClientErrors checks the errors of client commands: a usage error
 // (exit status 2) for a command line it refuses, before any RPC, and any
-// other error (1) for a failed RPC.
+// other error (1) for a failed RPC, named by its canonical code.
 func TestClientErrors(t *testing.T) {
 	addr := startClientTestServer(t, nil)
 	closed := testutil.FreeAddr(t)
@@ -228,28 +230,35 @@ func TestClientErrors(t *testing.T) {
 		wantUsage bool
 		wantErr   string // In the error, or on stderr for a usage error.
 	}{
-		{args: []string{"lookup"}, wantUsage: true, wantErr: "missing CODE"},
-		{args: []string{"lookup", "seven"}, wantUsage: true, wantErr: `CODE "seven"`},
-		{args: []string{"lookup", "7", "8"}, wantUsage: true, wantErr: `unexpected argument "8"`},
-		{args: []string{"lookup", "99999999999"}, wantUsage: true, wantErr: `CODE "99999999999"`},
-		{args: []string{"list", "extra"}, wantUsage: true, wantErr: `unexpected argument "extra"`},
-		{args: []string{"list", "--bogus"}, wantUsage: true, wantErr: "-bogus"},
-		{args: []string{"list", "--timeout=0s"}, wantUsage: true, wantErr: "--timeout"},
-		{args: []string{"list", "--addr="}, wantUsage: true, wantErr: "empty --addr"},
-		{args: []string{"list", "--tls-cert=c.pem"}, wantUsage: true, wantErr: "--tls-key"},
+		{args: []string{"lookup"}, wantUsage: true, wantErr: `expected "<code>"`},
+		{args: []string{"lookup", "seven"}, wantUsage: true, wantErr: `<code>: expected a valid 32 bit int but got "seven"`},
+		{args: []string{"lookup", "7", "8"}, wantUsage: true, wantErr: `unexpected argument 8`},
+		{args: []string{"lookup", "99999999999"}, wantUsage: true, wantErr: `"99999999999"`},
+		{args: []string{"list", "extra"}, wantUsage: true, wantErr: `unexpected argument extra`},
+		{args: []string{"list", "--bogus"}, wantUsage: true, wantErr: "unknown flag --bogus"},
+		{args: []string{"list", "--timeout=0s"}, wantUsage: true, wantErr: `--timeout "0s": must be positive`},
+		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_TIMEOUT": "soon"}, wantUsage: true, wantErr: "from TMDBSTATUS_TIMEOUT"},
+		{args: []string{"list", "--addr="}, wantUsage: true, wantErr: `--addr "": must not be empty`},
+		{args: []string{"list", "--tls-cert=c.pem"}, wantUsage: true, wantErr: "--tls-cert and --tls-key must be used together"},
+		{args: []string{"list", "--tls-ca", filepath.Join(t.TempDir(), "missing.pem")}, wantUsage: true, wantErr: "--tls-ca"},
 		{args: []string{"translate", "--http-status=42"}, wantUsage: true, wantErr: "--http-status 42"},
-		{args: []string{"translate", "--http-status=x"}, wantUsage: true, wantErr: "-http-status"},
-		{args: []string{"lookup", "--json"}, wantUsage: true, wantErr: "missing CODE"},
-		// The service refuses these: RPC errors, over gRPC as offline.
-		{args: []string{"lookup", "99", "--addr", addr}, wantErr: "NotFound"},
-		{args: []string{"lookup", "99", "--offline"}, wantErr: "NotFound"},
-		{args: []string{"lookup", "--offline", "--", "-1"}, wantErr: "InvalidArgument"},
-		{args: []string{"lookup", "--offline", "--", "1", "2"}, wantUsage: true, wantErr: `unexpected argument "2"`},
-		{args: []string{"translate", "--addr", addr}, wantErr: "InvalidArgument"},
-		// No server there; TMDBSTATUS_ADDR sets --addr.
-		{args: []string{"list", "--addr", closed}, wantErr: "Unavailable"},
+		{args: []string{"translate", "--http-status=x"}, wantUsage: true, wantErr: "--http-status"},
+		{args: []string{"translate", "--header=Retry-After"}, wantUsage: true, wantErr: `--header "Retry-After": want 'Name: value'`},
+		{args: []string{"translate", "--body-file", filepath.Join(t.TempDir(), "missing")}, wantUsage: true, wantErr: "--body-file"},
+		{args: []string{"lookup", "--json"}, wantUsage: true, wantErr: `expected "<code>"`},
+		// The service refuses these: RPC errors, over gRPC as offline,
+		// named by their canonical code.
+		{args: []string{"lookup", "99", "--addr", addr}, wantErr: "NOT_FOUND: TMDB status code 99"},
+		{args: []string{"lookup", "99", "--offline"}, wantErr: "NOT_FOUND: TMDB status code 99"},
+		// A negative number is an argument, not a flag.
+		{args: []string{"lookup", "-1", "--offline"}, wantErr: "INVALID_ARGUMENT: code -1"},
+		{args: []string{"lookup", "--addr", addr, "-1"}, wantErr: "INVALID_ARGUMENT: code -1"},
+		{args: []string{"lookup", "--offline", "--", "-1"}, wantErr: "INVALID_ARGUMENT: code -1"},
+		{args: []string{"lookup", "--offline", "--", "1", "2"}, wantUsage: true, wantErr: `unexpected argument 2`},
+		{args: []string{"translate", "--addr", addr}, wantErr: "INVALID_ARGUMENT: "},
+		// No server there, with a hint; TMDBSTATUS_ADDR sets --addr.
+		{args: []string{"list", "--addr", closed}, wantErr: `UNAVAILABLE: nothing listens at ` + closed + `: is "tmdbstatus serve" running?`},
 		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_ADDR": closed}, wantErr: closed},
-		{args: []string{"list", "--tls-ca", filepath.Join(t.TempDir(), "missing.pem")}, wantErr: "--tls-ca"},
 	}
 	for _, tt := range tests {
 		_, stderr, err := runClientArgs(t, tt.args, tt.env, tt.stdin)
@@ -267,23 +276,88 @@ func TestClientErrors(t *testing.T) {
 }
 
 // TestClientHelp checks that --help prints each command's usage and
-// flags to stdout, and is no error.
+// flags, with their variables, to stdout, and is no error.
 func TestClientHelp(t *testing.T) {
-	for cmd := range clientCommands {
+	for _, cmd := range []string{"lookup", "list", "translate"} {
 		out, stderr, err := runClientArgs(t, []string{cmd, "--help"}, nil, "")
 		if !errors.Is(err, flag.ErrHelp) || stderr != "" {
 			t.Errorf("run %s --help = %v, stderr %q; want flag.ErrHelp and no stderr", cmd, err, stderr)
 		}
-		for _, want := range []string{"Usage: tmdbstatus " + cmd, "-addr", "-json", "-offline", "TMDBSTATUS_ADDR"} {
+		for _, want := range []string{"Usage: tmdbstatus " + cmd, "--addr", "--json", "--offline", "$TMDBSTATUS_ADDR", "$TMDBSTATUS_TIMEOUT"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("run %s --help printed\n%s\nwant %q in it", cmd, out, want)
 			}
 		}
 	}
 	out, _, _ := runClientArgs(t, []string{"translate", "--help"}, nil, "")
-	for _, want := range []string{"-http-status", "-retry-after"} {
+	for _, want := range []string{"--http-status", "--retry-after", "--header", "--body-file"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("run translate --help printed\n%s\nwant %q in it", out, want)
+		}
+	}
+}
+
+// TestTranslateInputs checks what translate reads besides stdin: its
+// headers, a body file, and a warning for a Retry-After it cannot read.
+func TestTranslateInputs(t *testing.T) {
+	bodyFile := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(bodyFile, []byte(notFoundBody), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	limited := `{"status_code":25,"status_message":"Your request count (41) is over the allowed limit of (40)."}`
+	tests := []struct {
+		args       []string
+		stdin      string
+		want       string // A line of stdout, whitespace runs as one space.
+		wantStderr string
+	}{
+		{[]string{"--body-file", bodyFile}, "ignored", "code NOT_FOUND", ""},
+		{[]string{"--header", "Retry-After: 7", "--header=Via: 1.1 a, 1.1 b"}, limited, "retry after 7s", ""},
+		{[]string{"--retry-after", "soon"}, limited, "retry after 1s", `tmdbstatus translate: warning: --retry-after "soon" is neither seconds nor an HTTP-date: it is ignored` + "\n"},
+		{[]string{"--retry-after", "3"}, limited, "retry after 3s", ""},
+		{[]string{"--retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"}, limited, "retry after 0s", ""}, // A date past.
+	}
+	for _, tt := range tests {
+		args := append([]string{"translate", "--offline"}, tt.args...)
+		out, stderr, err := runClientArgs(t, args, nil, tt.stdin)
+		if err != nil || stderr != tt.wantStderr {
+			t.Errorf("run %q = %v, stderr %q; want nil, %q", args, err, stderr, tt.wantStderr)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), tt.want) {
+			t.Errorf("run %q printed\n%s\nwant a line %q", args, out, tt.want)
+		}
+	}
+}
+
+// TestTranslateTerminal checks that translate with a terminal on stdin,
+// and no --body-file, has nothing to read: a usage error.
+func TestTranslateTerminal(t *testing.T) {
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no terminal to test with: %v", err)
+	}
+	defer ptmx.Close()
+	var stderr bytes.Buffer
+	err = runWith(t.Context(), nil, []string{"translate", "--offline"}, func(string) string { return "" }, &stdio{ptmx, io.Discard, &stderr})
+	if !errors.Is(err, errUsage) || !strings.HasPrefix(stderr.String(), "tmdbstatus translate: nothing to translate") {
+		t.Errorf("translate with a terminal on stdin = %v, stderr %q; want a usage error saying there is nothing to translate", err, stderr.String())
+	}
+}
+
+// TestRoundDelay checks that delays are printed as a person reads them.
+func TestRoundDelay(t *testing.T) {
+	tests := []struct {
+		d, want time.Duration
+	}{
+		{time.Second, time.Second},
+		{1500*time.Millisecond - time.Nanosecond, time.Second},
+		{9*time.Second + 999999*time.Microsecond, 10 * time.Second},
+		{1234567 * time.Nanosecond, time.Millisecond},
+		{0, 0},
+	}
+	for _, tt := range tests {
+		if got := roundDelay(tt.d); got != tt.want {
+			t.Errorf("roundDelay(%v) = %v; want %v", tt.d, got, tt.want)
 		}
 	}
 }
@@ -304,12 +378,19 @@ func TestClientTLS(t *testing.T) {
 	if err != nil || !strings.Contains(out, "INVALID_API_KEY") {
 		t.Errorf("lookup 7 --tls-ca over TLS = %q, %v (stderr %q); want the entry", out, err, stderr)
 	}
-	for _, args := range [][]string{
-		{"lookup", "7", "--addr", addr, "--timeout=5s"},          // Plaintext to TLS.
-		{"lookup", "7", "--addr", addr, "--timeout=5s", "--tls"}, // The system's CAs do not know it.
-	} {
-		if _, _, err := runClientArgs(t, args, nil, ""); err == nil || errors.Is(err, errUsage) {
-			t.Errorf("run %q = %v; want an RPC error", args, err)
+	plain := startClientTestServer(t, nil)
+	tests := []struct {
+		args []string
+		want string // In the error.
+	}{
+		{[]string{"--addr", addr}, "UNAVAILABLE: the server at " + addr + " closed the connection: if it speaks TLS, add --tls"},
+		{[]string{"--addr", addr, "--tls"}, "UNAVAILABLE: the server at " + addr + " has a certificate the system's CAs do not know: give its CA with --tls-ca"},
+		{[]string{"--addr", plain, "--tls-ca", certFile}, "UNAVAILABLE: the server at " + plain + " does not speak TLS: drop --tls"},
+	}
+	for _, tt := range tests {
+		args := append([]string{"lookup", "7", "--timeout=5s"}, tt.args...)
+		if _, _, err := runClientArgs(t, args, nil, ""); err == nil || errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("run %q = %v; want an RPC error with %q", args, err, tt.want)
 		}
 	}
 }

@@ -1,10 +1,11 @@
 // Command tmdbstatus serves tmdbstatus.v1.StatusService, which translates
 // TMDB API failures into canonical gRPC statuses, over gRPC and over its
-// REST/JSON gateway.
+// REST/JSON gateway, and calls it from a shell.
 //
 // Usage:
 //
 //	tmdbstatus serve [--grpc-addr=:9090] [--http-addr=:8080] [flags]
+//	tmdbstatus lookup CODE | list | translate [flags]
 //
 // Every flag can also be set with its environment variable: --grpc-addr
 // with TMDBSTATUS_GRPC_ADDR, --http-addr with TMDBSTATUS_HTTP_ADDR, and so
@@ -23,8 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 func main() {
@@ -35,7 +34,7 @@ func main() {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		// Exit 0.
 	case errors.Is(err, errUsage):
-		os.Exit(2) // run has printed the error and the usage.
+		os.Exit(2) // run has printed the error.
 	default:
 		fmt.Fprintf(os.Stderr, "tmdbstatus: %v\n", err)
 		os.Exit(1)
@@ -71,55 +70,42 @@ func shutdownSignals() (shutdown, now context.Context, stop context.CancelFunc) 
 	return shutdown, now, stop
 }
 
+// stdio is what a command reads and writes.
+type stdio struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
 // run runs the command line args (without the program name) until ctx is
-// done; now, once closed, cuts the shutdown short (see server.Run). It writes the usage to stdout when asked for it (returning
-// flag.ErrHelp), a usage error to stderr (returning an error wrapping
-// errUsage): one line for a bad flag or value of serve, followed by the
-// usage for a bad command; and its log to stderr.
+// done; now, once closed, cuts the shutdown short (see server.Run). It
+// writes the usage to stdout when asked for it (returning flag.ErrHelp),
+// and a command line it refuses as one line on stderr (returning an error
+// wrapping errUsage).
 func run(ctx context.Context, now <-chan struct{}, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && isClientCommand(args[0]) { // lookup, list, translate: cli.go
-		return runClient(ctx, args, os.Getenv, os.Stdin, stdout, stderr)
-	}
-	cfg, err := parseArgs(args, os.Getenv, stdout, stderr)
+	return runWith(ctx, now, args, os.Getenv, &stdio{os.Stdin, stdout, stderr})
+}
+
+// runWith is run reading the environment through getenv and stdin from io.
+func runWith(ctx context.Context, now <-chan struct{}, args []string, getenv func(string) string, std *stdio) error {
+	kctx, err := parse(args, getenv, std.stdout, std.stderr)
 	if err != nil {
 		return err
 	}
-	return runServe(ctx, now, cfg, os.Getenv, stderr)
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	err = kctx.Run(now, std)
+	if u, ok := errors.AsType[usageError](err); ok {
+		fmt.Fprintf(std.stderr, "tmdbstatus %s: %v\n", kctx.Selected().Name, u.error)
+		return fmt.Errorf("%w: %w", errUsage, u.error)
+	}
+	if err != nil && kctx.Selected().Name != "serve" {
+		return fmt.Errorf("%s: %w", kctx.Selected().Name, err)
+	}
+	return err
 }
 
 // errUsage is wrapped by the errors of a command line that cannot be run.
 var errUsage = errors.New("usage error")
 
-const usage = `Usage: tmdbstatus <command> [flags]
-
-Commands:
-  serve      serve StatusService over gRPC and REST/JSON
-  lookup     print the table entry of one TMDB status code
-  list       print TMDB's whole status-code table
-  translate  translate a TMDB response (body on stdin) into a gRPC status
-
-Run 'tmdbstatus <command> --help' for the flags of a command.
-`
-
-// parseArgs parses the command line args (without the program name),
-// reading the environment through getenv. It reports what it refuses on
-// stderr, followed by the usage, and returns an error wrapping errUsage;
-// when asked for help, it writes the usage to stdout and returns
-// flag.ErrHelp.
-func parseArgs(args []string, getenv func(string) string, stdout, stderr io.Writer) (server.Config, error) {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return server.Config{}, fmt.Errorf("%w: no command", errUsage)
-	}
-	switch cmd := args[0]; cmd {
-	case "serve":
-		return parseServe(args[1:], getenv, stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return server.Config{}, flag.ErrHelp
-	default:
-		fmt.Fprintf(stderr, "tmdbstatus: unknown command %q\n", cmd)
-		fmt.Fprint(stderr, usage)
-		return server.Config{}, fmt.Errorf("%w: unknown command %q", errUsage, cmd)
-	}
-}
+// usageError is the error of a command that refuses what it was given: a
+// file it cannot read, a stdin with nothing to read.
+type usageError struct{ error }

@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/tmdbstatus/tmdbstatus/internal/server"
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
@@ -129,155 +128,35 @@ func TestRunAddressInUse(t *testing.T) {
 	}
 }
 
-// addrs returns the default configuration with the listen addresses
-// grpcAddr and httpAddr.
-func addrs(grpcAddr, httpAddr string) server.Config {
-	c := server.DefaultConfig()
-	c.GRPCAddr, c.HTTPAddr = grpcAddr, httpAddr
-	return c
-}
-
+// TestParseArgs checks the command line outside a command's flags: no
+// command, an unknown one, and help.
 func TestParseArgs(t *testing.T) {
-	env := map[string]string{
-		"TMDBSTATUS_GRPC_ADDR": "127.0.0.1:9191",
-		"TMDBSTATUS_HTTP_ADDR": "127.0.0.1:8181",
-	}
 	tests := []struct {
-		name       string
 		args       []string
-		env        map[string]string
-		want       server.Config
-		wantErr    error  // errUsage, flag.ErrHelp or nil.
+		wantErr    error  // errUsage or flag.ErrHelp.
 		wantStdout string // Held by stdout.
-		wantStderr string // First line of stderr, when wantErr is errUsage.
+		wantStderr string // Held by stderr.
 	}{
-		{
-			name: "defaults",
-			args: []string{"serve"},
-			want: addrs(":9090", ":8080"),
-		},
-		{
-			name: "environment beats default",
-			args: []string{"serve"},
-			env:  env,
-			want: addrs("127.0.0.1:9191", "127.0.0.1:8181"),
-		},
-		{
-			name: "empty environment is unset",
-			args: []string{"serve"},
-			env:  map[string]string{"TMDBSTATUS_GRPC_ADDR": "", "TMDBSTATUS_HTTP_ADDR": ""},
-			want: addrs(":9090", ":8080"),
-		},
-		{
-			name: "flag beats environment",
-			args: []string{"serve", "--grpc-addr=:1", "-http-addr", ":2"},
-			env:  env,
-			want: addrs(":1", ":2"),
-		},
-		{
-			name: "one flag, one environment variable",
-			args: []string{"serve", "--http-addr", "localhost:0"},
-			env:  env,
-			want: addrs("127.0.0.1:9191", "localhost:0"),
-		},
-		{
-			name:       "no command",
-			args:       nil,
-			wantErr:    errUsage,
-			wantStderr: "Usage: tmdbstatus <command> [flags]",
-		},
-		{
-			name:       "unknown command",
-			args:       []string{"srve"},
-			wantErr:    errUsage,
-			wantStderr: `tmdbstatus: unknown command "srve"`,
-		},
-		{
-			name:       "unknown flag",
-			args:       []string{"serve", "--port=1"},
-			wantErr:    errUsage,
-			wantStderr: "tmdbstatus serve: flag provided but not defined: -port",
-		},
-		{
-			name:       "flag without its value",
-			args:       []string{"serve", "--grpc-addr"},
-			wantErr:    errUsage,
-			wantStderr: "tmdbstatus serve: flag needs an argument: -grpc-addr",
-		},
-		{
-			name:       "empty address",
-			args:       []string{"serve", "--http-addr="},
-			wantErr:    errUsage,
-			wantStderr: `tmdbstatus serve: invalid value "" for flag -http-addr: empty address`,
-		},
-		{
-			name:       "argument after the flags",
-			args:       []string{"serve", "--grpc-addr=:1", "now"},
-			wantErr:    errUsage,
-			wantStderr: `tmdbstatus serve: unexpected argument "now"`,
-		},
-		{
-			name:       "serve help",
-			args:       []string{"serve", "--help"},
-			wantErr:    flag.ErrHelp,
-			wantStdout: "-grpc-addr address",
-		},
-		{
-			name:       "help",
-			args:       []string{"help"},
-			wantErr:    flag.ErrHelp,
-			wantStdout: "Usage: tmdbstatus <command> [flags]",
-		},
-		{
-			name:       "-h",
-			args:       []string{"-h"},
-			wantErr:    flag.ErrHelp,
-			wantStdout: "Usage: tmdbstatus <command> [flags]",
-		},
+		{nil, errUsage, "", "Usage: tmdbstatus <command> [flags]"},
+		{[]string{"srve"}, errUsage, "", "tmdbstatus: unexpected argument srve, did you mean \"serve\"? (see tmdbstatus --help)\n"},
+		{[]string{"--bogus"}, errUsage, "", "tmdbstatus: unknown flag --bogus (see tmdbstatus --help)\n"},
+		{[]string{"serve", "--help"}, flag.ErrHelp, "--grpc-addr=\":9090\"", ""},
+		{[]string{"help"}, flag.ErrHelp, "Usage: tmdbstatus <command> [flags]", ""},
+		{[]string{"help", "serve"}, flag.ErrHelp, "Usage: tmdbstatus serve [flags]", ""},
+		{[]string{"-h"}, flag.ErrHelp, "Usage: tmdbstatus <command> [flags]", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			getenv := func(key string) string { return tt.env[key] }
-			var stdout, stderr bytes.Buffer
-			got, err := parseArgs(tt.args, getenv, &stdout, &stderr)
-			if tt.wantErr == nil {
-				if err != nil || got != tt.want {
-					t.Errorf("parseArgs(%q) = %+v, %v; want %+v, nil", tt.args, got, err, tt.want)
-				}
-				if stdout.Len() != 0 || stderr.Len() != 0 {
-					t.Errorf("parseArgs(%q) wrote %q, %q; want nothing", tt.args, stdout.String(), stderr.String())
-				}
-				return
-			}
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("parseArgs(%q) error = %v; want %v", tt.args, err, tt.wantErr)
-			}
-			if tt.wantErr == flag.ErrHelp {
-				if !strings.Contains(stdout.String(), tt.wantStdout) || stderr.Len() != 0 {
-					t.Errorf("parseArgs(%q) wrote stdout %q, stderr %q; want %q in stdout only", tt.args, stdout.String(), stderr.String(), tt.wantStdout)
-				}
-				return
-			}
-			lines := strings.Split(stderr.String(), "\n")
-			if strings.HasPrefix(tt.wantStderr, "tmdbstatus serve: ") {
-				// One line, naming the flag, and a pointer to the usage.
-				want := tt.wantStderr + " (see tmdbstatus serve --help)\n"
-				if stderr.String() != want {
-					t.Errorf("parseArgs(%q): stderr = %q; want %q", tt.args, stderr.String(), want)
-				}
-			} else {
-				// One line of error, then the usage.
-				if lines[0] != tt.wantStderr {
-					t.Errorf("parseArgs(%q): first line of stderr = %q; want %q", tt.args, lines[0], tt.wantStderr)
-				}
-				if !strings.Contains(stderr.String(), "Usage: tmdbstatus") {
-					t.Errorf("parseArgs(%q): stderr = %q; want the usage", tt.args, stderr.String())
-				}
-			}
-			if stdout.Len() != 0 {
-				t.Errorf("parseArgs(%q) wrote %q to stdout; want nothing", tt.args, stdout.String())
-			}
-		})
+		var stdout, stderr bytes.Buffer
+		_, err := parse(tt.args, func(string) string { return "" }, &stdout, &stderr)
+		if !errors.Is(err, tt.wantErr) {
+			t.Errorf("parse(%q) error = %v; want %v", tt.args, err, tt.wantErr)
+		}
+		if !strings.Contains(stdout.String(), tt.wantStdout) || tt.wantStdout == "" && stdout.Len() != 0 {
+			t.Errorf("parse(%q) stdout = %q; want %q in it", tt.args, stdout.String(), tt.wantStdout)
+		}
+		if !strings.Contains(stderr.String(), tt.wantStderr) || tt.wantStderr == "" && stderr.Len() != 0 {
+			t.Errorf("parse(%q) stderr = %q; want %q in it", tt.args, stderr.String(), tt.wantStderr)
+		}
 	}
 }
 

@@ -281,7 +281,7 @@ type serveHelp struct {
 }
 
 var (
-	flagLine    = regexp.MustCompile(`^\s+-{1,2}([A-Za-z0-9][\w.-]*)`)
+	flagLine    = regexp.MustCompile(`^\s+(?:-\w, )?-{1,2}(?:\[no-\])?([A-Za-z0-9][\w.-]*)`)
 	defaultText = regexp.MustCompile(`\(default "?([^")]*)"?\)`)
 	envName     = regexp.MustCompile(`\bTMDBSTATUS_[A-Z0-9_]+\b`)
 )
