@@ -37,7 +37,7 @@ func TestServeLeaksNoGoroutine(t *testing.T) {
 		t.Fatalf("grpc.NewClient: %v", err)
 	}
 	health := healthpb.NewHealthClient(conn)
-	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(testutil.WaitTimeout); ; time.Sleep(10 * time.Millisecond) {
 		rctx, rcancel := context.WithTimeout(ctx, time.Second)
 		resp, err := health.Check(rctx, &healthpb.HealthCheckRequest{})
 		rcancel()
@@ -46,13 +46,13 @@ func TestServeLeaksNoGoroutine(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			conn.Close()
-			t.Fatalf("server not serving after %v: %v\n%s", waitTimeout, err, log)
+			t.Fatalf("server not serving after %v: %v\n%s", testutil.WaitTimeout, err, log)
 		}
 	}
 	client := tmdbstatusv1.NewStatusServiceClient(conn)
 	httpClient := &http.Client{Transport: &http.Transport{}}
 	for code := int32(1); code <= 47; code++ {
-		if _, err := client.Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: code}); err != nil {
+		if _, err := client.Lookup(testutil.Context(t), &tmdbstatusv1.LookupRequest{Code: code}); err != nil {
 			t.Errorf("Lookup(%d): %v", code, err)
 		}
 		resp, err := httpClient.Get("http://" + httpAddr + "/v1/statuses/7")
@@ -69,5 +69,5 @@ func TestServeLeaksNoGoroutine(t *testing.T) {
 	httpClient.CloseIdleConnections()
 
 	cancel()
-	waitDone(t, "run(serve)", done)
+	testutil.WaitDone(t, "run(serve)", done)
 }

@@ -15,15 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
-
-// waitTimeout bounds every wait of these tests: for a server to start, an
-// RPC, a shutdown.
-const waitTimeout = 10 * time.Second
 
 // TestMain runs main instead of the tests when runMainEnv is set, so that
 // TestExit can run the command as a process of its own.
@@ -41,47 +34,16 @@ const runMainEnv = "TMDBSTATUS_TEST_RUN_MAIN"
 // match's submatches.
 func waitForLog(t *testing.T, log *testutil.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(testutil.WaitTimeout)
 	for {
 		if m := re.FindStringSubmatch(log.String()); m != nil {
 			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("log has no match of %v after %v:\n%s", re, waitTimeout, log)
+			t.Fatalf("log has no match of %v after %v:\n%s", re, testutil.WaitTimeout, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// waitDone waits for serve or run to return after its context was canceled
-// and checks that it returned nil.
-func waitDone(t *testing.T, what string, done <-chan error) {
-	t.Helper()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("%s = %v after cancel; want nil", what, err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatalf("%s still running %v after cancel", what, waitTimeout)
-	}
-}
-
-// dial returns a gRPC client of addr.
-func dial(t *testing.T, addr string) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("grpc.NewClient(%s): %v", addr, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
-func rpcContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
@@ -107,7 +69,7 @@ func TestRun(t *testing.T) {
 	}
 
 	cancel()
-	waitDone(t, "run", done)
+	testutil.WaitDone(t, "run", done)
 	if stdout.String() != "" {
 		t.Errorf("run wrote %q to stdout; want nothing", stdout.String())
 	}
@@ -192,7 +154,7 @@ func TestExit(t *testing.T) {
 		{[]string{"serve", "--help"}, 0},
 	}
 	for _, tt := range tests {
-		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
 		out, err := command(ctx, tt.args...).CombinedOutput()
 		cancel()
 		if got := exitCode(err); got != tt.want {
@@ -208,7 +170,7 @@ func TestExit(t *testing.T) {
 	}
 
 	t.Run("SIGTERM", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
 		defer cancel()
 		cmd := command(ctx, "serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0")
 		stderr, err := cmd.StderrPipe()
@@ -243,7 +205,7 @@ func TestExit(t *testing.T) {
 	t.Run("second SIGTERM", func(t *testing.T) {
 		// A long shutdown delay, which a second signal cuts short: the
 		// drain follows, and the process exits 0.
-		ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
+		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
 		defer cancel()
 		cmd := command(ctx, "serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--shutdown-delay=1m")
 		stderr, err := cmd.StderrPipe()
@@ -268,7 +230,7 @@ func TestExit(t *testing.T) {
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
 		}
-		// Within waitTimeout, not the delay's minute.
+		// Within testutil.WaitTimeout, not the delay's minute.
 		if got := exitCode(cmd.Wait()); got != 0 || ctx.Err() != nil {
 			t.Errorf("tmdbstatus serve after a second SIGTERM exited %d (%v); want 0 at once; log:\n%s", got, ctx.Err(), log.String())
 		}

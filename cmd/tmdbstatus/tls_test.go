@@ -48,7 +48,7 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
 	t.Cleanup(func() {
 		cancel()
-		waitDone(t, "run", done)
+		testutil.WaitDone(t, "run", done)
 	})
 	return waitForLog(t, &stderr, grpcListeningRE)[1], waitForLog(t, &stderr, listeningRE)[1]
 }
@@ -88,7 +88,7 @@ func TestTLS(t *testing.T) {
 			t.Fatalf("grpc.NewClient(%s): %v", grpcAddr, err)
 		}
 		defer conn.Close()
-		_, grpcErr = tmdbstatusv1.NewStatusServiceClient(conn).Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 7})
+		_, grpcErr = tmdbstatusv1.NewStatusServiceClient(conn).Lookup(testutil.Context(t), &tmdbstatusv1.LookupRequest{Code: 7})
 
 		client := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
 		defer client.CloseIdleConnections()
@@ -121,8 +121,8 @@ func TestTLS(t *testing.T) {
 				}
 			}
 			// Without TLS, nothing is served.
-			conn := dial(t, grpcAddr)
-			if _, err := tmdbstatusv1.NewStatusServiceClient(conn).Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 7}); err == nil {
+			conn := testutil.Dial(t, grpcAddr)
+			if _, err := tmdbstatusv1.NewStatusServiceClient(conn).Lookup(testutil.Context(t), &tmdbstatusv1.LookupRequest{Code: 7}); err == nil {
 				t.Errorf("Lookup(7) over plaintext gRPC succeeded; want an error")
 			}
 			if code, body := get(t, http.DefaultClient, "http://"+httpAddr+"/v1/statuses/7"); code == http.StatusOK {
@@ -166,7 +166,7 @@ func TestTLSBadFiles(t *testing.T) {
 // get sends a GET to url and returns the status code and body.
 func get(t *testing.T, client *http.Client, url string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(rpcContext(t), http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(testutil.Context(t), http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatalf("NewRequest(GET %s): %v", url, err)
 	}
@@ -194,7 +194,7 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
-	defer waitDone(t, "run", done)
+	defer testutil.WaitDone(t, "run", done)
 	defer cancel()
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.PEM)
@@ -216,7 +216,7 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 			if tt.suite != 0 {
 				tc.CipherSuites = []uint16{tt.suite}
 			}
-			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: waitTimeout}, "tcp", addr, tc)
+			conn, err := tls.DialWithDialer(&net.Dialer{Timeout: testutil.WaitTimeout}, "tcp", addr, tc)
 			if err == nil {
 				conn.Close()
 			}
@@ -240,17 +240,17 @@ func TestLogsBoundedAndJSON(t *testing.T) {
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
-	defer waitDone(t, "run", done)
+	defer testutil.WaitDone(t, "run", done)
 	defer cancel()
 	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]
 
 	const flood = 50
 	for range flood {
-		conn, err := net.DialTimeout("tcp", addr, waitTimeout)
+		conn, err := net.DialTimeout("tcp", addr, testutil.WaitTimeout)
 		if err != nil {
 			t.Fatalf("Dial(%s): %v", addr, err)
 		}
-		conn.SetDeadline(time.Now().Add(waitTimeout))
+		conn.SetDeadline(time.Now().Add(testutil.WaitTimeout))
 		conn.Write([]byte("\x16\x00\x00garbage, not a TLS record\r\n"))
 		io.Copy(io.Discard, conn) // Until the server closes it.
 		conn.Close()

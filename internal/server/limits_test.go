@@ -38,7 +38,7 @@ func dialH2(t *testing.T, addr string) *h2Conn {
 		t.Fatalf("Dial(%s): %v", addr, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(waitTimeout))
+	conn.SetDeadline(time.Now().Add(testutil.WaitTimeout))
 	c := &h2Conn{Conn: conn, fr: http2.NewFramer(conn, conn)}
 	c.enc = hpack.NewEncoder(&c.buf)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
@@ -229,7 +229,7 @@ func TestReflectionFlag(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Reflection = false
 	s := startServeWith(t, cfg, serveOptions{}, false)
-	stream, err := reflectionpb.NewServerReflectionClient(dial(t, s.GRPCAddr)).ServerReflectionInfo(rpcContext(t))
+	stream, err := reflectionpb.NewServerReflectionClient(testutil.Dial(t, s.GRPCAddr)).ServerReflectionInfo(testutil.Context(t))
 	if err == nil {
 		err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
 	}
@@ -284,7 +284,7 @@ func TestRunCapsConnections(t *testing.T) {
 	log := new(testutil.SyncBuffer)
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
-	defer waitDone(t, "Run", done)
+	defer testutil.WaitDone(t, "Run", done)
 	defer cancel()
 	grpcAddr := waitForLog(t, log, regexp.MustCompile(`msg="gRPC server listening" addr=(\S+)`))[1]
 	adminAddr := waitForLog(t, log, regexp.MustCompile(`msg="admin server listening" addr=(\S+)`))[1]
@@ -296,7 +296,7 @@ func TestRunCapsConnections(t *testing.T) {
 	}
 	first, second := dialH2(t, grpcAddr), dialH2(t, grpcAddr)
 	for _, c := range []*h2Conn{first, second} {
-		if !answered(c, waitTimeout) {
+		if !answered(c, testutil.WaitTimeout) {
 			t.Fatal("a connection under the cap got no SETTINGS")
 		}
 	}
@@ -308,7 +308,7 @@ func TestRunCapsConnections(t *testing.T) {
 		t.Errorf("admin /healthz with the gRPC port full = %d; want 200", code)
 	}
 	first.Close()
-	if !answered(third, waitTimeout) {
+	if !answered(third, testutil.WaitTimeout) {
 		t.Error("the connection past the cap got no SETTINGS once another closed")
 	}
 	// Closed before the drain, which would wait for them.

@@ -75,8 +75,8 @@ func startServeWith(t *testing.T, cfg Config, o serveOptions, withAdmin bool) *t
 		cancel()
 		select {
 		case <-finished:
-		case <-time.After(waitTimeout + cfg.ShutdownDelay):
-			t.Errorf("serve still running %v after cancel", waitTimeout)
+		case <-time.After(testutil.WaitTimeout + cfg.ShutdownDelay):
+			t.Errorf("serve still running %v after cancel", testutil.WaitTimeout)
 		}
 	})
 	return s
@@ -91,7 +91,7 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 // do sends a request and returns the status code and body of the response.
 func do(t *testing.T, client *http.Client, method, url, body string, header http.Header) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(rpcContext(t), method, url, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(testutil.Context(t), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatalf("NewRequest(%s %s): %v", method, url, err)
 	}
@@ -169,8 +169,8 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("tmdbstatus_translations_total{tmdb_code=25} before traffic = %v, %v; want 0, true", v, ok)
 			}
 
-			client := tmdbstatusv1.NewStatusServiceClient(dial(t, s.GRPCAddr))
-			ctx := rpcContext(t)
+			client := tmdbstatusv1.NewStatusServiceClient(testutil.Dial(t, s.GRPCAddr))
+			ctx := testutil.Context(t)
 			for range 3 { // Code 25 over gRPC.
 				if _, err := client.Translate(ctx, &tmdbstatusv1.TranslateRequest{StatusCode: 25, HttpStatus: 429}); err != nil {
 					t.Fatalf("Translate(25): %v", err)
@@ -257,11 +257,11 @@ func TestPprofOnAdminOnly(t *testing.T) {
 // --shutdown-delay.
 func TestHealthDuringShutdown(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.ShutdownDelay = 3 * time.Second // The window in which the test looks.
-	cfg.ShutdownGrace = 2 * waitTimeout // Longer than the test waits.
+	cfg.ShutdownDelay = 3 * time.Second          // The window in which the test looks.
+	cfg.ShutdownGrace = 2 * testutil.WaitTimeout // Longer than the test waits.
 	s := startServeWith(t, cfg, serveOptions{}, true)
-	ctx := rpcContext(t)
-	health := healthpb.NewHealthClient(dial(t, s.GRPCAddr))
+	ctx := testutil.Context(t)
+	health := healthpb.NewHealthClient(testutil.Dial(t, s.GRPCAddr))
 	// A Watch with no deadline: the server must end it to drain in time.
 	watchCtx, cancelWatch := context.WithCancel(context.Background())
 	defer cancelWatch()
@@ -284,7 +284,7 @@ func TestHealthDuringShutdown(t *testing.T) {
 	}
 	// A new connection, during the delay.
 	for _, svc := range []string{"", "tmdbstatus.v1.StatusService"} {
-		resp, err := healthpb.NewHealthClient(dial(t, s.GRPCAddr)).Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		resp, err := healthpb.NewHealthClient(testutil.Dial(t, s.GRPCAddr)).Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Errorf("Check(%q) during shutdown = %v, %v; want NOT_SERVING", svc, resp, err)
 		}
@@ -301,7 +301,7 @@ func TestHealthDuringShutdown(t *testing.T) {
 	if code, _ := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/7"); code != http.StatusOK {
 		t.Errorf("GET /v1/statuses/7 during shutdown delay = %d; want 200", code)
 	}
-	waitDone(t, "serve", s.done)
+	testutil.WaitDone(t, "serve", s.done)
 	if _, err := watch.Recv(); status.Code(err) != codes.Canceled {
 		t.Errorf("Watch: Recv() after shutdown = %v; want Canceled", err)
 	}
@@ -317,7 +317,7 @@ func TestShutdownFinishesRESTInFlight(t *testing.T) {
 		t.Fatalf("Dial(%s): %v", s.HTTPAddr, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitTimeout))
+	conn.SetDeadline(time.Now().Add(testutil.WaitTimeout))
 	body := `{"status_code":34}`
 	// With Expect: 100-continue, the server says 100 Continue when the
 	// handler starts reading the body: the request is then in flight.
@@ -349,7 +349,7 @@ func TestShutdownFinishesRESTInFlight(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("POST in flight during shutdown = %d; want 200", resp.StatusCode)
 	}
-	waitDone(t, "serve", s.done)
+	testutil.WaitDone(t, "serve", s.done)
 }
 
 // contextRecorder is a StatusServiceServer that remembers the context of
@@ -417,8 +417,8 @@ func TestTracePropagation(t *testing.T) {
 			}
 		}, "GET /v1/statuses/{code}"},
 		{"gRPC", func() {
-			ctx := metadata.AppendToOutgoingContext(rpcContext(t), "traceparent", traceparent)
-			if _, err := tmdbstatusv1.NewStatusServiceClient(dial(t, s.GRPCAddr)).Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
+			ctx := metadata.AppendToOutgoingContext(testutil.Context(t), "traceparent", traceparent)
+			if _, err := tmdbstatusv1.NewStatusServiceClient(testutil.Dial(t, s.GRPCAddr)).Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7}); err != nil {
 				t.Fatalf("Lookup(7): %v", err)
 			}
 		}, "tmdbstatus.v1.StatusService/Lookup"},
@@ -429,7 +429,7 @@ func TestTracePropagation(t *testing.T) {
 			handler := trace.SpanContextFromContext(rec.last())
 			// The server span ends once the answer is written: wait for it.
 			var server sdktrace.ReadOnlySpan
-			deadline := time.Now().Add(waitTimeout)
+			deadline := time.Now().Add(testutil.WaitTimeout)
 			for server == nil {
 				for _, sp := range spans.Ended() {
 					if sp.Name() == tt.span && sp.SpanContext().SpanID() == handler.SpanID() {
@@ -485,7 +485,7 @@ func TestTraceExport(t *testing.T) {
 		t.Fatalf("GET %s = %d; want 200", url, code)
 	}
 	cancel()
-	waitDone(t, "run", done)
+	testutil.WaitDone(t, "run", done)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(posts) == 0 || !strings.HasPrefix(posts[0], "POST /v1/traces application/x-protobuf") {
@@ -508,8 +508,8 @@ func TestRequestLogs(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.LogFormat, cfg.LogLevel = "json", level
 			s := startServeWith(t, cfg, serveOptions{}, false)
-			client := tmdbstatusv1.NewStatusServiceClient(dial(t, s.GRPCAddr))
-			if _, err := client.Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 99}); status.Code(err) != codes.NotFound {
+			client := tmdbstatusv1.NewStatusServiceClient(testutil.Dial(t, s.GRPCAddr))
+			if _, err := client.Lookup(testutil.Context(t), &tmdbstatusv1.LookupRequest{Code: 99}); status.Code(err) != codes.NotFound {
 				t.Fatalf("Lookup(99) = %v; want NotFound", err)
 			}
 			if code, _ := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/7"); code != http.StatusOK {
@@ -517,7 +517,7 @@ func TestRequestLogs(t *testing.T) {
 			}
 			if level != slog.LevelDebug {
 				s.cancel() // Every line is written once serve returns.
-				waitDone(t, "serve", s.done)
+				testutil.WaitDone(t, "serve", s.done)
 				if strings.Contains(s.log.String(), `"msg":"rpc"`) || strings.Contains(s.log.String(), `"msg":"http request"`) {
 					t.Errorf("log at %v = %s; want no request line", level, s.log)
 				}
@@ -556,8 +556,8 @@ func TestRequestLogs(t *testing.T) {
 				if tt.line["method"] != tt.method || tt.line["code"] != tt.code || tt.line["level"] != tt.wantLevel {
 					t.Errorf("log line %v; want method %s, code %v, level %s", tt.line, tt.method, tt.code, tt.wantLevel)
 				}
-				if d, ok := tt.line["duration"].(float64); !ok || d <= 0 || d > waitTimeout.Seconds() {
-					t.Errorf("log line %v: duration %v; want seconds, a number in (0, %v]", tt.line, tt.line["duration"], waitTimeout.Seconds())
+				if d, ok := tt.line["duration"].(float64); !ok || d <= 0 || d > testutil.WaitTimeout.Seconds() {
+					t.Errorf("log line %v: duration %v; want seconds, a number in (0, %v]", tt.line, tt.line["duration"], testutil.WaitTimeout.Seconds())
 				}
 				for _, f := range tt.wantFields {
 					if _, ok := tt.line[f]; !ok {
@@ -577,11 +577,11 @@ func TestLimits(t *testing.T) {
 	cfg.ReadHeaderTimeout = 200 * time.Millisecond
 	rec := new(contextRecorder)
 	s := startServeWith(t, cfg, serveOptions{wrap: recordContexts(rec)}, false)
-	client := tmdbstatusv1.NewStatusServiceClient(dial(t, s.GRPCAddr))
+	client := tmdbstatusv1.NewStatusServiceClient(testutil.Dial(t, s.GRPCAddr))
 	big := `{"status_code":34,"status_message":"` + strings.Repeat("x", 4<<10) + `"}`
 
 	t.Run("gRPC max receive size", func(t *testing.T) {
-		_, err := client.Translate(rpcContext(t), &tmdbstatusv1.TranslateRequest{Body: big})
+		_, err := client.Translate(testutil.Context(t), &tmdbstatusv1.TranslateRequest{Body: big})
 		if status.Code(err) != codes.ResourceExhausted {
 			t.Errorf("Translate(4 KiB body) = %v; want ResourceExhausted", err)
 		}
@@ -625,7 +625,7 @@ func TestLimits(t *testing.T) {
 		}
 		defer conn.Close()
 		io.WriteString(conn, "GET /v1/statuses/7 HTTP/1.1\r\nHost: x\r\n") // No end of headers.
-		conn.SetReadDeadline(time.Now().Add(waitTimeout))
+		conn.SetReadDeadline(time.Now().Add(testutil.WaitTimeout))
 		// The server closes the connection, perhaps after a 408.
 		b, err := io.ReadAll(conn)
 		if err != nil || (len(b) > 0 && !strings.HasPrefix(string(b), "HTTP/1.1 408 ")) {
@@ -673,7 +673,7 @@ func ping(t *testing.T, addr string, n int, interval time.Duration) (*http2.GoAw
 		t.Fatalf("Dial(%s): %v", addr, err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(waitTimeout))
+	conn.SetDeadline(time.Now().Add(testutil.WaitTimeout))
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		t.Fatalf("write the HTTP/2 preface: %v", err)
 	}
@@ -746,7 +746,7 @@ func TestMaxConnectionAge(t *testing.T) {
 	}
 	defer conn.Close()
 	start := time.Now()
-	conn.SetDeadline(start.Add(waitTimeout))
+	conn.SetDeadline(start.Add(testutil.WaitTimeout))
 	if _, err := io.WriteString(conn, http2.ClientPreface); err != nil {
 		t.Fatalf("write the HTTP/2 preface: %v", err)
 	}

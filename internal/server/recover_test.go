@@ -17,6 +17,7 @@ import (
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -81,16 +82,16 @@ func TestGRPCPanicIsInternalError(t *testing.T) {
 			return panickingServer{service.New()}
 		},
 	}, false)
-	client := tmdbstatusv1.NewStatusServiceClient(dial(t, s.GRPCAddr))
+	client := tmdbstatusv1.NewStatusServiceClient(testutil.Dial(t, s.GRPCAddr))
 	for range 2 {
-		_, err := client.Lookup(rpcContext(t), &tmdbstatusv1.LookupRequest{Code: 7})
+		_, err := client.Lookup(testutil.Context(t), &tmdbstatusv1.LookupRequest{Code: 7})
 		st := status.Convert(err)
 		if st.Code() != codes.Internal {
 			t.Fatalf("Lookup(7) with a panicking handler = %v; want INTERNAL", err)
 		}
 		checkInternalErrorInfo(t, "gRPC", st)
 	}
-	if _, err := client.ListStatuses(rpcContext(t), &tmdbstatusv1.ListStatusesRequest{}); err != nil {
+	if _, err := client.ListStatuses(testutil.Context(t), &tmdbstatusv1.ListStatusesRequest{}); err != nil {
 		t.Errorf("ListStatuses after the panics: %v", err)
 	}
 	waitForLog(t, s.log, regexp.MustCompile(`panic in RPC handler.*boom`))

@@ -8,6 +8,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -71,7 +72,7 @@ func TestRejectedRPCs(t *testing.T) {
 			// grpc-go writes the status of a request it cannot receive
 			// before the handler returns, and so before it is counted.
 			after := rejectedCounts(t, s.HTTPAddr)
-			for deadline := time.Now().Add(waitTimeout); after[tc.reason] == before[tc.reason] && time.Now().Before(deadline); {
+			for deadline := time.Now().Add(testutil.WaitTimeout); after[tc.reason] == before[tc.reason] && time.Now().Before(deadline); {
 				time.Sleep(10 * time.Millisecond)
 				after = rejectedCounts(t, s.HTTPAddr)
 				if tc.reason == "" {

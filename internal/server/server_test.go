@@ -16,9 +16,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
@@ -28,21 +26,17 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
-// waitTimeout bounds every wait of these tests: for a server to start, an
-// RPC, a shutdown.
-const waitTimeout = 10 * time.Second
-
 // waitForLog waits until the log holds a match of re and returns the
 // match's submatches.
 func waitForLog(t *testing.T, log *testutil.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	deadline := time.Now().Add(testutil.WaitTimeout)
 	for {
 		if m := re.FindStringSubmatch(log.String()); m != nil {
 			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("log has no match of %v after %v:\n%s", re, waitTimeout, log)
+			t.Fatalf("log has no match of %v after %v:\n%s", re, testutil.WaitTimeout, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -69,42 +63,11 @@ func startServe(t *testing.T) (grpcAddr, httpAddr string, log *testutil.SyncBuff
 		cancel()
 		select {
 		case <-finished:
-		case <-time.After(waitTimeout):
-			t.Errorf("serve still running %v after cancel", waitTimeout)
+		case <-time.After(testutil.WaitTimeout):
+			t.Errorf("serve still running %v after cancel", testutil.WaitTimeout)
 		}
 	})
 	return grpcLis.Addr().String(), httpLis.Addr().String(), log, cancel, errc
-}
-
-// waitDone waits for serve or run to return after its context was canceled
-// and checks that it returned nil.
-func waitDone(t *testing.T, what string, done <-chan error) {
-	t.Helper()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("%s = %v after cancel; want nil", what, err)
-		}
-	case <-time.After(waitTimeout):
-		t.Fatalf("%s still running %v after cancel", what, waitTimeout)
-	}
-}
-
-// dial returns a gRPC client of addr.
-func dial(t *testing.T, addr string) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("grpc.NewClient(%s): %v", addr, err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
-func rpcContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), waitTimeout)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // listServices asks the reflection service on stream for the services the
@@ -130,8 +93,8 @@ func listServices(t *testing.T, stream reflectionpb.ServerReflection_ServerRefle
 
 func TestServe(t *testing.T) {
 	grpcAddr, httpAddr, log, cancel, done := startServe(t)
-	conn := dial(t, grpcAddr)
-	ctx := rpcContext(t)
+	conn := testutil.Dial(t, grpcAddr)
+	ctx := testutil.Context(t)
 
 	t.Run("Lookup", func(t *testing.T) {
 		client := tmdbstatusv1.NewStatusServiceClient(conn)
@@ -224,7 +187,7 @@ func TestServe(t *testing.T) {
 	}
 
 	cancel()
-	waitDone(t, "serve", done)
+	testutil.WaitDone(t, "serve", done)
 	if !strings.Contains(log.String(), `msg="shutting down"`) {
 		t.Errorf("log = %s; want a shutting down line", log)
 	}
@@ -242,8 +205,8 @@ func TestServe(t *testing.T) {
 // the server is in the middle of it until the client closes it.
 func TestServeFinishesRPCInFlight(t *testing.T) {
 	grpcAddr, _, log, cancel, done := startServe(t)
-	ctx := rpcContext(t)
-	stream, err := reflectionpb.NewServerReflectionClient(dial(t, grpcAddr)).ServerReflectionInfo(ctx)
+	ctx := testutil.Context(t)
+	stream, err := reflectionpb.NewServerReflectionClient(testutil.Dial(t, grpcAddr)).ServerReflectionInfo(ctx)
 	if err != nil {
 		t.Fatalf("ServerReflectionInfo: %v", err)
 	}
@@ -265,7 +228,7 @@ func TestServeFinishesRPCInFlight(t *testing.T) {
 	if _, err := stream.Recv(); err != io.EOF {
 		t.Fatalf("Recv after CloseSend = %v; want io.EOF", err)
 	}
-	waitDone(t, "serve", done)
+	testutil.WaitDone(t, "serve", done)
 }
 
 // TestRunLogsStopped checks that the last line Run writes, in JSON, is
@@ -280,7 +243,7 @@ func TestRunLogsStopped(t *testing.T) {
 	go func() { done <- Run(ctx, nil, cfg, func(string) string { return "" }, log) }()
 	waitForLog(t, log, regexp.MustCompile(`"msg":"HTTP server listening"`))
 	cancel(errors.New("terminated"))
-	waitDone(t, "Run", done)
+	testutil.WaitDone(t, "Run", done)
 	lastLine := func(log string) map[string]any {
 		lines := strings.Split(strings.TrimSpace(log), "\n")
 		var m map[string]any
