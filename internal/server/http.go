@@ -18,12 +18,6 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/home"
 )
 
-// openAPISpec is the OpenAPI (Swagger 2.0) description of the REST API, as
-// JSON, that the HTTP server serves at /openapi.json. protoc-gen-openapiv2
-// generates it from proto/ (see buf.gen.yaml); the TmdbStatus enum's
-// description carries TMDB's table.
-var openAPISpec = openapiv2.Spec
-
 // newHTTPServers returns the HTTP server of the REST API of srv, observed
 // by obs, and the admin server, nil unless o.adminLis is set. The API's
 // server also answers /healthz, /readyz (from ready) and /openapi.json, and
@@ -151,13 +145,14 @@ func allowGet(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// openAPIHandler serves openAPISpec.
+// openAPIHandler serves the OpenAPI (Swagger 2.0) description of the REST
+// API, which protoc-gen-openapiv2 generates from proto/ (see buf.gen.yaml).
 func openAPIHandler(w http.ResponseWriter, r *http.Request) {
 	if !allowGet(w, r) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPISpec)
+	w.Write(openapiv2.Spec)
 }
 
 // handlePprof serves net/http/pprof's profiles on mux, under

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
+	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -43,11 +44,11 @@ type openAPIOperation struct {
 func loadOpenAPI(t *testing.T) openAPIDoc {
 	t.Helper()
 	var doc openAPIDoc
-	if err := json.Unmarshal(openAPISpec, &doc); err != nil {
-		t.Fatalf("json.Unmarshal(openAPISpec) = %v; want a Swagger document", err)
+	if err := json.Unmarshal(openapiv2.Spec, &doc); err != nil {
+		t.Fatalf("json.Unmarshal(openapiv2.Spec) = %v; want a Swagger document", err)
 	}
 	if doc.Swagger != "2.0" {
-		t.Fatalf("openAPISpec swagger = %q; want %q", doc.Swagger, "2.0")
+		t.Fatalf("openapiv2.Spec swagger = %q; want %q", doc.Swagger, "2.0")
 	}
 	return doc
 }
