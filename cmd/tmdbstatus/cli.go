@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,7 +30,7 @@ import (
 )
 
 // clientFlags are the flags of every client command, each of which calls
-// one RPC of StatusService, over gRPC or, with --offline, in-process.
+// one RPC of StatusService over gRPC or, with --offline, in-process.
 type clientFlags struct {
 	Addr    string        `default:"${client_addr}" help:"gRPC address of the tmdbstatus server." min:"1"`
 	Timeout time.Duration `default:"10s" help:"How long the RPC may take." min:"1ns"`
@@ -62,10 +61,6 @@ type translateCmd struct {
 	Header      []string `help:"A header of TMDB's response, as 'Name: value'; once per header." placeholder:"'NAME: VALUE'" sep:"none"`
 	BodyFile    string   `help:"File of TMDB's response body, read instead of stdin." placeholder:"FILE"`
 }
-
-// maxTranslateBody is the largest body translate reads: what the REST
-// gateway and a grpc-go server accept.
-const maxTranslateBody = server.DefaultMaxMessageBytes
 
 // Run prints the table entry of c.Code.
 func (c *lookupCmd) Run(ctx context.Context, std *stdio) error {
@@ -110,8 +105,10 @@ func (c *translateCmd) Run(ctx context.Context, std *stdio) error {
 // stdin; a terminal on stdin has nothing to read.
 func (c *translateCmd) request(std *stdio) (*tmdbstatusv1.TranslateRequest, error) {
 	req := &tmdbstatusv1.TranslateRequest{HttpStatus: int32(c.HTTPStatus), RetryAfter: c.RetryAfter}
-	if c.RetryAfter != "" && !retryAfterValid(c.RetryAfter) {
-		fmt.Fprintf(std.stderr, "tmdbstatus translate: warning: --retry-after %q is neither seconds nor an HTTP-date: it is ignored\n", c.RetryAfter)
+	if v := strings.TrimSpace(c.RetryAfter); strings.Trim(v, "0123456789") != "" {
+		if _, err := http.ParseTime(v); err != nil {
+			fmt.Fprintf(std.stderr, "tmdbstatus translate: warning: --retry-after %q is neither seconds nor an HTTP-date: it is ignored\n", c.RetryAfter)
+		}
 	}
 	for _, h := range c.Header {
 		name, value, _ := strings.Cut(h, ":")
@@ -128,25 +125,17 @@ func (c *translateCmd) request(std *stdio) (*tmdbstatusv1.TranslateRequest, erro
 	} else if f, ok := body.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return nil, usageError{errors.New("nothing to translate: pipe TMDB's response body to stdin, or give --body-file (</dev/null for none)")}
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxTranslateBody+1))
+	// At most what the REST gateway and a grpc-go server accept.
+	const limit = server.DefaultMaxMessageBytes
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read the body from %s: %w", from, err)
 	}
-	if len(b) > maxTranslateBody {
-		return nil, usageError{fmt.Errorf("body of %s larger than %d bytes", from, maxTranslateBody)}
+	if len(b) > limit {
+		return nil, usageError{fmt.Errorf("body of %s larger than %d bytes", from, limit)}
 	}
 	req.BodyBytes = b
 	return req, nil
-}
-
-// retryAfterValid reports whether v is a Retry-After value: delay-seconds
-// or an HTTP-date.
-func retryAfterValid(v string) bool {
-	if _, err := strconv.ParseUint(v, 10, 63); err == nil {
-		return true
-	}
-	_, err := http.ParseTime(v)
-	return err == nil
 }
 
 // call calls one RPC with rpc, over gRPC or in-process, within c.Timeout,
@@ -154,9 +143,13 @@ func retryAfterValid(v string) bool {
 func (c *clientFlags) call(ctx context.Context, std *stdio, rpc func(context.Context, tmdbstatusv1.StatusServiceClient) (proto.Message, error)) error {
 	var client tmdbstatusv1.StatusServiceClient = offlineClient{service.New()}
 	if !c.Offline {
-		creds, err := c.credentials()
-		if err != nil {
-			return usageError{err}
+		creds := insecure.NewCredentials()
+		if c.TLS || c.TLSCA != "" || c.TLSCert != "" {
+			tc, err := tlsconfig.Client(tlsconfig.Files{Cert: c.TLSCert, Key: c.TLSKey, CA: c.TLSCA, CAFlag: "--tls-ca"})
+			if err != nil {
+				return usageError{err}
+			}
+			creds = credentials.NewTLS(tc)
 		}
 		conn, err := grpc.NewClient(c.Addr, grpc.WithTransportCredentials(creds))
 		if err != nil { // Only for an address grpc cannot parse.
@@ -189,20 +182,6 @@ func (c *clientFlags) call(ctx context.Context, std *stdio, rpc func(context.Con
 		writeTranslation(tw, resp)
 	}
 	return tw.Flush()
-}
-
-// credentials returns the transport credentials c asks for: plaintext, or
-// TLS with the system's CAs or c.TLSCA's, and a client certificate for
-// mutual TLS.
-func (c *clientFlags) credentials() (credentials.TransportCredentials, error) {
-	if !c.TLS && c.TLSCA == "" && c.TLSCert == "" {
-		return insecure.NewCredentials(), nil
-	}
-	tc, err := tlsconfig.Client(tlsconfig.Files{Cert: c.TLSCert, Key: c.TLSKey, CA: c.TLSCA, CAFlag: "--tls-ca"})
-	if err != nil {
-		return nil, err
-	}
-	return credentials.NewTLS(tc), nil
 }
 
 // Hints for the transport failures a person can fix with a flag, by what
@@ -295,13 +274,11 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// offlineClient is a StatusServiceClient that calls a StatusServiceServer
-// in-process: the same answers as over gRPC, with no server.
+// offlineClient calls a StatusServiceServer in-process: the answers of
+// gRPC, with no server.
 type offlineClient struct {
 	srv tmdbstatusv1.StatusServiceServer
 }
-
-var _ tmdbstatusv1.StatusServiceClient = offlineClient{}
 
 func (c offlineClient) Lookup(ctx context.Context, req *tmdbstatusv1.LookupRequest, _ ...grpc.CallOption) (*tmdbstatusv1.LookupResponse, error) {
 	return c.srv.Lookup(ctx, req)

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -48,13 +47,15 @@ func startClientTestServer(t *testing.T, creds credentials.TransportCredentials)
 	return lis.Addr().String()
 }
 
-// runClientArgs runs the client command line args with no environment but
-// env and stdin as given, and returns its output and error.
+// runClientArgs runs the client command line args with the variables env
+// set and stdin as given, and returns its output and error.
 func runClientArgs(t *testing.T, args []string, env map[string]string, stdin string) (stdout, stderr string, err error) {
 	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	var out, errOut bytes.Buffer
-	getenv := func(k string) string { return env[k] }
-	err = runWith(t.Context(), nil, args, getenv, &stdio{strings.NewReader(stdin), &out, &errOut})
+	err = run(t.Context(), nil, args, &stdio{strings.NewReader(stdin), &out, &errOut})
 	return out.String(), errOut.String(), err
 }
 
@@ -237,7 +238,7 @@ func TestClientErrors(t *testing.T) {
 		{args: []string{"list", "extra"}, wantUsage: true, wantErr: `unexpected argument extra`},
 		{args: []string{"list", "--bogus"}, wantUsage: true, wantErr: "unknown flag --bogus"},
 		{args: []string{"list", "--timeout=0s"}, wantUsage: true, wantErr: `--timeout "0s": must be positive`},
-		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_TIMEOUT": "soon"}, wantUsage: true, wantErr: "from TMDBSTATUS_TIMEOUT"},
+		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_TIMEOUT": "soon"}, wantUsage: true, wantErr: `(from envar TMDBSTATUS_TIMEOUT="soon")`},
 		{args: []string{"list", "--addr="}, wantUsage: true, wantErr: `--addr "": must not be empty`},
 		{args: []string{"list", "--tls-cert=c.pem"}, wantUsage: true, wantErr: "--tls-cert and --tls-key must be used together"},
 		{args: []string{"list", "--tls-ca", filepath.Join(t.TempDir(), "missing.pem")}, wantUsage: true, wantErr: "--tls-ca"},
@@ -261,17 +262,19 @@ func TestClientErrors(t *testing.T) {
 		{args: []string{"list"}, env: map[string]string{"TMDBSTATUS_ADDR": closed}, wantErr: closed},
 	}
 	for _, tt := range tests {
-		_, stderr, err := runClientArgs(t, tt.args, tt.env, tt.stdin)
-		switch {
-		case err == nil:
-			t.Errorf("run %q = nil; want an error", tt.args)
-		case errors.Is(err, errUsage) != tt.wantUsage:
-			t.Errorf("run %q = %v; want a usage error: %v", tt.args, err, tt.wantUsage)
-		case tt.wantUsage && (!strings.Contains(stderr, tt.wantErr) || strings.Count(stderr, "\n") != 1):
-			t.Errorf("run %q stderr = %q; want one line naming %q", tt.args, stderr, tt.wantErr)
-		case !tt.wantUsage && !strings.Contains(err.Error(), tt.wantErr):
-			t.Errorf("run %q = %v; want an error naming %q", tt.args, err, tt.wantErr)
-		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, stderr, err := runClientArgs(t, tt.args, tt.env, tt.stdin)
+			switch {
+			case err == nil:
+				t.Errorf("run %q = nil; want an error", tt.args)
+			case isUsage(err) != tt.wantUsage:
+				t.Errorf("run %q = %v; want a usage error: %v", tt.args, err, tt.wantUsage)
+			case tt.wantUsage && (!strings.Contains(stderr, tt.wantErr) || strings.Count(stderr, "\n") != 1):
+				t.Errorf("run %q stderr = %q; want one line naming %q", tt.args, stderr, tt.wantErr)
+			case !tt.wantUsage && !strings.Contains(err.Error(), tt.wantErr):
+				t.Errorf("run %q = %v; want an error naming %q", tt.args, err, tt.wantErr)
+			}
+		})
 	}
 }
 
@@ -338,8 +341,8 @@ func TestTranslateTerminal(t *testing.T) {
 	}
 	defer ptmx.Close()
 	var stderr bytes.Buffer
-	err = runWith(t.Context(), nil, []string{"translate", "--offline"}, func(string) string { return "" }, &stdio{ptmx, io.Discard, &stderr})
-	if !errors.Is(err, errUsage) || !strings.HasPrefix(stderr.String(), "tmdbstatus translate: nothing to translate") {
+	err = run(t.Context(), nil, []string{"translate", "--offline"}, &stdio{ptmx, io.Discard, &stderr})
+	if !isUsage(err) || !strings.HasPrefix(stderr.String(), "tmdbstatus translate: nothing to translate") {
 		t.Errorf("translate with a terminal on stdin = %v, stderr %q; want a usage error saying there is nothing to translate", err, stderr.String())
 	}
 }
@@ -389,41 +392,8 @@ func TestClientTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		args := append([]string{"lookup", "7", "--timeout=5s"}, tt.args...)
-		if _, _, err := runClientArgs(t, args, nil, ""); err == nil || errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.want) {
+		if _, _, err := runClientArgs(t, args, nil, ""); err == nil || isUsage(err) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("run %q = %v; want an RPC error with %q", args, err, tt.want)
-		}
-	}
-}
-
-// TestClientExitStatus runs the binary's main, as a process of its own, and
-// checks its exit status: 0 when done, a translated TMDB failure included, 1
-// for a failed RPC, 2 for a bad command line.
-func TestClientExitStatus(t *testing.T) {
-	tests := []struct {
-		args  []string
-		stdin string
-		want  int
-	}{
-		{[]string{"lookup", "7", "--offline"}, "", 0},
-		{[]string{"translate", "--offline"}, notFoundBody, 0},
-		{[]string{"list", "--help"}, "", 0},
-		{[]string{"lookup", "99", "--offline"}, "", 1},
-		{[]string{"list", "--addr", testutil.FreeAddr(t), "--timeout=5s"}, "", 1},
-		{[]string{"lookup", "x", "--offline"}, "", 2},
-	}
-	for _, tt := range tests {
-		cmd := exec.Command(os.Args[0], tt.args...)
-		cmd.Env = append(os.Environ(), runMainEnv+"=1")
-		cmd.Stdin = strings.NewReader(tt.stdin)
-		out, err := cmd.CombinedOutput()
-		got := 0
-		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
-			got = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatalf("run %q: %v", tt.args, err)
-		}
-		if got != tt.want {
-			t.Errorf("tmdbstatus %q exit status = %d (output %q); want %d", tt.args, got, out, tt.want)
 		}
 	}
 }

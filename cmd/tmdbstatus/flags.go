@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"regexp"
 	"runtime/debug"
@@ -22,7 +23,7 @@ import (
 // cli is the command table: one field per command.
 type cli struct {
 	Help    helpFlag    `short:"h" help:"Print the usage and exit."`
-	Version versionFlag `help:"Print the version and exit."`
+	Version versionFlag `help:"Print the version and exit." env:"-"`
 
 	Serve     serveCmd     `cmd:"" help:"Serve StatusService over gRPC and REST/JSON."`
 	Lookup    lookupCmd    `cmd:"" help:"Print the table entry of one TMDB status code."`
@@ -30,28 +31,29 @@ type cli struct {
 	Translate translateCmd `cmd:"" help:"Translate a TMDB response (body on stdin) into a gRPC status."`
 }
 
-// envPrefix starts the environment variable of every flag: --grpc-addr is
-// TMDBSTATUS_GRPC_ADDR.
+// envPrefix starts the variable of every flag: --grpc-addr is TMDBSTATUS_GRPC_ADDR.
 const envPrefix = "TMDBSTATUS_"
 
-// envName returns the environment variable of the flag f.
-func envName(f *kong.Flag) string {
-	return envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-}
+var (
+	// noValue matches kong's error for a flag at the end of the line.
+	noValue = regexp.MustCompile(`expected (\w+ )?value but got "EOL" \(<EOL>\)`)
+	// negativeNumber matches an argument kong would take for a short flag.
+	negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
+)
 
-// noValue matches kong's error for a flag at the end of the line.
-var noValue = regexp.MustCompile(`expected (\w+ )?value but got "EOL" \(<EOL>\)`)
-
-// negativeNumber matches an argument kong would take for a short flag.
-var negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
-
-// parse parses the command line args, reading the environment through
-// getenv: a flag beats its variable, which beats its default, and an empty
-// variable is unset. It writes the usage to stdout when asked for it,
-// or the version, returning flag.ErrHelp, and what it refuses as one line on stderr,
-// returning an error wrapping errUsage.
-func parse(args []string, getenv func(string) string, stdout, stderr io.Writer) (*kong.Context, error) {
-	k, err := newKong(new(cli), getenv, stdout, stderr)
+// parse parses the command line args and the environment: a flag beats its
+// variable, which beats its default, and an empty variable is unset. It
+// writes the usage or the version to stdout when asked, returning
+// flag.ErrHelp, and what it refuses as one line on stderr, returning a
+// usageError.
+func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
+	for _, kv := range os.Environ() {
+		// kong would parse an empty variable as the flag's value.
+		if name, v, _ := strings.Cut(kv, "="); strings.HasPrefix(name, envPrefix) && v == "" {
+			os.Unsetenv(name)
+		}
+	}
+	k, err := newKong(new(cli), stdout, stderr)
 	if err != nil {
 		return nil, err // The command table is wrong: a bug.
 	}
@@ -59,47 +61,42 @@ func parse(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	case len(args) == 0: // The usage, as an error.
 		k.Stdout = stderr
 		_, _ = k.Parse([]string{"--help"})
-		return nil, fmt.Errorf("%w: no command", errUsage)
+		return nil, usageError{errors.New("no command")}
 	case args[0] == "help":
 		args = append([]string{"--help"}, args[1:]...)
 	}
-	kctx, err := k.Parse(negativesLast(args, valuedFlags(k)))
+	kctx, err := k.Parse(negativesLast(args, k.Model))
 	if err == nil {
-		err = checkMin(kctx)
+		err = validate(kctx)
 	}
-	if err == nil {
-		if c, ok := kctx.Selected().Target.Addr().Interface().(interface{ check() error }); ok {
-			err = c.check()
-		}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return kctx, err
 	}
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return nil, err
-	case err != nil:
-		cmd := "tmdbstatus"
-		if pe, ok := errors.AsType[*kong.ParseError](err); ok && pe.Context.Selected() != nil {
-			cmd += " " + pe.Context.Selected().Name
-		} else if kctx != nil && kctx.Selected() != nil {
-			cmd += " " + kctx.Selected().Name
-		}
-		msg := noValue.ReplaceAllString(err.Error(), "needs a value")
-		fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd, msg, cmd)
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	cmd := "tmdbstatus"
+	if pe, ok := errors.AsType[*kong.ParseError](err); ok && pe.Context.Selected() != nil {
+		cmd += " " + pe.Context.Selected().Name
+	} else if kctx != nil && kctx.Selected() != nil {
+		cmd += " " + kctx.Selected().Name
 	}
-	return kctx, nil
+	msg := noValue.ReplaceAllString(err.Error(), "needs a value")
+	fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd, msg, cmd)
+	return nil, usageError{err}
 }
 
 // newKong returns the parser of the command line into c.
-func newKong(c *cli, getenv func(string) string, stdout, stderr io.Writer) (*kong.Kong, error) {
+func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
+	version := "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version // With its commit when built in a repository.
+	}
 	return kong.New(c,
 		kong.Name("tmdbstatus"),
 		kong.Description("Translate TMDB API failures into canonical gRPC statuses: serve the translation, or call it."),
 		kong.Writers(stdout, stderr),
 		kong.NoDefaultHelp(),
-		kong.Vars{"version": version(), "client_addr": "localhost" + server.DefaultGRPCAddr},
+		kong.Vars{"version": version, "client_addr": "localhost" + server.DefaultGRPCAddr},
+		kong.DefaultEnvars(strings.TrimSuffix(envPrefix, "_")),
 		kong.PostBuild(withDefaults(&c.Serve)),
-		kong.Resolvers(envResolver(getenv)),
-		kong.ValueFormatter(helpValue),
 		kong.TypeMapper(reflect.TypeFor[time.Duration](), kong.MapperFunc(decodeDuration)),
 		kong.ConfigureHelp(kong.HelpOptions{NoExpandSubcommands: true}),
 	)
@@ -119,53 +116,25 @@ func (helpFlag) BeforeReset(ctx *kong.Context) error {
 // versionFlag is --version.
 type versionFlag bool
 
-// BeforeReset prints the version and stops the parse with flag.ErrHelp,
-// as --help does.
+// BeforeReset prints the module version of the build and stops the parse
+// with flag.ErrHelp, as --help does.
 func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
 	fmt.Fprintln(app.Stdout, "tmdbstatus", vars["version"])
 	return flag.ErrHelp
-}
-
-// version returns the module version of the binary and, when it was built
-// in a repository, its commit.
-func version() string {
-	bi, _ := debug.ReadBuildInfo()
-	return buildVersion(bi)
-}
-
-// buildVersion returns the module version of bi and its commit, if any.
-func buildVersion(bi *debug.BuildInfo) string {
-	if bi == nil {
-		return "(unknown)"
-	}
-	v := bi.Main.Version
-	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
-	}
-	if rev := settings["vcs.revision"]; rev != "" {
-		v += " " + rev[:min(12, len(rev))]
-		if settings["vcs.modified"] == "true" {
-			v += "+modified"
-		}
-	}
-	return v
 }
 
 // withDefaults gives the flags of serve, which fill cmd, the defaults of
 // server.DefaultConfig.
 func withDefaults(cmd *serveCmd) func(*kong.Kong) error {
 	return func(k *kong.Kong) error {
-		defaults := reflect.ValueOf(serveCmd(server.DefaultConfig()))
-		fields := map[uintptr]int{}
-		v := reflect.ValueOf(cmd).Elem()
-		for i := range v.NumField() {
-			fields[v.Field(i).Addr().Pointer()] = i
-		}
+		defaults, fields := reflect.ValueOf(serveCmd(server.DefaultConfig())), reflect.ValueOf(cmd).Elem()
 		for _, node := range k.Model.Children {
 			for _, f := range node.Flags {
-				if i, ok := fields[f.Target.Addr().Pointer()]; ok {
-					f.Default, f.HasDefault = formatValue(defaults.Field(i)), true
+				for i := range fields.NumField() {
+					// An empty default would count as set for kong's and:"".
+					if d := formatValue(defaults.Field(i)); d != "" && f.Target.Addr().Pointer() == fields.Field(i).Addr().Pointer() {
+						f.Default, f.HasDefault = d, true
+					}
 				}
 			}
 		}
@@ -182,103 +151,61 @@ func formatValue(v reflect.Value) string {
 		if strings.HasSuffix(s, "m0s") {
 			s = strings.TrimSuffix(s, "0s")
 		}
-		if strings.HasSuffix(s, "h0m") {
-			s = strings.TrimSuffix(s, "0m")
-		}
-		return s
+		return strings.Replace(s, "h0m", "h", 1)
 	case slog.Level:
 		return strings.ToLower(v.String())
 	}
 	return fmt.Sprint(v.Interface())
 }
 
-// envResolver resolves a flag that is not on the command line from its
-// environment variable, read through getenv, if that is not empty.
-func envResolver(getenv func(string) string) kong.ResolverFunc {
-	return func(_ *kong.Context, _ *kong.Path, f *kong.Flag) (any, error) {
-		if !hasEnv(f) {
-			return nil, nil
-		}
-		env := envName(f)
-		v := getenv(env)
-		if v == "" {
-			return nil, nil
-		}
-		// Parse it here, so that an error names the variable.
-		err := f.Parse(kong.ScanFromTokens(kong.Token{Type: kong.FlagValueToken, Value: v}), reflect.New(f.Target.Type()).Elem())
-		if err != nil {
-			return nil, fmt.Errorf("from %s: %w", env, errors.Unwrap(err))
-		}
-		return v, nil
-	}
-}
-
-// helpValue is a flag's help, followed by its variable.
-func helpValue(v *kong.Value) string {
-	if v.Flag == nil || !hasEnv(v.Flag) {
-		return v.Help
-	}
-	return v.Help + " ($" + envName(v.Flag) + ")"
-}
-
-// hasEnv reports whether f has an environment variable: all flags but
-// --help and --version.
-func hasEnv(f *kong.Flag) bool {
-	switch f.Target.Interface().(type) {
-	case helpFlag, versionFlag:
-		return false
-	}
-	return true
-}
-
-// checkMin checks the flags of kctx that have a min tag: a number or a
-// duration at least that, a string at least that long.
-func checkMin(kctx *kong.Context) error {
+// validate checks the flags of kctx that have a min tag (a number or a
+// duration at least that, a string not empty), then what the selected
+// command checks.
+func validate(kctx *kong.Context) error {
 	for _, f := range kctx.Flags() {
 		lo := f.Tag.Get("min")
 		if lo == "" {
 			continue
 		}
-		var ok bool
-		why := "must be at least " + lo
+		ok, why := false, "must be at least "+lo
 		switch t := f.Target.Interface().(type) {
 		case time.Duration:
 			d, _ := time.ParseDuration(lo)
-			ok = t >= d
-			if why = "must not be negative"; d > 0 {
+			ok, why = t >= d, "must not be negative"
+			if d > 0 {
 				why = "must be positive"
 			}
 		case string:
-			ok, why = len(t) > 0, "must not be empty"
+			ok, why = t != "", "must not be empty"
 		default:
 			n, _ := strconv.ParseInt(lo, 10, 64)
-			if f.Target.CanInt() {
-				ok = f.Target.Int() >= n
-			} else {
-				ok = f.Target.Uint() >= uint64(n)
-			}
+			ok = f.Target.CanInt() && f.Target.Int() >= n || f.Target.CanUint() && f.Target.Uint() >= uint64(n)
 		}
-		if !ok {
-			return fmt.Errorf("%s %s: %s", source(kctx, f), strconv.Quote(formatValue(f.Target)), why)
+		if ok {
+			continue
 		}
+		source := "--" + f.Name // Where the value came from: its flag, or its variable.
+		if !slices.ContainsFunc(kctx.Path, func(p *kong.Path) bool { return p.Flag == f }) && len(f.Envs) > 0 {
+			source = f.Envs[0]
+		}
+		return fmt.Errorf("%s %q: %s", source, formatValue(f.Target), why)
+	}
+	if c, ok := kctx.Selected().Target.Addr().Interface().(interface{ check() error }); ok {
+		return c.check()
 	}
 	return nil
 }
 
-// source names where f's value came from: its flag, or its variable.
-func source(kctx *kong.Context, f *kong.Flag) string {
-	for _, p := range kctx.Path {
-		if p.Flag == f && p.Resolved {
-			return envName(f)
-		}
-	}
-	return "--" + f.Name
-}
-
 // negativesLast moves the negative numbers of args that are no flag's
 // value, which kong would take for short flags, after a "--", where they
-// are arguments: `lookup -1`. valued holds the flags that take a value.
-func negativesLast(args []string, valued map[string]bool) []string {
+// are arguments: `lookup -1`.
+func negativesLast(args []string, app *kong.Application) []string {
+	valued := map[string]bool{}
+	for _, n := range append([]*kong.Node{app.Node}, app.Children...) {
+		for _, f := range n.Flags {
+			valued["--"+f.Name] = !f.IsBool()
+		}
+	}
 	var rest, nums []string
 	for i, a := range args {
 		switch {
@@ -294,17 +221,6 @@ func negativesLast(args []string, valued map[string]bool) []string {
 		return args
 	}
 	return slices.Concat(rest, []string{"--"}, nums)
-}
-
-// valuedFlags returns the flags of k that take a value, as "--name".
-func valuedFlags(k *kong.Kong) map[string]bool {
-	valued := map[string]bool{}
-	for _, n := range append([]*kong.Node{k.Model.Node}, k.Model.Children...) {
-		for _, f := range n.Flags {
-			valued["--"+f.Name] = !f.IsBool()
-		}
-	}
-	return valued
 }
 
 // decodeDuration decodes a duration, refusing a bad one in words rather

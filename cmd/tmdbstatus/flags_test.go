@@ -22,9 +22,13 @@ import (
 
 // parseServe parses the serve command line args with the environment env,
 // and returns its configuration and what it wrote.
-func parseServe(args []string, env map[string]string) (cfg server.Config, stdout, stderr string, err error) {
+func parseServe(t *testing.T, args []string, env map[string]string) (cfg server.Config, stdout, stderr string, err error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
 	var out, errOut bytes.Buffer
-	kctx, err := parse(append([]string{"serve"}, args...), func(k string) string { return env[k] }, &out, &errOut)
+	kctx, err := parse(append([]string{"serve"}, args...), &out, &errOut)
 	if err == nil {
 		cfg = server.Config(kctx.Model.Target.Addr().Interface().(*cli).Serve)
 	}
@@ -34,7 +38,7 @@ func parseServe(args []string, env map[string]string) (cfg server.Config, stdout
 // serveFlags returns the flags of serve, but --help and --version.
 func serveFlags(t *testing.T) []*kong.Flag {
 	t.Helper()
-	k, err := newKong(new(cli), func(string) string { return "" }, io.Discard, io.Discard)
+	k, err := newKong(new(cli), io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +54,9 @@ func serveFlags(t *testing.T) []*kong.Flag {
 // TestServeDefaults checks that serve without flags or environment runs
 // with server.DefaultConfig.
 func TestServeDefaults(t *testing.T) {
-	got, _, _, err := parseServe(nil, nil)
+	got, _, _, err := parseServe(t, nil, nil)
 	if diff := cmp.Diff(server.DefaultConfig(), got); err != nil || diff != "" {
-		t.Errorf("parseServe(nil) = %v, config diff (-want +got):\n%s", err, diff)
+		t.Errorf("parseServe(t, nil) = %v, config diff (-want +got):\n%s", err, diff)
 	}
 }
 
@@ -87,42 +91,42 @@ func TestServeFlagsEnv(t *testing.T) {
 		ShutdownDelay: 9 * time.Second, ShutdownGrace: 11 * time.Second,
 	}
 
-	_, help, _, err := parseServe([]string{"--help"}, nil)
+	_, help, _, err := parseServe(t, []string{"--help"}, nil)
 	if !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("parseServe(--help) error = %v; want flag.ErrHelp", err)
+		t.Fatalf("parseServe(t, --help) error = %v; want flag.ErrHelp", err)
 	}
 	env := map[string]string{}
 	for _, f := range serveFlags(t) {
-		if !hasEnv(f) {
+		if len(f.Envs) == 0 {
 			continue
 		}
 		v, ok := values[f.Name]
 		if !ok {
 			t.Errorf("flag --%s has no test value", f.Name)
 		}
-		env[envName(f)] = v
-		if !regexp.MustCompile(`--(\[no-\])?`+f.Name+`\b`).MatchString(help) || !strings.Contains(help, "($"+envName(f)+")") {
-			t.Errorf("serve --help lacks --%s or $%s:\n%s", f.Name, envName(f), help)
+		env[f.Envs[0]] = v
+		if !regexp.MustCompile(`--(\[no-\])?`+f.Name+`\b`).MatchString(help) || !strings.Contains(help, "$"+f.Envs[0]) {
+			t.Errorf("serve --help lacks --%s or $%s:\n%s", f.Name, f.Envs[0], help)
 		}
 	}
 
-	got, _, _, err := parseServe(nil, env)
+	got, _, _, err := parseServe(t, nil, env)
 	if diff := cmp.Diff(want, got); err != nil || diff != "" {
-		t.Errorf("parseServe(nil) with every variable set = %v, config diff (-want +got):\n%s", err, diff)
+		t.Errorf("parseServe(t, nil) with every variable set = %v, config diff (-want +got):\n%s", err, diff)
 	}
 	// A flag beats its variable.
-	got, _, _, err = parseServe([]string{"--shutdown-grace=1m", "--log-level=error"}, env)
+	got, _, _, err = parseServe(t, []string{"--shutdown-grace=1m", "--log-level=error"}, env)
 	want.ShutdownGrace, want.LogLevel = time.Minute, slog.LevelError
 	if diff := cmp.Diff(want, got); err != nil || diff != "" {
-		t.Errorf("parseServe(--shutdown-grace=1m --log-level=error) = %v, config diff (-want +got):\n%s", err, diff)
+		t.Errorf("parseServe(t, --shutdown-grace=1m --log-level=error) = %v, config diff (-want +got):\n%s", err, diff)
 	}
 }
 
 // TestServeEnvEmptyIsUnset checks that an empty variable counts as unset.
 func TestServeEnvEmptyIsUnset(t *testing.T) {
-	got, _, _, err := parseServe(nil, map[string]string{"TMDBSTATUS_GRPC_ADDR": "", "TMDBSTATUS_SHUTDOWN_GRACE": ""})
+	got, _, _, err := parseServe(t, nil, map[string]string{"TMDBSTATUS_GRPC_ADDR": "", "TMDBSTATUS_SHUTDOWN_GRACE": ""})
 	if err != nil || got != server.DefaultConfig() {
-		t.Errorf("parseServe(nil) with empty variables = %+v, %v; want the defaults", got, err)
+		t.Errorf("parseServe(t, nil) with empty variables = %+v, %v; want the defaults", got, err)
 	}
 }
 
@@ -144,7 +148,7 @@ func TestParseServeBadValue(t *testing.T) {
 		{[]string{"--http-addr="}, nil, `--http-addr "": must not be empty`},
 		{[]string{"--port=1"}, nil, `unknown flag --port`},
 		{[]string{"now"}, nil, `unexpected argument now`},
-		{nil, map[string]string{"TMDBSTATUS_SHUTDOWN_GRACE": "ten"}, `--shutdown-grace: from TMDBSTATUS_SHUTDOWN_GRACE: "ten" is not a duration such as 500ms, 5s or 1m`},
+		{nil, map[string]string{"TMDBSTATUS_SHUTDOWN_GRACE": "ten"}, `--shutdown-grace: "ten" is not a duration such as 500ms, 5s or 1m (from envar TMDBSTATUS_SHUTDOWN_GRACE="ten")`},
 		{nil, map[string]string{"TMDBSTATUS_GRPC_KEEPALIVE_TIME": "-5s"}, `TMDBSTATUS_GRPC_KEEPALIVE_TIME "-5s": must be positive`},
 		// The command line wins: the variable's bad value is not read.
 		{[]string{"--log-format=xml"}, map[string]string{"TMDBSTATUS_LOG_FORMAT": "json"}, `--log-format "xml": want text or json`},
@@ -154,18 +158,20 @@ func TestParseServeBadValue(t *testing.T) {
 		{[]string{"--max-connections", "-1"}, nil, `--max-connections: expected int value but got "-1" (short flag); perhaps try --max-connections="-1"?`},
 		{[]string{"--request-timeout=0s"}, nil, `--request-timeout "0s": must be positive`},
 		{[]string{"--http-write-timeout=15s"}, nil, `--http-write-timeout 15s: must be longer than --http-read-timeout (15s)`},
-		{[]string{"--tls-cert=c.pem"}, nil, `--tls-cert needs --tls-key`},
-		{[]string{"--tls-key=k.pem"}, nil, `--tls-key needs --tls-cert`},
+		{[]string{"--tls-cert=c.pem"}, nil, `--tls-cert and --tls-key must be used together`},
+		{[]string{"--tls-key=k.pem"}, nil, `--tls-cert and --tls-key must be used together`},
 		{[]string{"--tls-client-ca=ca.pem"}, nil, `--tls-client-ca needs --tls-cert`},
 	}
 	for _, tt := range tests {
-		_, stdout, stderr, err := parseServe(tt.args, tt.env)
-		if !errors.Is(err, errUsage) {
-			t.Errorf("parseServe(%q) with %v error = %v; want %v", tt.args, tt.env, err, errUsage)
-		}
-		if want := "tmdbstatus serve: " + tt.want + " (see tmdbstatus serve --help)\n"; stderr != want || stdout != "" {
-			t.Errorf("parseServe(%q) with %v wrote stdout %q, stderr %q; want stderr %q", tt.args, tt.env, stdout, stderr, want)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			_, stdout, stderr, err := parseServe(t, tt.args, tt.env)
+			if !isUsage(err) {
+				t.Errorf("parseServe(%q) with %v error = %v; want a usage error", tt.args, tt.env, err)
+			}
+			if want := "tmdbstatus serve: " + tt.want + " (see tmdbstatus serve --help)\n"; stderr != want || stdout != "" {
+				t.Errorf("parseServe(%q) with %v wrote stdout %q, stderr %q; want stderr %q", tt.args, tt.env, stdout, stderr, want)
+			}
+		})
 	}
 }
 
@@ -183,9 +189,12 @@ func TestNegativesLast(t *testing.T) {
 		{[]string{"translate", "--http-status", "-1"}, []string{"translate", "--http-status", "-1"}},
 		{[]string{"translate", "--json", "-1"}, []string{"translate", "--json", "--", "-1"}},
 	}
-	valued := map[string]bool{"--http-status": true, "--json": false}
+	k, err := newKong(new(cli), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
-		if got := negativesLast(tt.args, valued); !cmp.Equal(got, tt.want) {
+		if got := negativesLast(tt.args, k.Model); !cmp.Equal(got, tt.want) {
 			t.Errorf("negativesLast(%q) = %q; want %q", tt.args, got, tt.want)
 		}
 	}
@@ -219,28 +228,10 @@ func TestFormatValue(t *testing.T) {
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"--version"}, {"serve", "--version"}} {
 		var out bytes.Buffer
-		_, err := parse(args, func(string) string { return "" }, &out, io.Discard)
-		if want := "tmdbstatus " + version() + "\n"; !errors.Is(err, flag.ErrHelp) || out.String() != want {
+		_, err := parse(args, &out, io.Discard)
+		bi, _ := debug.ReadBuildInfo()
+		if want := "tmdbstatus " + bi.Main.Version + "\n"; !errors.Is(err, flag.ErrHelp) || out.String() != want {
 			t.Errorf("parse(%q) = %v, printed %q; want flag.ErrHelp, %q", args, err, out.String(), want)
-		}
-	}
-}
-
-// TestBuildVersion checks the version printed for a build.
-func TestBuildVersion(t *testing.T) {
-	rev := "5362b83d0e22f24a1b2c3d4e5f60718293a4b5c6"
-	tests := []struct {
-		bi   *debug.BuildInfo
-		want string
-	}{
-		{nil, "(unknown)"},
-		{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}}, "v1.2.3"},
-		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}}}, "(devel) 5362b83d0e22"},
-		{&debug.BuildInfo{Main: debug.Module{Version: "v1.2.4-0.20261201-5362b83d0e22+dirty"}, Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "true"}}}, "v1.2.4-0.20261201-5362b83d0e22+dirty 5362b83d0e22+modified"},
-	}
-	for _, tt := range tests {
-		if got := buildVersion(tt.bi); got != tt.want {
-			t.Errorf("buildVersion(%v) = %q; want %q", tt.bi, got, tt.want)
 		}
 	}
 }
@@ -258,14 +249,14 @@ func TestDocsFlagTable(t *testing.T) {
 		rows[m[1]] = [2]string{m[2], strings.TrimSpace(m[3])}
 	}
 	for _, f := range serveFlags(t) {
-		if !hasEnv(f) {
+		if len(f.Envs) == 0 {
 			continue
 		}
 		def := "none"
 		if f.HasDefault && f.Default != "" {
 			def = "`" + f.Default + "`"
 		}
-		if got, want := rows[f.Name], [2]string{envName(f), def}; got != want {
+		if got, want := rows[f.Name], [2]string{f.Envs[0], def}; got != want {
 			t.Errorf("docs/operating.md row of --%s: variable and default %q; want %q", f.Name, got, want)
 		}
 		delete(rows, f.Name)
@@ -279,9 +270,9 @@ func TestDocsFlagTable(t *testing.T) {
 // Deployment's --reflection=false included.
 func TestServeReflectionOff(t *testing.T) {
 	for _, args := range [][]string{{"--reflection=false"}, {"--no-reflection"}} {
-		got, _, _, err := parseServe(args, nil)
+		got, _, _, err := parseServe(t, args, nil)
 		if err != nil || got.Reflection {
-			t.Errorf("parseServe(%q) = Reflection %v, %v; want false, nil", args, got.Reflection, err)
+			t.Errorf("parseServe(t, %q) = Reflection %v, %v; want false, nil", args, got.Reflection, err)
 		}
 	}
 }

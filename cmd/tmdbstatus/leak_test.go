@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"testing"
 	"time"
 
@@ -29,9 +30,12 @@ func TestServeLeaksNoGoroutine(t *testing.T) {
 	done := make(chan error, 1)
 	log := new(testutil.SyncBuffer)
 	go func() {
-		done <- run(ctx, nil, []string{"serve", "--grpc-addr=" + grpcAddr, "--http-addr=" + httpAddr}, io.Discard, log)
+		done <- runCmd(ctx, []string{"serve", "--grpc-addr=" + grpcAddr, "--http-addr=" + httpAddr}, io.Discard, log)
 	}()
 
+	// Dialled before the port is open, the client would back off for a second.
+	waitForLog(t, log, regexp.MustCompile(`msg="gRPC server listening"`))
+	waitForLog(t, log, listeningRE)
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatalf("grpc.NewClient: %v", err)

@@ -1,18 +1,9 @@
 // Command tmdbstatus serves tmdbstatus.v1.StatusService, which translates
-// TMDB API failures into canonical gRPC statuses, over gRPC and over its
-// REST/JSON gateway, and calls it from a shell.
-//
-// Usage:
-//
-//	tmdbstatus serve [--grpc-addr=:9090] [--http-addr=:8080] [flags]
-//	tmdbstatus lookup CODE | list | translate [flags]
-//
-// Every flag can also be set with its environment variable: --grpc-addr
-// with TMDBSTATUS_GRPC_ADDR, --http-addr with TMDBSTATUS_HTTP_ADDR, and so
-// on; a flag wins over the environment. `tmdbstatus serve --help` lists
-// them all. The gRPC server also serves grpc.health.v1.Health and server
-// reflection; the HTTP server /healthz, /readyz, /openapi.json and
-// Prometheus' /metrics. SIGINT or SIGTERM stops both servers gracefully.
+// TMDB API failures into canonical gRPC statuses, over gRPC and REST/JSON
+// (`tmdbstatus serve`), and calls it from a shell (`tmdbstatus lookup CODE`,
+// `list`, `translate`). Every flag has an environment variable, TMDBSTATUS_
+// and its name in upper case, which the flag beats; `--help` lists them.
+// SIGINT or SIGTERM stops the servers gracefully, and a second one at once.
 package main
 
 import (
@@ -28,12 +19,12 @@ import (
 
 func main() {
 	shutdown, now, stop := shutdownSignals()
-	err := run(shutdown, now.Done(), os.Args[1:], os.Stdout, os.Stderr)
+	err := run(shutdown, now.Done(), os.Args[1:], &stdio{os.Stdin, os.Stdout, os.Stderr})
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		// Exit 0.
-	case errors.Is(err, errUsage):
+	case errors.As(err, new(usageError)):
 		os.Exit(2) // run has printed the error.
 	default:
 		fmt.Fprintf(os.Stderr, "tmdbstatus: %v\n", err)
@@ -42,16 +33,14 @@ func main() {
 }
 
 // shutdownSignals returns a context done at the first SIGINT or SIGTERM,
-// which starts the shutdown, and one done at the second, which cuts short
-// the shutdown delay, or the drain if the delay is over (see server.Run);
-// any further signal has its default effect and ends the process at once.
-// stop releases the signals.
+// which starts the shutdown, and one done at the second, which cuts it
+// short (see server.Run); a further signal, or one after stop, has its
+// default effect.
 func shutdownSignals() (shutdown, now context.Context, stop context.CancelFunc) {
 	base, stop := context.WithCancel(context.Background())
 	shutdown, startShutdown := context.WithCancelCause(base)
 	now, cutShort := context.WithCancel(base)
-	// Room for both, so that neither is lost however fast they come.
-	signals := make(chan os.Signal, 2)
+	signals := make(chan os.Signal, 2) // Room for both, however fast they come.
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		defer signal.Stop(signals)
@@ -77,35 +66,24 @@ type stdio struct {
 }
 
 // run runs the command line args (without the program name) until ctx is
-// done; now, once closed, cuts the shutdown short (see server.Run). It
-// writes the usage to stdout when asked for it (returning flag.ErrHelp),
-// and a command line it refuses as one line on stderr (returning an error
-// wrapping errUsage).
-func run(ctx context.Context, now <-chan struct{}, args []string, stdout, stderr io.Writer) error {
-	return runWith(ctx, now, args, os.Getenv, &stdio{os.Stdin, stdout, stderr})
-}
-
-// runWith is run reading the environment through getenv and stdin from io.
-func runWith(ctx context.Context, now <-chan struct{}, args []string, getenv func(string) string, std *stdio) error {
-	kctx, err := parse(args, getenv, std.stdout, std.stderr)
+// done; now, once closed, cuts the shutdown short. It prints the usage, or
+// a usageError, itself and returns any other error for main to print.
+func run(ctx context.Context, now <-chan struct{}, args []string, std *stdio) error {
+	kctx, err := parse(args, std.stdout, std.stderr)
 	if err != nil {
 		return err
 	}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(now, std)
+	name := kctx.Selected().Name
 	if u, ok := errors.AsType[usageError](err); ok {
-		fmt.Fprintf(std.stderr, "tmdbstatus %s: %v\n", kctx.Selected().Name, u.error)
-		return fmt.Errorf("%w: %w", errUsage, u.error)
-	}
-	if err != nil && kctx.Selected().Name != "serve" {
-		return fmt.Errorf("%s: %w", kctx.Selected().Name, err)
+		fmt.Fprintf(std.stderr, "tmdbstatus %s: %v\n", name, u.error)
+	} else if err != nil && name != "serve" {
+		err = fmt.Errorf("%s: %w", name, err)
 	}
 	return err
 }
 
-// errUsage is wrapped by the errors of a command line that cannot be run.
-var errUsage = errors.New("usage error")
-
-// usageError is the error of a command that refuses what it was given: a
-// file it cannot read, a stdin with nothing to read.
+// usageError is the error of a command line that cannot be run, from a bad
+// flag to a file it cannot read or a stdin with nothing to read: exit 2.
 type usageError struct{ error }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +30,17 @@ func TestMain(m *testing.M) {
 }
 
 const runMainEnv = "TMDBSTATUS_TEST_RUN_MAIN"
+
+// runCmd runs the command line args as main does, with an empty stdin.
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return run(ctx, nil, args, &stdio{strings.NewReader(""), stdout, stderr})
+}
+
+// isUsage reports whether err is the error of a command line refused: exit 2.
+func isUsage(err error) bool {
+	_, ok := errors.AsType[usageError](err)
+	return ok
+}
 
 // waitForLog waits until the log holds a match of re and returns the
 // match's submatches.
@@ -56,7 +68,7 @@ func TestRun(t *testing.T) {
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}
-	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
 
 	url := "http://" + waitForLog(t, &stderr, listeningRE)[1] + "/v1/statuses/7"
 	resp, err := http.Get(url)
@@ -83,7 +95,7 @@ func TestRunAddressInUse(t *testing.T) {
 	for _, flagName := range []string{"--grpc-addr", "--http-addr"} {
 		args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", flagName + "=" + taken.Addr().String()}
 		var stdout, stderr testutil.SyncBuffer
-		err := run(t.Context(), nil, args, &stdout, &stderr)
+		err := runCmd(t.Context(), args, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), taken.Addr().String()) {
 			t.Errorf("run(%q) = %v; want an error naming %s", args, err, taken.Addr())
 		}
@@ -95,13 +107,13 @@ func TestRunAddressInUse(t *testing.T) {
 func TestParseArgs(t *testing.T) {
 	tests := []struct {
 		args       []string
-		wantErr    error  // errUsage or flag.ErrHelp.
+		wantErr    error  // nil for a usage error, or flag.ErrHelp.
 		wantStdout string // Held by stdout.
 		wantStderr string // Held by stderr.
 	}{
-		{nil, errUsage, "", "Usage: tmdbstatus <command> [flags]"},
-		{[]string{"srve"}, errUsage, "", "tmdbstatus: unexpected argument srve, did you mean \"serve\"? (see tmdbstatus --help)\n"},
-		{[]string{"--bogus"}, errUsage, "", "tmdbstatus: unknown flag --bogus (see tmdbstatus --help)\n"},
+		{nil, nil, "", "Usage: tmdbstatus <command> [flags]"},
+		{[]string{"srve"}, nil, "", "tmdbstatus: unexpected argument srve, did you mean \"serve\"? (see tmdbstatus --help)\n"},
+		{[]string{"--bogus"}, nil, "", "tmdbstatus: unknown flag --bogus (see tmdbstatus --help)\n"},
 		{[]string{"serve", "--help"}, flag.ErrHelp, "--grpc-addr=\":9090\"", ""},
 		{[]string{"help"}, flag.ErrHelp, "Usage: tmdbstatus <command> [flags]", ""},
 		{[]string{"help", "serve"}, flag.ErrHelp, "Usage: tmdbstatus serve [flags]", ""},
@@ -109,8 +121,8 @@ func TestParseArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
-		_, err := parse(tt.args, func(string) string { return "" }, &stdout, &stderr)
-		if !errors.Is(err, tt.wantErr) {
+		_, err := parse(tt.args, &stdout, &stderr)
+		if tt.wantErr == nil && !isUsage(err) || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 			t.Errorf("parse(%q) error = %v; want %v", tt.args, err, tt.wantErr)
 		}
 		if !strings.Contains(stdout.String(), tt.wantStdout) || tt.wantStdout == "" && stdout.Len() != 0 {
@@ -122,54 +134,71 @@ func TestParseArgs(t *testing.T) {
 	}
 }
 
-// TestExit runs the command as a process, to check its exit status and the
-// handling of SIGTERM.
-func TestExit(t *testing.T) {
-	command := func(ctx context.Context, args ...string) *exec.Cmd {
-		cmd := exec.CommandContext(ctx, os.Args[0], args...)
-		cmd.Env = append(os.Environ(), runMainEnv+"=1")
-		return cmd
-	}
-	exitCode := func(err error) int {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode()
-		}
-		if err != nil {
-			t.Fatalf("run command: %v", err)
-		}
-		return 0
-	}
+// command returns the command that runs main with args, as a process of
+// its own.
+func command(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	// Without the race detector's second of sleep at exit.
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	return cmd
+}
 
+// exitCode returns the exit status of a command that returned err.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if exit, ok := errors.AsType[*exec.ExitError](err); ok {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("run command: %v", err)
+	}
+	return 0
+}
+
+// TestExit runs the command as a process, to check its exit status (0 when
+// done, a translated TMDB failure included, 1 for a failed RPC, 2 for a bad
+// command line) and the handling of SIGTERM.
+func TestExit(t *testing.T) {
 	tests := []struct {
-		args []string
-		want int
+		args  []string
+		stdin string
+		want  int
 	}{
-		{nil, 2},
-		{[]string{"srve"}, 2},
-		{[]string{"serve", "--port=1"}, 2},
-		{[]string{"serve", "--http-read-timeout=soon"}, 2},
-		{[]string{"serve", "--log-format=xml"}, 2},
-		{[]string{"serve", "--tls-cert=missing.pem", "--tls-key=missing.key"}, 2},
-		{[]string{"serve", "--help"}, 0},
+		{nil, "", 2},
+		{[]string{"srve"}, "", 2},
+		{[]string{"serve", "--port=1"}, "", 2},
+		{[]string{"serve", "--http-read-timeout=soon"}, "", 2},
+		{[]string{"serve", "--log-format=xml"}, "", 2},
+		{[]string{"serve", "--tls-cert=missing.pem", "--tls-key=missing.key"}, "", 2},
+		{[]string{"serve", "--help"}, "", 0},
+		{[]string{"lookup", "7", "--offline"}, "", 0},
+		{[]string{"translate", "--offline"}, notFoundBody, 0},
+		{[]string{"list", "--help"}, "", 0},
+		{[]string{"lookup", "99", "--offline"}, "", 1},
+		{[]string{"list", "--addr", testutil.FreeAddr(t), "--timeout=5s"}, "", 1},
+		{[]string{"lookup", "x", "--offline"}, "", 2},
 	}
 	for _, tt := range tests {
-		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
-		out, err := command(ctx, tt.args...).CombinedOutput()
-		cancel()
-		if got := exitCode(err); got != tt.want {
-			t.Errorf("tmdbstatus %q exited %d; want %d; output:\n%s", tt.args, got, tt.want, out)
-		}
-		// A bad flag of serve is one line naming it.
-		if tt.want == 2 && len(tt.args) > 1 {
-			flagName, _, _ := strings.Cut(tt.args[len(tt.args)-1], "=")
-			if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), strings.TrimLeft(flagName, "-")) {
-				t.Errorf("tmdbstatus %q output = %q; want one line naming %s", tt.args, out, flagName)
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			cmd := command(testutil.Context(t), tt.args...)
+			cmd.Stdin = strings.NewReader(tt.stdin)
+			out, err := cmd.CombinedOutput()
+			if got := exitCode(t, err); got != tt.want {
+				t.Errorf("tmdbstatus %q exited %d; want %d; output:\n%s", tt.args, got, tt.want, out)
 			}
-		}
+			// A bad flag of serve is one line naming it.
+			if tt.want == 2 && len(tt.args) > 1 && tt.args[0] == "serve" {
+				flagName, _, _ := strings.Cut(tt.args[len(tt.args)-1], "=")
+				if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), strings.TrimLeft(flagName, "-")) {
+					t.Errorf("tmdbstatus %q output = %q; want one line naming %s", tt.args, out, flagName)
+				}
+			}
+		})
 	}
 
 	t.Run("SIGTERM", func(t *testing.T) {
+		t.Parallel()
 		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
 		defer cancel()
 		cmd := command(ctx, "serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0")
@@ -194,7 +223,7 @@ func TestExit(t *testing.T) {
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
 		}
-		if got := exitCode(cmd.Wait()); got != 0 {
+		if got := exitCode(t, cmd.Wait()); got != 0 {
 			t.Errorf("tmdbstatus serve exited %d after SIGTERM; want 0; log:\n%s", got, log.String())
 		}
 		if !strings.Contains(log.String(), `msg="shutting down" cause="terminated signal received"`) {
@@ -203,6 +232,7 @@ func TestExit(t *testing.T) {
 	})
 
 	t.Run("second SIGTERM", func(t *testing.T) {
+		t.Parallel()
 		// A long shutdown delay, which a second signal cuts short: the
 		// drain follows, and the process exits 0.
 		ctx, cancel := context.WithTimeout(t.Context(), testutil.WaitTimeout)
@@ -231,7 +261,7 @@ func TestExit(t *testing.T) {
 			log.WriteString(sc.Text() + "\n")
 		}
 		// Within testutil.WaitTimeout, not the delay's minute.
-		if got := exitCode(cmd.Wait()); got != 0 || ctx.Err() != nil {
+		if got := exitCode(t, cmd.Wait()); got != 0 || ctx.Err() != nil {
 			t.Errorf("tmdbstatus serve after a second SIGTERM exited %d (%v); want 0 at once; log:\n%s", got, ctx.Err(), log.String())
 		}
 		if !strings.Contains(log.String(), "shutdown delay cut short") {

@@ -11,11 +11,9 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
-// serveCmd is `tmdbstatus serve`: one field per flag, with the fields of
-// server.Config, so that server.Config(cmd) converts it and a setting
-// added to one cannot be missed in the other. The defaults are
-// server.DefaultConfig's (see withDefaults); min is the least value a
-// number or duration may take.
+// serveCmd is `tmdbstatus serve`: the fields of server.Config, so that a
+// setting added to one cannot be missed in the other, with the defaults of
+// server.DefaultConfig (see withDefaults); min is the least value a flag takes.
 type serveCmd struct {
 	GRPCAddr  string `help:"Listen address of the gRPC server." min:"1"`
 	HTTPAddr  string `help:"Listen address of the REST/JSON gateway, /healthz, /readyz, /openapi.json and, without --admin-addr, /metrics." min:"1"`
@@ -49,8 +47,8 @@ type serveCmd struct {
 	MaxConnectionAge      time.Duration `name:"grpc-max-connection-age" help:"Age (plus or minus 10%) at which a gRPC connection is sent a GOAWAY, so that clients reconnect and new replicas get their share." min:"1ns"`
 	MaxConnectionAgeGrace time.Duration `name:"grpc-max-connection-age-grace" help:"Time the RPCs in flight on a connection past --grpc-max-connection-age have to finish before it is closed." min:"1ns"`
 
-	TLSCert     string `name:"tls-cert" help:"PEM certificate file (chain) to serve TLS with on every port; needs --tls-key." placeholder:"FILE"`
-	TLSKey      string `name:"tls-key" help:"PEM private key file of --tls-cert." placeholder:"FILE"`
+	TLSCert     string `name:"tls-cert" help:"PEM certificate file (chain) to serve TLS with on every port; needs --tls-key." placeholder:"FILE" and:"tls-pair"`
+	TLSKey      string `name:"tls-key" help:"PEM private key file of --tls-cert." placeholder:"FILE" and:"tls-pair"`
 	TLSClientCA string `name:"tls-client-ca" help:"PEM CA certificates file: gRPC and REST clients must present a certificate it signed (mutual TLS); needs --tls-cert." placeholder:"FILE"`
 
 	ShutdownDelay time.Duration `help:"On SIGTERM, time to keep serving while not ready, for load balancers to notice, before draining." min:"0s"`
@@ -66,10 +64,6 @@ func (c *serveCmd) check() error {
 		// A request that takes the whole read timeout must still get its
 		// answer before the write deadline.
 		return fmt.Errorf("--http-write-timeout %v: must be longer than --http-read-timeout (%v)", c.WriteTimeout, c.ReadTimeout)
-	case c.TLSCert != "" && c.TLSKey == "":
-		return errors.New("--tls-cert needs --tls-key")
-	case c.TLSKey != "" && c.TLSCert == "":
-		return errors.New("--tls-key needs --tls-cert")
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert")
 	}
@@ -77,8 +71,7 @@ func (c *serveCmd) check() error {
 }
 
 // Run serves until ctx is done (now cuts the shutdown short, see
-// server.Run), reading the OTEL_* environment. A TLS file or an OTEL_*
-// value it cannot use is a usage error.
+// server.Run); a TLS file or an OTEL_* variable it cannot use is a usage error.
 func (c *serveCmd) Run(ctx context.Context, now <-chan struct{}, std *stdio) error {
 	err := server.Run(ctx, now, server.Config(*c), os.Getenv, std.stderr)
 	if _, ok := errors.AsType[*server.ConfigError](err); ok {

@@ -45,7 +45,7 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, args...)
-	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		testutil.WaitDone(t, "run", done)
@@ -153,9 +153,9 @@ func TestTLSBadFiles(t *testing.T) {
 	for _, tt := range tests {
 		args := append([]string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0"}, tt.args...)
 		var stdout, stderr bytes.Buffer
-		err := run(t.Context(), nil, args, &stdout, &stderr)
-		if !errors.Is(err, errUsage) {
-			t.Errorf("run(%q) = %v; want %v", args, err, errUsage)
+		err := runCmd(t.Context(), args, &stdout, &stderr)
+		if !isUsage(err) {
+			t.Errorf("run(%q) = %v; want a usage error", args, err)
 		}
 		if s := stderr.String(); strings.Count(s, "\n") != 1 || !strings.HasPrefix(s, "tmdbstatus serve: ") || !strings.Contains(s, tt.want) {
 			t.Errorf("run(%q) stderr = %q; want one line naming %s", args, s, tt.want)
@@ -193,7 +193,7 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
 	defer testutil.WaitDone(t, "run", done)
 	defer cancel()
 	roots := x509.NewCertPool()
@@ -239,7 +239,7 @@ func TestLogsBoundedAndJSON(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, args, &stdout, &stderr) }()
+	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
 	defer testutil.WaitDone(t, "run", done)
 	defer cancel()
 	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]

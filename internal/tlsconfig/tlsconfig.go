@@ -10,40 +10,23 @@ import (
 	"os"
 )
 
-// aeadCipherSuites are the TLS 1.2 cipher suites allowed: ECDHE key exchange
-// with an AEAD cipher, the suites grpc-go allows on its own (it drops those
-// HTTP/2 forbids), so that REST and the admin port allow no CBC suite
-// either. TLS 1.3's suites are all AEAD and are not configurable.
-var aeadCipherSuites = []uint16{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-}
-
 // Files names the PEM files of one side of a connection; an empty name is
 // no file.
 type Files struct {
 	Cert, Key string // The certificate (chain) presented, and its key.
 	CA        string // The CA certificates that verify the peer.
-	// CAFlag names the flag of CA in errors: --tls-client-ca for a
-	// server, --tls-ca for a client.
-	CAFlag string
+	CAFlag    string // The flag of CA, named in its errors.
 }
 
 // Server returns the TLS configuration of a server presenting f.Cert,
 // which requires a client certificate that f.CA signed when f.CA is set.
 func Server(f Files) (*tls.Config, error) {
-	tc, err := load(f)
-	if err != nil {
-		return nil, err
+	tc, err := Client(f)
+	if err != nil || tc.RootCAs == nil {
+		return tc, err
 	}
-	if tc.RootCAs != nil {
-		tc.ClientCAs, tc.RootCAs = tc.RootCAs, nil
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	}
+	tc.ClientCAs, tc.RootCAs = tc.RootCAs, nil
+	tc.ClientAuth = tls.RequireAndVerifyClientCert
 	return tc, nil
 }
 
@@ -51,13 +34,19 @@ func Server(f Files) (*tls.Config, error) {
 // server with f.CA, or with the system's CAs when f.CA is empty, and
 // presents f.Cert, if set, for mutual TLS.
 func Client(f Files) (*tls.Config, error) {
-	return load(f)
-}
-
-// load returns a configuration with f's certificate and, as its RootCAs,
-// f's CAs.
-func load(f Files) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: aeadCipherSuites}
+	tc := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		// ECDHE with an AEAD cipher, as grpc-go allows on its own, so that
+		// REST and the admin port allow no CBC suite either.
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
 	if f.Cert != "" || f.Key != "" {
 		cert, err := tls.LoadX509KeyPair(f.Cert, f.Key)
 		if err != nil {
