@@ -12,14 +12,26 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"reflect"
+	"regexp"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
 func main() {
 	shutdown, now, stop := shutdownSignals()
-	err := run(shutdown, now.Done(), os.Args[1:], &stdio{os.Stdin, os.Stdout, os.Stderr})
+	err := run(shutdown, now, os.Args[1:], &stdio{os.Stdin, os.Stdout, os.Stderr})
 	stop()
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
@@ -33,30 +45,26 @@ func main() {
 }
 
 // shutdownSignals returns a context done at the first SIGINT or SIGTERM,
-// which starts the shutdown, and one done at the second, which cuts it
-// short (see server.Run); a further signal, or one after stop, has its
-// default effect.
-func shutdownSignals() (shutdown, now context.Context, stop context.CancelFunc) {
-	base, stop := context.WithCancel(context.Background())
-	shutdown, startShutdown := context.WithCancelCause(base)
-	now, cutShort := context.WithCancel(base)
-	signals := make(chan os.Signal, 2) // Room for both, however fast they come.
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+// with the signal as its cause, which starts the shutdown, and a channel
+// closed at the second, which cuts it short (see server.Run); a further
+// signal, or one after stop, has its default effect.
+func shutdownSignals() (shutdown context.Context, now <-chan struct{}, stop func()) {
+	shutdown, stopShutdown := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signals, cut, done := make(chan os.Signal, 2), make(chan struct{}), make(chan struct{})
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM) // Room for both, however fast they come.
 	go func() {
+		defer stopShutdown()
 		defer signal.Stop(signals)
-		for _, react := range []func(os.Signal){
-			func(sig os.Signal) { startShutdown(fmt.Errorf("%v signal received", sig)) },
-			func(os.Signal) { cutShort() },
-		} {
+		for range 2 {
 			select {
-			case sig := <-signals:
-				react(sig)
-			case <-base.Done():
+			case <-signals:
+			case <-done:
 				return
 			}
 		}
+		close(cut)
 	}()
-	return shutdown, now, stop
+	return shutdown, cut, func() { close(done) }
 }
 
 // stdio is what a command reads and writes.
@@ -87,3 +95,215 @@ func run(ctx context.Context, now <-chan struct{}, args []string, std *stdio) er
 // usageError is the error of a command line that cannot be run, from a bad
 // flag to a file it cannot read or a stdin with nothing to read: exit 2.
 type usageError struct{ error }
+
+// cli is the command table: one field per command.
+type cli struct {
+	Help    helpFlag    `short:"h" help:"Print the usage and exit."`
+	Version versionFlag `help:"Print the version and exit." env:"-"`
+
+	Serve     serveCmd     `cmd:"" help:"Serve StatusService over gRPC and REST/JSON."`
+	Lookup    lookupCmd    `cmd:"" help:"Print the table entry of one TMDB status code."`
+	List      listCmd      `cmd:"" help:"Print TMDB's whole status-code table."`
+	Translate translateCmd `cmd:"" help:"Translate a TMDB response (body on stdin) into a gRPC status."`
+}
+
+// envPrefix starts the variable of every flag: --grpc-addr is TMDBSTATUS_GRPC_ADDR.
+const envPrefix = "TMDBSTATUS_"
+
+var (
+	// noValue matches kong's error for a flag at the end of the line.
+	noValue = regexp.MustCompile(`expected (\w+ )?value but got "EOL" \(<EOL>\)`)
+	// negativeNumber matches an argument kong would take for a short flag.
+	negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
+)
+
+// parse parses the command line args and the environment: a flag beats its
+// variable, which beats its default, and an empty variable is unset. It
+// writes the usage or the version to stdout when asked, returning
+// flag.ErrHelp, and what it refuses as one line on stderr, returning a
+// usageError.
+func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
+	for _, kv := range os.Environ() {
+		// kong would parse an empty variable as the flag's value.
+		if name, v, _ := strings.Cut(kv, "="); strings.HasPrefix(name, envPrefix) && v == "" {
+			os.Unsetenv(name)
+		}
+	}
+	k, err := newKong(new(cli), stdout, stderr)
+	if err != nil {
+		return nil, err // The command table is wrong: a bug.
+	}
+	switch {
+	case len(args) == 0: // The usage, as an error.
+		k.Stdout = stderr
+		_, _ = k.Parse([]string{"--help"})
+		return nil, usageError{errors.New("no command")}
+	case args[0] == "help":
+		args = append([]string{"--help"}, args[1:]...)
+	}
+	kctx, err := k.Parse(negativesLast(args, k.Model))
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return kctx, err
+	}
+	cmd := "tmdbstatus"
+	if pe, ok := errors.AsType[*kong.ParseError](err); ok && pe.Context.Selected() != nil {
+		cmd += " " + pe.Context.Selected().Name
+	}
+	msg := noValue.ReplaceAllString(err.Error(), "needs a value")
+	fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd, msg, cmd)
+	return nil, usageError{err}
+}
+
+// newKong returns the parser of the command line into c.
+func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
+	version := "(unknown)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version // With its commit when built in a repository.
+	}
+	return kong.New(c,
+		kong.Name("tmdbstatus"),
+		kong.Description("Translate TMDB API failures into canonical gRPC statuses: serve the translation, or call it."),
+		kong.Writers(stdout, stderr),
+		kong.NoDefaultHelp(),
+		kong.Vars{"version": version, "client_addr": "localhost" + server.DefaultGRPCAddr},
+		kong.DefaultEnvars(strings.TrimSuffix(envPrefix, "_")),
+		kong.PostBuild(withDefaults(&c.Serve)),
+		kong.TypeMapper(reflect.TypeFor[time.Duration](), kong.MapperFunc(decodeDuration)),
+		kong.ConfigureHelp(kong.HelpOptions{NoExpandSubcommands: true}),
+	)
+}
+
+// helpFlag is --help: it prints the usage of the command it follows.
+type helpFlag bool
+
+// BeforeReset prints the usage and stops the parse with flag.ErrHelp.
+func (helpFlag) BeforeReset(ctx *kong.Context) error {
+	if err := ctx.PrintUsage(false); err != nil {
+		return err
+	}
+	return flag.ErrHelp
+}
+
+// versionFlag is --version.
+type versionFlag bool
+
+// BeforeReset prints the module version of the build and stops the parse
+// with flag.ErrHelp, as --help does.
+func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
+	fmt.Fprintln(app.Stdout, "tmdbstatus", vars["version"])
+	return flag.ErrHelp
+}
+
+// withDefaults gives the flags of serve, which fill cmd, the defaults of
+// server.DefaultConfig.
+func withDefaults(cmd *serveCmd) func(*kong.Kong) error {
+	return func(k *kong.Kong) error {
+		defaults, fields := reflect.ValueOf(serveCmd(server.DefaultConfig())), reflect.ValueOf(cmd).Elem()
+		for _, node := range k.Model.Children {
+			for _, f := range node.Flags {
+				for i := range fields.NumField() {
+					// An empty default would count as set for kong's and:"".
+					if d := formatValue(defaults.Field(i)); d != "" && f.Target.Addr().Pointer() == fields.Field(i).Addr().Pointer() {
+						f.Default, f.HasDefault = d, true
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// formatValue formats v as a flag's value: a duration without its zero
+// units ("1m", not "1m0s"), a log level in lower case.
+func formatValue(v reflect.Value) string {
+	switch v := v.Interface().(type) {
+	case time.Duration:
+		s := v.String()
+		if strings.HasSuffix(s, "m0s") {
+			s = strings.TrimSuffix(s, "0s")
+		}
+		return strings.Replace(s, "h0m", "h", 1)
+	case slog.Level:
+		return strings.ToLower(v.String())
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// Validate checks the flags that have a min tag (a number or a duration at
+// least that, a string not empty), then what the selected command checks.
+func (*cli) Validate(kctx *kong.Context) error {
+	for _, f := range kctx.Flags() {
+		lo := f.Tag.Get("min")
+		if lo == "" {
+			continue
+		}
+		ok, why := false, "must be at least "+lo
+		switch t := f.Target.Interface().(type) {
+		case time.Duration:
+			d, _ := time.ParseDuration(lo)
+			ok, why = t >= d, "must not be negative"
+			if d > 0 {
+				why = "must be positive"
+			}
+		case string:
+			ok, why = t != "", "must not be empty"
+		default:
+			n, _ := strconv.ParseInt(lo, 10, 64)
+			ok = f.Target.CanInt() && f.Target.Int() >= n || f.Target.CanUint() && f.Target.Uint() >= uint64(n)
+		}
+		if ok {
+			continue
+		}
+		source := "--" + f.Name // Where the value came from: its flag, or its variable.
+		if !slices.ContainsFunc(kctx.Path, func(p *kong.Path) bool { return p.Flag == f }) && len(f.Envs) > 0 {
+			source = f.Envs[0]
+		}
+		return fmt.Errorf("%s %q: %s", source, formatValue(f.Target), why)
+	}
+	if c, ok := kctx.Selected().Target.Addr().Interface().(interface{ check() error }); ok {
+		return c.check()
+	}
+	return nil
+}
+
+// negativesLast moves the negative numbers of args that are no flag's
+// value, which kong would take for short flags, after a "--", where they
+// are arguments: `lookup -1`.
+func negativesLast(args []string, app *kong.Application) []string {
+	valued := map[string]bool{}
+	for _, n := range append([]*kong.Node{app.Node}, app.Children...) {
+		for _, f := range n.Flags {
+			valued["--"+f.Name] = !f.IsBool()
+		}
+	}
+	var rest, nums []string
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return slices.Concat(rest, args[i:i+1], nums, args[i+1:])
+		case negativeNumber.MatchString(a) && (i == 0 || !valued[args[i-1]]):
+			nums = append(nums, a)
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if nums == nil {
+		return args
+	}
+	return slices.Concat(rest, []string{"--"}, nums)
+}
+
+// decodeDuration decodes a duration, refusing a bad one in words rather
+// than in package time's.
+func decodeDuration(ctx *kong.DecodeContext, target reflect.Value) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("duration", &s); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 500ms, 5s or 1m", s)
+	}
+	target.SetInt(int64(d))
+	return nil
+}
