@@ -218,11 +218,7 @@ func withDefaults(cmd *serveCmd) func(*kong.Kong) error {
 func formatValue(v reflect.Value) string {
 	switch v := v.Interface().(type) {
 	case time.Duration:
-		s := v.String()
-		if strings.HasSuffix(s, "m0s") {
-			s = strings.TrimSuffix(s, "0s")
-		}
-		return strings.Replace(s, "h0m", "h", 1)
+		return strings.Replace(strings.Replace(v.String(), "m0s", "m", 1), "h0m", "h", 1)
 	case slog.Level:
 		return strings.ToLower(v.String())
 	}
