@@ -3,7 +3,7 @@
 // (`tmdbstatus serve`), and calls it from a shell (`tmdbstatus lookup CODE`,
 // `list`, `translate`). Every flag has an environment variable, TMDBSTATUS_
 // and its name in upper case, which the flag beats; `--help` lists them.
-// SIGINT or SIGTERM stops the servers gracefully, and a second one at once.
+// SIGINT or SIGTERM stops the servers gracefully; a second one cuts that short.
 package main
 
 import (
