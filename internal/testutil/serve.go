@@ -56,14 +56,23 @@ func StartServe(t testing.TB, bin string, args ...string) *Server {
 	t.Helper()
 	s := &Server{GRPCAddr: FreeAddr(t), HTTPAddr: FreeAddr(t), done: make(chan error, 1)}
 	s.URL = "http://" + s.HTTPAddr
-	cmd := exec.Command(bin, append([]string{"serve", "--grpc-addr=" + s.GRPCAddr,
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"serve", "--grpc-addr=" + s.GRPCAddr,
 		"--http-addr=" + s.HTTPAddr, "--shutdown-delay=0s"}, args...)...)
 	cmd.Stdout, cmd.Stderr = &s.log, &s.log
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second // Then it is killed.
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() { s.stop(t, cmd) })
+	t.Cleanup(func() {
+		<-s.done
+		if !cmd.ProcessState.Success() {
+			t.Errorf("tmdbstatus serve, interrupted: %v; want exit status 0 within 15s\n%s", cmd.ProcessState, s.Log())
+		} else if t.Failed() {
+			t.Logf("tmdbstatus serve's log:\n%s", s.Log())
+		}
+	})
 
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		select {
@@ -95,21 +104,4 @@ func (s *Server) ready() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// stop interrupts the server and waits for it to exit.
-func (s *Server) stop(t testing.TB, cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("tmdbstatus serve: %v\n%s", err, s.Log())
-		} else if t.Failed() {
-			t.Logf("tmdbstatus serve's log:\n%s", s.Log())
-		}
-	case <-time.After(15 * time.Second):
-		_ = cmd.Process.Kill()
-		<-s.done
-		t.Errorf("tmdbstatus serve did not stop on SIGINT within 15s; killed it\n%s", s.Log())
-	}
 }
