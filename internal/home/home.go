@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"maps"
 	"net/http"
 	"slices"
@@ -112,9 +111,6 @@ func build(cfg config) (page, index []byte, err error) {
 	}
 	var html bytes.Buffer
 	err = pageTemplate.Execute(&html, pageData{
-		Style:         template.CSS(pageStyle),
-		Script:        template.JS(pageScript),
-		GRPCCodes:     grpcCodeNames(),
 		TranslatePath: rs[translate].Path,
 		OpenAPI:       openAPIPath,
 		Metrics:       cfg.metrics,

@@ -24,20 +24,19 @@ var (
 	pageScript string
 )
 
-// pageTemplate renders a pageData.
+// pageTemplate renders a pageData, with the page's own CSS and JavaScript
+// inlined as they are: pageCSP allows them by their hashes.
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-	"httpText": http.StatusText,
-	"grpcCode": func(c codes.Code) string { return code.Code(c).String() },
-	"tmdbBody": tmdbBody,
+	"style":     func() template.CSS { return template.CSS(pageStyle) },
+	"script":    func() template.JS { return template.JS(pageScript) },
+	"grpcCodes": grpcCodeNames,
+	"grpcCode":  func(c codes.Code) string { return code.Code(c).String() },
+	"httpText":  http.StatusText,
+	"tmdbBody":  tmdbBody,
 }).Parse(pageHTML))
 
 // pageData is what the page template shows.
 type pageData struct {
-	// Style and Script are the page's own CSS and JavaScript, inlined as
-	// they are: the Content-Security-Policy allows them by their hashes.
-	Style         template.CSS
-	Script        template.JS
-	GRPCCodes     string // grpcCodeNames
 	TranslatePath string
 	OpenAPI       string
 	Metrics       string        // "" to leave the link out

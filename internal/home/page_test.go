@@ -14,8 +14,7 @@ func TestPageEscapes(t *testing.T) {
 	const evil = `</td><script>alert("x")</script>&amp;’`
 	var page strings.Builder
 	err := pageTemplate.Execute(&page, pageData{
-		GRPCCodes:     `OK" onmouseover="alert(1)`,
-		TranslatePath: `/v1/statuses:translate"><b>`,
+		TranslatePath: `/v1/statuses:translate" onmouseover="alert(1)"><b>`,
 		OpenAPI:       openAPIPath,
 		Example:       service.Entry{Message: `</textarea><script>alert(1)</script>`, HTTPStatus: 429},
 		Rows:          []service.Entry{{Status: 1, Reason: evil, Message: evil}},
@@ -32,7 +31,7 @@ func TestPageEscapes(t *testing.T) {
 	for _, want := range []string{
 		"&lt;/td&gt;&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;amp;’",
 		`\u003c/textarea\u003e\u003cscript\u003ealert(1)\u003c/script\u003e&#34;}</textarea>`,
-		`data-grpc-codes="OK&#34; onmouseover=&#34;alert(1)"`,
+		`data-action="/v1/statuses:translate%22%20onmouseover=%22alert%281%29%22%3e%3cb%3e"`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the page does not hold %q", want)
