@@ -6,13 +6,11 @@ import (
 	"strings"
 )
 
-// negotiate returns the media type of offers (lower-case "type/subtype", in
-// the server's order of preference) that the Accept header values prefer, as
-// RFC 9110, section 12.5.1, defines it: each offer gets the weight of the
-// most specific media range that matches it, the highest weight above zero
-// wins, and a tie goes to the earlier offer. With no Accept header, or one
-// that accepts none of offers, it returns offers[0]: a server may ignore
-// Accept rather than answer 406.
+// negotiate returns the one of offers (lower-case "type/subtype", the
+// server's preferred first) that the Accept header values prefer, by RFC
+// 9110, section 12.5.1: each offer weighs the q of the most specific media
+// range that matches it, the highest q above zero wins, a tie goes to the
+// earlier offer, and offers[0] is the answer when none is acceptable.
 //
 // Hand-written, as github.com/munnerz/goautoneg (in the module graph through
 // Prometheus) takes q=0 for acceptable and ranks a specific type of a lower

@@ -18,11 +18,7 @@ import (
 
 const mainPackage = "github.com/tmdbstatus/tmdbstatus/cmd/tmdbstatus"
 
-var built struct {
-	once sync.Once
-	bin  string
-	err  error
-}
+var buildOnce = sync.OnceValues(buildBinary)
 
 // BuildBinary returns the path of cmd/tmdbstatus built from this module's
 // sources: as it ships (CGO_ENABLED=0), or with -race when the tests run
@@ -31,11 +27,11 @@ var built struct {
 // tests must not modify the file.
 func BuildBinary(t testing.TB) string {
 	t.Helper()
-	built.once.Do(func() { built.bin, built.err = buildBinary() })
-	if built.err != nil {
-		t.Fatalf("build cmd/tmdbstatus: %v", built.err)
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatalf("build cmd/tmdbstatus: %v", err)
 	}
-	return built.bin
+	return bin
 }
 
 // buildBinary builds the binary into the user's cache folder, named by the
