@@ -80,12 +80,13 @@ type representation struct {
 // ETag of its content.
 func newRepresentation(contentType string, body []byte) representation {
 	sum := sha256.Sum256(body)
-	return representation{header: http.Header{
+	header := http.Header{
 		"Content-Type":           {contentType},
 		"Content-Length":         {strconv.Itoa(len(body))},
 		"Etag":                   {`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`},
 		"X-Content-Type-Options": {"nosniff"},
-	}, body: body}
+	}
+	return representation{header: header, body: body}
 }
 
 // build returns the bodies of the page and the index cfg describes.
@@ -104,7 +105,9 @@ func build(cfg config) (page, index []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding the index: %w", err)
 	}
-	translate := slices.IndexFunc(rs, func(r route) bool { return r.RPC == "tmdbstatus.v1.StatusService.Translate" })
+	translate := slices.IndexFunc(rs, func(r route) bool {
+		return r.RPC == "tmdbstatus.v1.StatusService.Translate"
+	})
 	example, ok := service.Lookup(int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED))
 	if translate < 0 || !ok {
 		return nil, nil, errors.New("the page needs the route of Translate and the table's code 25")

@@ -68,7 +68,8 @@ func StartServe(t testing.TB, bin string, args ...string) *Server {
 	t.Cleanup(func() {
 		<-s.done
 		if !cmd.ProcessState.Success() {
-			t.Errorf("tmdbstatus serve, interrupted: %v; want exit status 0 within 15s\n%s", cmd.ProcessState, s.Log())
+			t.Errorf("tmdbstatus serve, interrupted: %v; want exit status 0 within 15s\n%s",
+				cmd.ProcessState, s.Log())
 		} else if t.Failed() {
 			t.Logf("tmdbstatus serve's log:\n%s", s.Log())
 		}
@@ -85,7 +86,8 @@ func StartServe(t testing.TB, bin string, args ...string) *Server {
 			return s
 		}
 	}
-	t.Fatalf("tmdbstatus serve did not serve on %s and %s within 30s\n%s", s.GRPCAddr, s.HTTPAddr, s.Log())
+	t.Fatalf("tmdbstatus serve did not serve on %s and %s within 30s\n%s",
+		s.GRPCAddr, s.HTTPAddr, s.Log())
 	return nil
 }
 
