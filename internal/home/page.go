@@ -1,17 +1,16 @@
 package home
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/grpc/codes"
 
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
@@ -25,57 +24,44 @@ var (
 	pageScript string
 )
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+// pageTemplate renders a pageData, with the page's own CSS and JavaScript
+// inlined as they are: pageCSP allows them by their hashes.
+var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"style":     func() template.CSS { return template.CSS(pageStyle) },
+	"script":    func() template.JS { return template.JS(pageScript) },
+	"grpcCodes": grpcCodeNames,
+	"grpcCode":  func(c codes.Code) string { return code.Code(c).String() },
+	"httpText":  http.StatusText,
+	"tmdbBody":  tmdbBody,
+}).Parse(pageHTML))
 
 // pageData is what the page template shows.
 type pageData struct {
-	// Style and Script are the page's own CSS and JavaScript, inlined as
-	// they are: the Content-Security-Policy allows them by their hashes.
-	Style  template.CSS
-	Script template.JS
-	// GRPCCodes are the names of the canonical gRPC codes, by number,
-	// separated by spaces.
-	GRPCCodes     string
 	TranslatePath string
 	OpenAPI       string
-	Metrics       string // "" to leave the link out
-	Example       example
-	Rows          []pageRow
+	Metrics       string        // "" to leave the link out
+	Example       service.Entry // the TMDB answer the form is filled with
+	Rows          []service.Entry
 }
 
-// example is the TMDB answer the form is filled with.
-type example struct {
-	Body       string
-	HTTPStatus int
-	RetryAfter string
-}
+// pageCSP is the page's Content-Security-Policy: its own style and script,
+// fetch to its own origin, and nothing else.
+var pageCSP = strings.Join([]string{
+	"default-src 'none'",
+	"script-src " + sourceHash(pageScript),
+	"style-src " + sourceHash(pageStyle),
+	"connect-src 'self'",
+	"img-src data:",
+	"base-uri 'none'",
+	"form-action 'none'",
+	"frame-ancestors 'none'",
+}, "; ")
 
-// pageRow is one row of the page's table.
-type pageRow struct {
-	Code       int32
-	HTTPStatus int
-	HTTPText   string
-	GRPCCode   string
-	Retryable  bool
-	Reason     string
-	Message    string
-}
-
-// pageRows returns the rows of the page's table for entries.
-func pageRows(entries []service.Entry) []pageRow {
-	rows := make([]pageRow, len(entries))
-	for i, e := range entries {
-		rows[i] = pageRow{
-			Code:       e.TMDBCode(),
-			HTTPStatus: e.HTTPStatus,
-			HTTPText:   http.StatusText(e.HTTPStatus),
-			GRPCCode:   code.Code(e.Code).String(),
-			Retryable:  e.Retryable,
-			Reason:     e.Reason,
-			Message:    e.Message,
-		}
-	}
-	return rows
+// sourceHash returns the CSP hash source of an inline script or style,
+// such as 'sha256-...'.
+func sourceHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
 // grpcCodeNames returns the names of the canonical gRPC codes in number
@@ -88,43 +74,12 @@ func grpcCodeNames() string {
 	return strings.Join(names, " ")
 }
 
-// exampleOf returns the answer TMDB gives for e, as the form's example: the
-// body TMDB sends, its HTTP status and a Retry-After of ten seconds.
-func exampleOf(e service.Entry) example {
+// tmdbBody returns the body TMDB answers with for e.
+func tmdbBody(e service.Entry) (string, error) {
 	body, err := json.Marshal(struct {
 		Success       bool   `json:"success"`
 		StatusCode    int32  `json:"status_code"`
 		StatusMessage string `json:"status_message"`
 	}{false, e.TMDBCode(), e.Message})
-	if err != nil {
-		panic(err) // A struct of a bool, an int and a string always marshals.
-	}
-	return example{Body: string(body), HTTPStatus: e.HTTPStatus, RetryAfter: "10"}
-}
-
-// renderPage returns the page d describes, and the Content-Security-Policy
-// that lets it run its own style and script and nothing else.
-func renderPage(d pageData) (page []byte, csp string, err error) {
-	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, d); err != nil {
-		return nil, "", fmt.Errorf("rendering the page: %w", err)
-	}
-	csp = strings.Join([]string{
-		"default-src 'none'",
-		"script-src " + sourceHash(string(d.Script)),
-		"style-src " + sourceHash(string(d.Style)),
-		"connect-src 'self'",
-		"img-src data:",
-		"base-uri 'none'",
-		"form-action 'none'",
-		"frame-ancestors 'none'",
-	}, "; ")
-	return b.Bytes(), csp, nil
-}
-
-// sourceHash returns the CSP hash source of an inline script or style,
-// such as 'sha256-...'.
-func sourceHash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	return string(body), err
 }

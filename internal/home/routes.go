@@ -12,22 +12,18 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// route is one REST route of the API: an HTTP rule of a StatusService
-// method, as a google.api.http annotation of service.proto gives it.
+// route is one REST route of the API, a google.api.http rule of a
+// StatusService method: its HTTP method, path template, the full name of
+// the RPC it calls and the RPC's proto comment, on one line.
 type route struct {
-	// Method is the HTTP method, such as "GET".
-	Method string `json:"method"`
-	// Path is the path template, such as "/v1/statuses/{code}".
-	Path string `json:"path"`
-	// RPC is the full name of the method the route calls, such as
-	// "tmdbstatus.v1.StatusService.Lookup".
-	RPC string `json:"rpc"`
-	// Description is the method's proto comment, on one line.
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	RPC         string `json:"rpc"`
 	Description string `json:"description"`
 }
 
-// index is the JSON answer at / for clients that do not ask for HTML.
-type index struct {
+// routeIndex is the JSON answer at / for clients that do not ask for HTML.
+type routeIndex struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description"`
 	Routes      []route `json:"routes"`
@@ -40,60 +36,9 @@ var statusService = tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByN
 
 // routes returns the REST routes of sd, in the order of its methods and
 // their bindings, each described by the summary of its operation in spec,
-// the OpenAPI description protoc-gen-openapiv2 generated from the same
-// proto (the Go descriptors do not carry the proto's comments).
+// the OpenAPI description generated from the same proto (the Go descriptors
+// do not carry the proto's comments).
 func routes(sd protoreflect.ServiceDescriptor, spec []byte) ([]route, error) {
-	summaries, err := operationSummaries(spec)
-	if err != nil {
-		return nil, err
-	}
-	var rs []route
-	methods := sd.Methods()
-	for i := range methods.Len() {
-		m := methods.Get(i)
-		rule, ok := proto.GetExtension(m.Options(), annotations.E_Http).(*annotations.HttpRule)
-		if !ok || rule == nil {
-			continue // A method without an HTTP rule has no REST route.
-		}
-		// protoc-gen-openapiv2's default operationId is Service_Method.
-		desc, ok := summaries[string(sd.Name())+"_"+string(m.Name())]
-		if !ok {
-			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", m.FullName())
-		}
-		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-			method, path, err := pattern(r)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m.FullName(), err)
-			}
-			rs = append(rs, route{Method: method, Path: path, RPC: string(m.FullName()), Description: desc})
-		}
-	}
-	return rs, nil
-}
-
-// pattern returns the HTTP method and path template of rule.
-func pattern(rule *annotations.HttpRule) (method, path string, err error) {
-	switch p := rule.GetPattern().(type) {
-	case *annotations.HttpRule_Get:
-		return "GET", p.Get, nil
-	case *annotations.HttpRule_Put:
-		return "PUT", p.Put, nil
-	case *annotations.HttpRule_Post:
-		return "POST", p.Post, nil
-	case *annotations.HttpRule_Delete:
-		return "DELETE", p.Delete, nil
-	case *annotations.HttpRule_Patch:
-		return "PATCH", p.Patch, nil
-	case *annotations.HttpRule_Custom:
-		return p.Custom.GetKind(), p.Custom.GetPath(), nil
-	default:
-		return "", "", fmt.Errorf("google.api.http rule without a pattern")
-	}
-}
-
-// operationSummaries returns the summary of each operation of an OpenAPI
-// description, by operationId, its lines joined into one.
-func operationSummaries(spec []byte) (map[string]string, error) {
 	var doc struct {
 		Paths map[string]map[string]struct {
 			OperationID string `json:"operationId"`
@@ -109,5 +54,40 @@ func operationSummaries(spec []byte) (map[string]string, error) {
 			summaries[op.OperationID] = strings.Join(strings.Fields(op.Summary), " ")
 		}
 	}
-	return summaries, nil
+	var rs []route
+	for i := range sd.Methods().Len() {
+		m := sd.Methods().Get(i)
+		rule, _ := proto.GetExtension(m.Options(), annotations.E_Http).(*annotations.HttpRule)
+		if rule == nil {
+			continue // A method without an HTTP rule has no REST route.
+		}
+		// protoc-gen-openapiv2's default operationId is Service_Method.
+		desc, ok := summaries[string(sd.Name())+"_"+string(m.Name())]
+		if !ok {
+			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", m.FullName())
+		}
+		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+			method, path := pattern(r)
+			rs = append(rs, route{Method: method, Path: path, RPC: string(m.FullName()), Description: desc})
+		}
+	}
+	return rs, nil
+}
+
+// pattern returns the HTTP method and path template of rule.
+func pattern(rule *annotations.HttpRule) (method, path string) {
+	switch p := rule.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		return "GET", p.Get
+	case *annotations.HttpRule_Put:
+		return "PUT", p.Put
+	case *annotations.HttpRule_Post:
+		return "POST", p.Post
+	case *annotations.HttpRule_Delete:
+		return "DELETE", p.Delete
+	case *annotations.HttpRule_Patch:
+		return "PATCH", p.Patch
+	default:
+		return rule.GetCustom().GetKind(), rule.GetCustom().GetPath()
+	}
 }

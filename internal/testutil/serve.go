@@ -1,20 +1,36 @@
 package testutil
 
 import (
+	"bytes"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"sync"
 	"testing"
 	"time"
 )
 
-// startTimeout bounds the wait for a started binary to serve, and
-// stopTimeout the wait for it to exit once interrupted.
-const (
-	startTimeout = 30 * time.Second
-	stopTimeout  = 15 * time.Second
-)
+// SyncBuffer is a bytes.Buffer that a process's output or a server's logger
+// and a test may use at the same time. The zero value is ready to use.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // Server is a running `tmdbstatus serve`.
 type Server struct {
@@ -23,7 +39,7 @@ type Server struct {
 	// URL is the base URL of its REST server, "http://" + HTTPAddr.
 	URL string
 
-	log  *SyncBuffer
+	log  SyncBuffer
 	done chan error // receives cmd.Wait's result once
 }
 
@@ -31,38 +47,47 @@ type Server struct {
 func (s *Server) Log() string { return s.log.String() }
 
 // StartServe runs `bin serve` on two free loopback ports with
-// --shutdown-delay=0s, and args after them, and waits until its gRPC port
-// accepts connections and its /healthz answers 200. When the test ends it
-// interrupts the server and fails the test unless the server exits with
-// status 0 within 15 s (then it is killed); the server's log is logged if
-// the test failed.
+// --shutdown-delay=0s, and args after them, and waits up to 30 s until its
+// gRPC port accepts connections and its /healthz answers 200. When the test
+// ends it interrupts the server and fails the test unless the server exits
+// with status 0 within 15 s (then it is killed); the server's log is logged
+// if the test failed.
 func StartServe(t testing.TB, bin string, args ...string) *Server {
 	t.Helper()
-	s := &Server{GRPCAddr: FreeAddr(t), HTTPAddr: FreeAddr(t), log: new(SyncBuffer), done: make(chan error, 1)}
+	s := &Server{GRPCAddr: FreeAddr(t), HTTPAddr: FreeAddr(t), done: make(chan error, 1)}
 	s.URL = "http://" + s.HTTPAddr
-	args = append([]string{"serve", "--grpc-addr=" + s.GRPCAddr, "--http-addr=" + s.HTTPAddr, "--shutdown-delay=0s"}, args...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = s.log, s.log
+	cmd := exec.CommandContext(t.Context(), bin, append([]string{"serve", "--grpc-addr=" + s.GRPCAddr,
+		"--http-addr=" + s.HTTPAddr, "--shutdown-delay=0s"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &s.log, &s.log
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second // Then it is killed.
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
 	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() { s.stop(t, cmd) })
+	t.Cleanup(func() {
+		<-s.done
+		if !cmd.ProcessState.Success() {
+			t.Errorf("tmdbstatus serve, interrupted: %v; want exit status 0 within 15s\n%s",
+				cmd.ProcessState, s.Log())
+		} else if t.Failed() {
+			t.Logf("tmdbstatus serve's log:\n%s", s.Log())
+		}
+	})
 
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		select {
 		case err := <-s.done:
 			s.done <- err
 			t.Fatalf("tmdbstatus serve exited: %v\n%s", err, s.Log())
-		default:
+		case <-time.After(20 * time.Millisecond):
 		}
 		if s.ready() {
 			return s
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("tmdbstatus serve did not serve on %s and %s within %v\n%s", s.GRPCAddr, s.HTTPAddr, startTimeout, s.Log())
+	t.Fatalf("tmdbstatus serve did not serve on %s and %s within 30s\n%s",
+		s.GRPCAddr, s.HTTPAddr, s.Log())
 	return nil
 }
 
@@ -81,21 +106,4 @@ func (s *Server) ready() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
-}
-
-// stop interrupts the server and waits for it to exit.
-func (s *Server) stop(t testing.TB, cmd *exec.Cmd) {
-	_ = cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("tmdbstatus serve: %v\n%s", err, s.Log())
-		} else if t.Failed() {
-			t.Logf("tmdbstatus serve's log:\n%s", s.Log())
-		}
-	case <-time.After(stopTimeout):
-		_ = cmd.Process.Kill()
-		<-s.done
-		t.Errorf("tmdbstatus serve did not stop on SIGINT within %v; killed it\n%s", stopTimeout, s.Log())
-	}
 }

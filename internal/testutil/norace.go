@@ -1,6 +1,0 @@
-//go:build !race
-
-package testutil
-
-// race reports whether the tests run with -race.
-const race = false
