@@ -139,7 +139,7 @@ func TestParseArgs(t *testing.T) {
 func command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	// Without the race detector's second of sleep at exit.
-	cmd.Env = append(os.Environ(), runMainEnv+"=1", "GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), runMainEnv+"=1", testutil.NoExitPause)
 	return cmd
 }
 

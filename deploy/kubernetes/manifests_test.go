@@ -290,7 +290,7 @@ var (
 func readServeHelp(t *testing.T, bin string) serveHelp {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--help")
-	cmd.Env = []string{} // Defaults, not this machine's TMDBSTATUS_* values.
+	cmd.Env = []string{testutil.NoExitPause} // Defaults, not this machine's TMDBSTATUS_* values.
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("tmdbstatus serve --help: %v", err)
@@ -457,7 +457,7 @@ func TestManifestsMatchBinary(t *testing.T) {
 	}
 	grpcAddr := addrs["grpc"]
 	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{}
+	cmd.Env = []string{testutil.NoExitPause}
 	for name, v := range env {
 		if v != "" {
 			cmd.Env = append(cmd.Env, name+"="+v)

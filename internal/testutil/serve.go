@@ -32,6 +32,10 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
+// NoExitPause is the environment entry that spares a binary built with -race
+// the race detector's one-second pause when it exits.
+var NoExitPause = "GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0"
+
 // Server is a running `tmdbstatus serve`.
 type Server struct {
 	// GRPCAddr and HTTPAddr are its loopback addresses, host:port.
@@ -59,6 +63,7 @@ func StartServe(t testing.TB, bin string, args ...string) *Server {
 	cmd := exec.CommandContext(t.Context(), bin, append([]string{"serve", "--grpc-addr=" + s.GRPCAddr,
 		"--http-addr=" + s.HTTPAddr, "--shutdown-delay=0s"}, args...)...)
 	cmd.Stdout, cmd.Stderr = &s.log, &s.log
+	cmd.Env = append(os.Environ(), NoExitPause)
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 15 * time.Second // Then it is killed.
 	if err := cmd.Start(); err != nil {
