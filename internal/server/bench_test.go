@@ -22,7 +22,7 @@ import (
 // level, and the server it counts the translations of.
 func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
 	m := newMetrics()
-	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m, tracing: tracing}, m.countTranslations(service.New())
+	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m, tracing: tracing}, countingServer{service.New(), m}
 }
 
 // BenchmarkREST measures what the observability of a REST request costs:

@@ -43,7 +43,7 @@ func TestRejectedRPCs(t *testing.T) {
 		{name: "undecodable", method: list, msg: []byte{0xff, 0xff, 0xff}, status: "13", reason: rejectedUndecodable},
 		{name: "bad payload format", method: list, msg: []byte{}, flag: 0xff, status: "13", reason: rejectedUndecodable},
 		// grpc-go refuses a grpc-encoding it lacks before any hook but a
-		// stats.Handler, which costs every RPC (see doc.go).
+		// stats.Handler, which costs every RPC (see BENCHMARKS.md).
 		{name: "unknown encoding", method: lookup, msg: lookup34, header: []hpack.HeaderField{{Name: "grpc-encoding", Value: "nope"}}, status: "12"},
 		{name: "compressed flag without encoding", method: lookup, msg: lookup34, flag: 1, status: "13", reason: rejectedCompression},
 		{name: "unknown method", method: "/tmdbstatus.v1.StatusService/Nope", msg: []byte{}, status: "12", message: "unknown method Nope for service tmdbstatus.v1.StatusService", reason: rejectedUnknownMethod},
