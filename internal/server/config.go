@@ -14,14 +14,6 @@ const (
 	// DefaultMaxMessageBytes is the largest gRPC message and REST body
 	// accepted: grpc-go's default, so that both transports refuse the same.
 	DefaultMaxMessageBytes = 4 << 20
-
-	// DefaultAdminMaxConnections caps the connections of the admin port.
-	DefaultAdminMaxConnections = 32
-
-	// DefaultMaxConnectionsCeiling is the largest cap on the connections of
-	// an API port derived from the open-file limit: about 100 MiB of idle
-	// gRPC connections.
-	DefaultMaxConnectionsCeiling = 1024
 )
 
 // Config is what the servers run with: one field per flag of `tmdbstatus
@@ -87,7 +79,7 @@ func DefaultConfig() Config {
 		ConnectionTimeout:    5 * time.Second,
 		MaxConnectionIdle:    time.Minute,
 		Reflection:           true,
-		AdminMaxConnections:  DefaultAdminMaxConnections,
+		AdminMaxConnections:  32,
 
 		HTTPMaxHeaderBytes: 16 << 10,
 		ReadHeaderTimeout:  5 * time.Second,

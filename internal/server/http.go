@@ -85,7 +85,7 @@ func newHTTPServer(cfg Config, o serveOptions, h http.Handler) *http.Server {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 		TLSConfig:         tc,
-		ErrorLog:          slog.NewLogLogger(limitedLogs(o.logger.Handler()), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(newLimitedHandler(o.logger.Handler()), slog.LevelWarn),
 	}
 }
 

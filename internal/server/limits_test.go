@@ -251,10 +251,10 @@ func TestConnectionCaps(t *testing.T) {
 		err       string
 	}{
 		{0, "", 1024, (1024 - fdHeadroom) / 2, 0, ""},
-		{0, ":9091", 1024, (1024 - fdHeadroom - DefaultAdminMaxConnections) / 2, DefaultAdminMaxConnections, ""},
-		{0, ":9091", 1 << 20, DefaultMaxConnectionsCeiling, DefaultAdminMaxConnections, ""},
-		{5000, ":9091", 1 << 20, 5000, DefaultAdminMaxConnections, ""},
-		{100, ":9091", 1024, 100, DefaultAdminMaxConnections, ""},
+		{0, ":9091", 1024, (1024 - fdHeadroom - DefaultConfig().AdminMaxConnections) / 2, DefaultConfig().AdminMaxConnections, ""},
+		{0, ":9091", 1 << 20, maxConnectionsCeiling, DefaultConfig().AdminMaxConnections, ""},
+		{5000, ":9091", 1 << 20, 5000, DefaultConfig().AdminMaxConnections, ""},
+		{100, ":9091", 1024, 100, DefaultConfig().AdminMaxConnections, ""},
 		{500, "", 1024, 0, 0, "--max-connections 500: the gRPC and HTTP ports' connections, the admin port's 0 and 64 other files need 1064 open files; the limit is 1024"},
 		{0, "", 64, 0, 0, "the open-file limit 64 leaves 0 connections to the gRPC and HTTP ports; want at least 16: raise it (ulimit -n)"},
 	}
@@ -318,15 +318,16 @@ func TestRunCapsConnections(t *testing.T) {
 
 func TestLimitedHandler(t *testing.T) {
 	var buf bytes.Buffer
-	h := newLimitedHandler(slog.NewTextHandler(&buf, nil), 3, time.Second)
+	h := newLimitedHandler(slog.NewTextHandler(&buf, nil))
 	now := time.Unix(1000, 0)
 	h.l.now = func() time.Time { return now }
 	logger := slog.New(h).With("logger", "test")
-	for i := range 10 {
+	const flood = libraryLogsPerSecond + 7
+	for i := range flood {
 		logger.Warn("flood", "i", i)
 	}
-	if n := strings.Count(buf.String(), "msg=flood"); n != 3 {
-		t.Errorf("10 records within a second wrote %d lines; want 3:\n%s", n, buf.String())
+	if n := strings.Count(buf.String(), "msg=flood"); n != libraryLogsPerSecond {
+		t.Errorf("%d records within a second wrote %d lines; want %d:\n%s", flood, n, libraryLogsPerSecond, buf.String())
 	}
 	now = now.Add(time.Second)
 	buf.Reset()

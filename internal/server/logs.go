@@ -40,53 +40,44 @@ func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Tim
 	return attrs
 }
 
-// limitedHandler is a slog.Handler writing at most burst records each
-// period; the next one written says how many were dropped. It is ours, as
-// golang.org/x/time/rate would be a module for one counter.
+// libraryLogsPerSecond is how many records a limitedHandler writes a second.
+const libraryLogsPerSecond = 10
+
+// limitedHandler is a slog.Handler writing at most libraryLogsPerSecond
+// records a second; the next one written says how many were dropped. It is
+// ours, as golang.org/x/time/rate would be a module for one counter.
 type limitedHandler struct {
 	slog.Handler
 	l *logLimiter // Shared with the handlers of WithAttrs and WithGroup.
 }
 
 type logLimiter struct {
-	burst  int
-	period time.Duration
-	now    func() time.Time
+	now func() time.Time
 
-	mu                     sync.Mutex
-	windowStart            time.Time
-	inWindow, droppedSince int
+	mu               sync.Mutex
+	second           time.Time // when the current second began
+	written, dropped int
 }
 
-func newLimitedHandler(h slog.Handler, burst int, period time.Duration) *limitedHandler {
-	return &limitedHandler{Handler: h, l: &logLimiter{burst: burst, period: period, now: time.Now}}
-}
-
-// limitedLogs returns h letting through 10 records a second.
-func limitedLogs(h slog.Handler) *limitedHandler { return newLimitedHandler(h, 10, time.Second) }
-
-// allow reports whether a record may be written now, and how many were
-// dropped since the last one written.
-func (l *logLimiter) allow() (ok bool, dropped int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now := l.now(); now.Sub(l.windowStart) >= l.period {
-		l.windowStart, l.inWindow = now, 0
-	}
-	if l.inWindow >= l.burst {
-		l.droppedSince++
-		return false, 0
-	}
-	l.inWindow++
-	dropped, l.droppedSince = l.droppedSince, 0
-	return true, dropped
+func newLimitedHandler(h slog.Handler) *limitedHandler {
+	return &limitedHandler{Handler: h, l: &logLimiter{now: time.Now}}
 }
 
 func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
-	ok, dropped := h.l.allow()
-	if !ok {
+	l := h.l
+	l.mu.Lock()
+	if now := l.now(); now.Sub(l.second) >= time.Second {
+		l.second, l.written = now, 0
+	}
+	if l.written >= libraryLogsPerSecond {
+		l.dropped++
+		l.mu.Unlock()
 		return nil
 	}
+	l.written++
+	dropped := l.dropped
+	l.dropped = 0
+	l.mu.Unlock()
 	if dropped > 0 {
 		r = r.Clone()
 		r.AddAttrs(slog.Int("dropped_before", dropped))
@@ -116,8 +107,8 @@ func loggerOr(p *atomic.Pointer[slog.Logger]) *slog.Logger {
 // setLibraryLoggers sends what the libraries log, often on a client's
 // behalf (a failed handshake), to logger, rate limited.
 func setLibraryLoggers(logger *slog.Logger) {
-	grpcLog.Store(slog.New(limitedLogs(logger.Handler())))
-	otelLog.Store(slog.New(limitedLogs(logger.Handler())))
+	grpcLog.Store(slog.New(newLimitedHandler(logger.Handler())))
+	otelLog.Store(slog.New(newLimitedHandler(logger.Handler())))
 }
 
 // grpclog is set once, before gRPC is used, as it asks.
