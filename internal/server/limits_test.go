@@ -123,8 +123,9 @@ func headerValue(f *http2.MetaHeadersFrame, name string) string {
 // never arrives ends with DEADLINE_EXCEEDED after RequestTimeout, while a
 // health Watch stream, which has no deadline, goes on.
 func TestRequestTimeoutFromStreamOpen(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.RequestTimeout = 300 * time.Millisecond
+	cfg.RequestTimeout = 100 * time.Millisecond
 	s := startServeWith(t, cfg, serveOptions{}, false)
 	c := dialH2(t, s.GRPCAddr)
 	began := time.Now()
@@ -162,6 +163,7 @@ func TestRequestTimeoutFromStreamOpen(t *testing.T) {
 // SETTINGS announce them, a stream past MaxConcurrentStreams is refused,
 // and a header list past MaxHeaderListBytes too.
 func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.MaxConcurrentStreams = 2
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -205,6 +207,7 @@ func TestConnectionLimits(t *testing.T) {
 // TestMaxConnectionIdle checks that a gRPC connection without an RPC for
 // MaxConnectionIdle is sent a GOAWAY.
 func TestMaxConnectionIdle(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.MaxConnectionIdle = 300 * time.Millisecond
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -226,6 +229,7 @@ func TestMaxConnectionIdle(t *testing.T) {
 
 // TestReflectionFlag checks that Config.Reflection turns reflection off.
 func TestReflectionFlag(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.Reflection = false
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -242,6 +246,7 @@ func TestReflectionFlag(t *testing.T) {
 }
 
 func TestConnectionCaps(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		maxConns  int
 		adminAddr string
@@ -277,6 +282,7 @@ func TestConnectionCaps(t *testing.T) {
 // port: past the cap a connection waits, unanswered, until another closes,
 // and the admin port answers meanwhile.
 func TestRunCapsConnections(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.MaxConnections = 2
@@ -317,6 +323,7 @@ func TestRunCapsConnections(t *testing.T) {
 }
 
 func TestLimitedHandler(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	h := newLimitedHandler(slog.NewTextHandler(&buf, nil))
 	now := time.Unix(1000, 0)
@@ -340,6 +347,7 @@ func TestLimitedHandler(t *testing.T) {
 // TestSecondSignalCutsDrain checks that closing now during the drain stops
 // the RPCs still in flight at once, rather than after the grace.
 func TestSecondSignalCutsDrain(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.RequestTimeout, cfg.ShutdownGrace = time.Minute, time.Minute
 	now := make(chan struct{})

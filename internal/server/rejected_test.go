@@ -17,6 +17,7 @@ import (
 // counted once under its reason, and that the handler's own errors, and an
 // unknown method's name, are not counted there.
 func TestRejectedRPCs(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCMaxRecvBytes = 16
 	cfg.RequestTimeout = 300 * time.Millisecond
@@ -104,7 +105,7 @@ func TestRejectedRPCs(t *testing.T) {
 // reason there from the start.
 func rejectedCounts(t *testing.T, httpAddr string) map[string]float64 {
 	t.Helper()
-	fams := scrape(t, "http://"+httpAddr+"/metrics")
+	fams := scrape(t, "http://"+httpAddr+"/metrics?name[]=tmdbstatus_grpc_rejected_total")
 	counts := map[string]float64{}
 	for _, reason := range []string{rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline} {
 		n, ok := sample(fams, "tmdbstatus_grpc_rejected_total", map[string]string{"reason": reason})
