@@ -2,11 +2,8 @@ package server
 
 import (
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	_ "net/http/pprof" // Registers its handlers on http.DefaultServeMux, served on the admin port alone.
 	"strings"
@@ -87,22 +84,6 @@ func newHTTPServer(cfg Config, o serveOptions, h http.Handler) *http.Server {
 		TLSConfig:         tc,
 		ErrorLog:          slog.NewLogLogger(newLimitedHandler(o.logger.Handler()), slog.LevelWarn),
 	}
-}
-
-// serveHTTP serves s on lis, named what in its log line and error, until s
-// is shut down.
-func serveHTTP(o serveOptions, what string, s *http.Server, lis net.Listener) error {
-	o.logger.Info(what+" listening", "addr", lis.Addr().String())
-	var err error
-	if o.tls != nil {
-		err = s.ServeTLS(lis, "", "") // The certificate is in s.TLSConfig.
-	} else {
-		err = s.Serve(lis)
-	}
-	if !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
 }
 
 // probe answers a GET or HEAD, uncached, with 200 while ready reports true

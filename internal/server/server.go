@@ -227,6 +227,22 @@ func (s *servers) stop(ctx context.Context, cfg Config, o serveOptions) error {
 	return stop.Wait()
 }
 
+// serveHTTP serves s on lis, named what in its log line and error, until s
+// is shut down.
+func serveHTTP(o serveOptions, what string, s *http.Server, lis net.Listener) error {
+	o.logger.Info(what+" listening", "addr", lis.Addr().String())
+	var err error
+	if o.tls != nil {
+		err = s.ServeTLS(lis, "", "") // The certificate is in s.TLSConfig.
+	} else {
+		err = s.Serve(lis)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // stopGRPC stops s gracefully, and at once when ctx is done, returning
 // ctx's cause.
 func stopGRPC(ctx context.Context, s *grpc.Server) error {
