@@ -71,33 +71,44 @@ const noTMDBCode = "none"
 var restMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 func newMetrics() *metrics {
-	m := &metrics{registry: prometheus.NewRegistry(), rpcs: map[string]*rpcSeries{}, rest: map[restKey]restSeries{}}
+	m := &metrics{
+		registry:   prometheus.NewRegistry(),
+		rpcs:       map[string]*rpcSeries{},
+		rest:       map[restKey]restSeries{},
+		byTMDBCode: map[int32]prometheus.Counter{},
+	}
+	m.registry.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	f := promauto.With(m.registry)
-	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return f.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 	}
+	buckets := prometheus.ExponentialBuckets(0.0001, 4, 10) // 100 µs to about 26 s
 	histogram := func(name, help string, labels ...string) *prometheus.HistogramVec {
-		buckets := prometheus.ExponentialBuckets(0.0001, 4, 10) // 100 µs to about 26 s
 		return f.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 	}
 	rpc := []string{"grpc_type", "grpc_service", "grpc_method"}
-	m.grpcStarted = counter("grpc_server_started_total", "Total number of RPCs started on the server.", rpc...)
+	m.grpcStarted = counter("grpc_server_started_total",
+		"Total number of RPCs started on the server.", rpc...)
 	m.grpcHandled = counter("grpc_server_handled_total",
 		"Total number of RPCs completed on the server, regardless of success or failure.", append(rpc, "grpc_code")...)
-	m.grpcReceived = counter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", rpc...)
-	m.grpcSent = counter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", rpc...)
+	m.grpcReceived = counter("grpc_server_msg_received_total",
+		"Total number of RPC stream messages received on the server.", rpc...)
+	m.grpcSent = counter("grpc_server_msg_sent_total",
+		"Total number of gRPC stream messages sent by the server.", rpc...)
 	m.grpcSeconds = histogram("grpc_server_handling_seconds",
 		"Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.", rpc...)
 	m.rejected = newRejections(f)
-	m.httpRequests = counter("http_requests_total", "REST requests completed, by route, method and HTTP status code.", "route", "method", "code")
-	m.httpDuration = histogram("http_request_duration_seconds", "Latency of REST requests, by route and method.", "route", "method")
-	m.translations = counter("tmdbstatus_translations_total", "Translations of TMDB answers, over gRPC and REST, by TMDB status code ("+
-		noTMDBCode+" when it is not in TMDB's table) and resulting gRPC code.", "tmdb_code", "grpc_code")
+	m.httpRequests = counter("http_requests_total",
+		"REST requests completed, by route, method and HTTP status code.", "route", "method", "code")
+	m.httpDuration = histogram("http_request_duration_seconds",
+		"Latency of REST requests, by route and method.", "route", "method")
+	m.translations = counter("tmdbstatus_translations_total",
+		"Translations of TMDB answers, over gRPC and REST, by TMDB status code ("+noTMDBCode+
+			" when it is not in TMDB's table) and resulting gRPC code.", "tmdb_code", "grpc_code")
 
 	// Every row of the table starts at zero, so that rates exist from the
 	// first scrape on.
-	m.byTMDBCode = map[int32]prometheus.Counter{}
 	for _, e := range service.Entries() {
 		m.byTMDBCode[e.TMDBCode()] = m.translations.WithLabelValues(strconv.Itoa(int(e.TMDBCode())), e.Code.String())
 	}
@@ -105,12 +116,14 @@ func newMetrics() *metrics {
 	// gateway does not route with those it refuses them with.
 	for _, rt := range gateway.Routes() {
 		for _, code := range []int{200, 400, 404, 415, 500} {
-			m.rest[restKey{rt.Template, rt.Method, code}] = m.restChildren(rt.Template, rt.Method, code)
+			key := restKey{rt.Template, rt.Method, code}
+			m.rest[key] = m.restChildren(key)
 		}
 	}
 	for _, method := range restMethods {
 		for _, code := range []int{400, 404, 405, 413} {
-			m.rest[restKey{routeOther, method, code}] = m.restChildren(routeOther, method, code)
+			key := restKey{routeOther, method, code}
+			m.rest[key] = m.restChildren(key)
 		}
 	}
 	return m
@@ -155,11 +168,11 @@ func (m *metrics) resolveGRPC(s *grpc.Server) {
 }
 
 // restChildren looks up the children of a REST request's labels.
-func (m *metrics) restChildren(route, method string, code int) restSeries {
-	method = strings.ToLower(method)
+func (m *metrics) restChildren(k restKey) restSeries {
+	method := strings.ToLower(k.method)
 	return restSeries{
-		requests: m.httpRequests.WithLabelValues(route, method, strconv.Itoa(code)),
-		duration: m.httpDuration.WithLabelValues(route, method),
+		requests: m.httpRequests.WithLabelValues(k.route, method, strconv.Itoa(k.code)),
+		duration: m.httpDuration.WithLabelValues(k.route, method),
 	}
 }
 
@@ -167,12 +180,13 @@ func (m *metrics) restChildren(route, method string, code int) restSeries {
 // children of labels not resolved at start-up (an odd method or status)
 // are looked up now.
 func (m *metrics) observeREST(route, method string, code int, d time.Duration) {
-	s, ok := m.rest[restKey{route, method, code}]
+	k := restKey{route, method, code}
+	s, ok := m.rest[k]
 	if !ok {
 		if !slices.Contains(restMethods, method) {
-			method = "other"
+			k.method = "other"
 		}
-		s = m.restChildren(route, method, code)
+		s = m.restChildren(k)
 	}
 	s.requests.Inc()
 	s.duration.Observe(d.Seconds())

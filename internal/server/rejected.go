@@ -31,7 +31,8 @@ type rejections struct {
 }
 
 func newRejections(f promauto.Factory) *rejections {
-	reasons := []string{rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline}
+	reasons := []string{
+		rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline}
 	vec := f.NewCounterVec(prometheus.CounterOpts{
 		Name: "tmdbstatus_grpc_rejected_total",
 		Help: "RPCs refused before their handler ran, by reason: " + strings.Join(reasons, ", ") + ".",

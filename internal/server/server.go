@@ -41,8 +41,8 @@ func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(strin
 	o := serveOptions{logger: newLogger(logOut, cfg.LogFormat, cfg.LogLevel), now: now}
 	defer func() { logStopped(ctx, o.logger, err) }()
 	if cfg.TLSCert != "" {
-		o.tls, err = tlsconfig.Server(tlsconfig.Files{Cert: cfg.TLSCert, Key: cfg.TLSKey, CA: cfg.TLSClientCA, CAFlag: "--tls-client-ca"})
-		if err != nil {
+		files := tlsconfig.Files{Cert: cfg.TLSCert, Key: cfg.TLSKey, CA: cfg.TLSClientCA, CAFlag: "--tls-client-ca"}
+		if o.tls, err = tlsconfig.Server(files); err != nil {
 			return &ConfigError{err}
 		}
 	}
@@ -93,7 +93,11 @@ func (o *serveOptions) listen(ctx context.Context, cfg Config, apiCap, adminCap 
 		}
 		lis, err := lc.Listen(ctx, "tcp", l.addr)
 		if err != nil {
-			o.closeListeners()
+			for _, lis := range []net.Listener{o.grpcLis, o.httpLis, o.adminLis} {
+				if lis != nil {
+					lis.Close()
+				}
+			}
 			return fmt.Errorf("%s: %w", l.what, err)
 		}
 		*l.lis = netutil.LimitListener(lis, l.cap)
@@ -130,14 +134,6 @@ type serveOptions struct {
 
 	// wrap, if set, wraps the StatusService server, for tests.
 	wrap func(tmdbstatusv1.StatusServiceServer) tmdbstatusv1.StatusServiceServer
-}
-
-func (o *serveOptions) closeListeners() {
-	for _, lis := range []net.Listener{o.grpcLis, o.httpLis, o.adminLis} {
-		if lis != nil {
-			lis.Close()
-		}
-	}
 }
 
 // serve serves StatusService on o's listeners until ctx is done or a server
@@ -203,13 +199,15 @@ func (s *servers) stop(ctx context.Context, cfg Config, o serveOptions) error {
 		case <-time.After(cfg.ShutdownDelay):
 		case <-now:
 			o.logger.Info("shutdown delay cut short")
-			now = nil
+			now = nil // The drain has its grace.
 		}
 	}
 	s.drain()
+	// cut ends the drain, with its cause: the grace over, or a second signal.
 	cut, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancel(nil)
-	cut, cancelGrace := context.WithTimeoutCause(cut, cfg.ShutdownGrace, fmt.Errorf("still running after %v", cfg.ShutdownGrace))
+	graceOver := fmt.Errorf("still running after %v", cfg.ShutdownGrace)
+	cut, cancelGrace := context.WithTimeoutCause(cut, cfg.ShutdownGrace, graceOver)
 	defer cancelGrace()
 	go func() {
 		select {
