@@ -247,6 +247,7 @@ func TestReflectionFlag(t *testing.T) {
 
 func TestConnectionCaps(t *testing.T) {
 	t.Parallel()
+	adminCap := DefaultConfig().AdminMaxConnections
 	tests := []struct {
 		maxConns  int
 		adminAddr string
@@ -256,10 +257,10 @@ func TestConnectionCaps(t *testing.T) {
 		err       string
 	}{
 		{0, "", 1024, (1024 - fdHeadroom) / 2, 0, ""},
-		{0, ":9091", 1024, (1024 - fdHeadroom - DefaultConfig().AdminMaxConnections) / 2, DefaultConfig().AdminMaxConnections, ""},
-		{0, ":9091", 1 << 20, maxConnectionsCeiling, DefaultConfig().AdminMaxConnections, ""},
-		{5000, ":9091", 1 << 20, 5000, DefaultConfig().AdminMaxConnections, ""},
-		{100, ":9091", 1024, 100, DefaultConfig().AdminMaxConnections, ""},
+		{0, ":9091", 1024, (1024 - fdHeadroom - adminCap) / 2, adminCap, ""},
+		{0, ":9091", 1 << 20, maxConnectionsCeiling, adminCap, ""},
+		{5000, ":9091", 1 << 20, 5000, adminCap, ""},
+		{100, ":9091", 1024, 100, adminCap, ""},
 		{500, "", 1024, 0, 0, "--max-connections 500: the gRPC and HTTP ports' connections, the admin port's 0 and 64 other files need 1064 open files; the limit is 1024"},
 		{0, "", 64, 0, 0, "the open-file limit 64 leaves 0 connections to the gRPC and HTTP ports; want at least 16: raise it (ulimit -n)"},
 	}
