@@ -63,21 +63,28 @@ func newLimitedHandler(h slog.Handler) *limitedHandler {
 	return &limitedHandler{Handler: h, l: &logLimiter{now: time.Now}}
 }
 
-func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
-	l := h.l
+// allow reports whether a record may be written now, and how many were
+// dropped since the last one written.
+func (l *logLimiter) allow() (ok bool, dropped int) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if now := l.now(); now.Sub(l.second) >= time.Second {
 		l.second, l.written = now, 0
 	}
 	if l.written >= libraryLogsPerSecond {
 		l.dropped++
-		l.mu.Unlock()
-		return nil
+		return false, 0
 	}
 	l.written++
-	dropped := l.dropped
-	l.dropped = 0
-	l.mu.Unlock()
+	dropped, l.dropped = l.dropped, 0
+	return true, dropped
+}
+
+func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
+	ok, dropped := h.l.allow()
+	if !ok {
+		return nil
+	}
 	if dropped > 0 {
 		r = r.Clone()
 		r.AddAttrs(slog.Int("dropped_before", dropped))
