@@ -5,29 +5,21 @@ import (
 	"math"
 )
 
-// fdHeadroom is the open files the connection caps leave to everything
-// else: the listeners, stdio, the OTLP exporter's connections, the
-// runtime's own files, and room to spare.
-const fdHeadroom = 64
+const (
+	// fdHeadroom is the open files the connection caps leave to the
+	// listeners, stdio, the OTLP exporter and the runtime.
+	fdHeadroom = 64
 
-// minMaxConnections is the smallest cap connectionCaps derives: below it
-// the open-file limit is too low to serve anyone.
-const minMaxConnections = 16
-
-// DefaultMaxConnectionsCeiling is the largest cap connectionCaps derives
-// from the open-file limit, which containers often set to a million: an
-// idle gRPC connection holds about 100 KiB (its buffers, goroutines and
-// HPACK tables; measured by the abuse tests), so 1,024 of them are 100 MiB.
-// --max-connections sets another cap; the Deployment, whose memory limit
-// is 128 MiB, sets 512.
-const DefaultMaxConnectionsCeiling = 1024
+	// maxConnectionsCeiling is the largest cap derived from the open-file
+	// limit: about 100 MiB of idle gRPC connections.
+	maxConnectionsCeiling = 1024
+)
 
 // connectionCaps returns the cap on the open connections of the gRPC port
 // and of the HTTP port (each), and of the admin port (0 without one), so
-// that all of them at once, with fdHeadroom, fit nofile, the process's
-// open-file limit: a flood of connections on one port cannot take the
-// files the others, and /healthz and /metrics, need. Derived, the cap is at
-// most DefaultMaxConnectionsCeiling.
+// that all of them, with fdHeadroom, fit nofile, the open-file limit: a
+// flood on one port cannot take the files the others need. Derived, the
+// cap is at most maxConnectionsCeiling.
 func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 	if cfg.AdminAddr != "" {
 		admin = cfg.AdminMaxConnections
@@ -41,9 +33,10 @@ func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 		}
 		return cfg.MaxConnections, admin, nil
 	}
-	api = int(min((limit-int64(admin)-fdHeadroom)/2, DefaultMaxConnectionsCeiling))
-	if api < minMaxConnections {
-		return 0, 0, fmt.Errorf("the open-file limit %d leaves %d connections to the gRPC and HTTP ports; want at least %d: raise it (ulimit -n)", limit, max(api, 0), minMaxConnections)
+	const least = 16 // Below it, the open-file limit is too low to serve anyone.
+	api = int(min((limit-int64(admin)-fdHeadroom)/2, maxConnectionsCeiling))
+	if api < least {
+		return 0, 0, fmt.Errorf("the open-file limit %d leaves %d connections to the gRPC and HTTP ports; want at least %d: raise it (ulimit -n)", limit, max(api, 0), least)
 	}
 	return api, admin, nil
 }

@@ -2,13 +2,10 @@ package server
 
 import (
 	"crypto/tls"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
+	_ "net/http/pprof" // Registers its handlers on http.DefaultServeMux, served on the admin port alone.
 	"strings"
 	"sync/atomic"
 
@@ -18,17 +15,21 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/home"
 )
 
-// newHTTPServers returns the HTTP server of the REST API of srv, observed
-// by obs, and the admin server, nil unless o.adminLis is set. The API's
-// server also answers /healthz, /readyz (from ready) and /openapi.json, and
-// /metrics without an admin server; the admin server answers /metrics, the
-// health endpoints and net/http/pprof's profiles.
+// newHTTPServers returns the server of the REST API of srv, observed by obs,
+// with /healthz, /readyz (from ready), /openapi.json, and /metrics unless
+// o.adminLis is set; and then the admin server, with /metrics, the health
+// endpoints and net/http/pprof's profiles.
 func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.StatusServiceServer, ready *atomic.Bool) (api, admin *http.Server) {
-	healthz, readyz := healthHandlers(ready)
+	healthz, readyz := probe(func() bool { return true }), probe(ready.Load)
 	endpoints := http.NewServeMux()
 	endpoints.Handle("/healthz", healthz)
 	endpoints.Handle("/readyz", readyz)
-	endpoints.HandleFunc("/openapi.json", openAPIHandler)
+	endpoints.HandleFunc("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		if allowGet(w, r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(openapiv2.Spec)
+		}
+	})
 	var homeOpts []home.Option
 	if o.adminLis == nil {
 		endpoints.Handle("/metrics", obs.metrics.handler())
@@ -38,22 +39,21 @@ func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.
 		mux.Handle("/metrics", obs.metrics.handler())
 		mux.Handle("/healthz", healthz)
 		mux.Handle("/readyz", readyz)
-		handlePprof(mux)
+		mux.Handle("/debug/pprof/", http.DefaultServeMux)
 		admin = newHTTPServer(cfg, o, mux)
 	}
 	rest := restHandler(cfg, obs, o.tracerProvider, srv, gateway.WithPage("/", home.New(homeOpts...)))
 	return newHTTPServer(cfg, o, withEndpoints(endpoints, rest)), admin
 }
 
-// apiPrefix begins the path of every route of the REST API
-// (gateway.Routes).
+// apiPrefix begins the path of every route of the REST API.
 const apiPrefix = "/v1/"
 
 // withEndpoints serves the requests of endpoints' patterns there and every
 // other one with api, its path as the client sent it: the gateway answers
 // any other path, a ".." in it too, with its JSON error, where a catch-all
 // pattern would have the mux redirect it. The API's paths skip the mux,
-// whose lookup allocates (4 allocations a request, 8 for a path it lacks).
+// whose lookup allocates.
 func withEndpoints(endpoints *http.ServeMux, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, apiPrefix) {
@@ -67,15 +67,12 @@ func withEndpoints(endpoints *http.ServeMux, api http.Handler) http.Handler {
 }
 
 // newHTTPServer returns the server of h with the timeouts and limits of
-// cfg and the TLS configuration of o; net/http's own errors (a failed
-// Accept, a bad TLS handshake), which clients cause, go to o.logger, rate
-// limited.
+// cfg and o's TLS; net/http's own errors, which clients cause, go to
+// o.logger, rate limited.
 func newHTTPServer(cfg Config, o serveOptions, h http.Handler) *http.Server {
 	var tc *tls.Config
 	if o.tls != nil {
-		// Serving configures HTTP/2 in the server's TLS configuration:
-		// each server has its own.
-		tc = o.tls.Clone()
+		tc = o.tls.Clone() // Serving configures HTTP/2 in it: each server has its own.
 	}
 	return &http.Server{
 		Handler:           h,
@@ -85,53 +82,26 @@ func newHTTPServer(cfg Config, o serveOptions, h http.Handler) *http.Server {
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    cfg.HTTPMaxHeaderBytes,
 		TLSConfig:         tc,
-		ErrorLog:          slog.NewLogLogger(newLimitedHandler(o.logger.Handler(), libraryLogBurst, libraryLogEvery), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(newLimitedHandler(o.logger.Handler()), slog.LevelWarn),
 	}
 }
 
-// serveHTTP serves s on lis, named what in its log line and error, until
-// s is shut down.
-func serveHTTP(o serveOptions, what string, s *http.Server, lis net.Listener) error {
-	o.logger.Info(what+" listening", "addr", lis.Addr().String())
-	var err error
-	if o.tls != nil {
-		err = s.ServeTLS(lis, "", "") // The certificate is in s.TLSConfig.
-	} else {
-		err = s.Serve(lis)
-	}
-	if !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
-
-// healthHandlers serves /healthz, which answers 200 while the process runs, and
-// /readyz, which answers 200 while ready is true and 503 once shutdown has
-// begun.
-func healthHandlers(ready *atomic.Bool) (healthz, readyz http.Handler) {
-	healthz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		answerText(w, r, http.StatusOK, "ok\n")
-	})
-	readyz = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ready.Load() {
-			answerText(w, r, http.StatusOK, "ok\n")
-		} else {
-			answerText(w, r, http.StatusServiceUnavailable, "shutting down\n")
+// probe answers a GET or HEAD, uncached, with 200 while ready reports true
+// and 503 once shutdown has begun.
+func probe(ready func() bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !allowGet(w, r) {
+			return
 		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if !ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "shutting down\n")
+			return
+		}
+		io.WriteString(w, "ok\n")
 	})
-	return healthz, readyz
-}
-
-// answerText answers a GET or HEAD with code and body, uncached, and any
-// other method with 405.
-func answerText(w http.ResponseWriter, r *http.Request, code int, body string) {
-	if !allowGet(w, r) {
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	io.WriteString(w, body)
 }
 
 // allowGet answers 405 to a request that is neither a GET nor a HEAD, and
@@ -143,24 +113,4 @@ func allowGet(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Allow", "GET, HEAD")
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	return false
-}
-
-// openAPIHandler serves the OpenAPI (Swagger 2.0) description of the REST
-// API, which protoc-gen-openapiv2 generates from proto/ (see buf.gen.yaml).
-func openAPIHandler(w http.ResponseWriter, r *http.Request) {
-	if !allowGet(w, r) {
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(openapiv2.Spec)
-}
-
-// handlePprof serves net/http/pprof's profiles on mux, under
-// /debug/pprof/: on the admin port alone, never beside the API.
-func handlePprof(mux *http.ServeMux) {
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }

@@ -9,24 +9,23 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // observer counts, times and logs every request, and recovers from the
-// panics of their handlers. It is one interceptor and one HTTP handler,
-// not a chain of them, as each link of a grpc-go chain allocates a
-// closure per call. It sets no deadline: requestDeadline's tap gives an
-// RPC its deadline once, when its stream opens.
+// panics of their handlers: one interceptor and one HTTP handler, as each
+// link of a grpc-go chain allocates a closure per call.
 type observer struct {
 	logger  *slog.Logger
 	metrics *metrics
 	tracing bool // a span is recorded for each request
 }
 
-// unary counts, times and logs a unary RPC, and turns a panic of its
-// handler into INTERNAL.
+// unary observes a unary RPC and turns a panic of its handler into
+// INTERNAL.
 func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	rs := o.metrics.rpcs[info.FullMethod] // Every unary method is served.
 	rs.started.Inc()
@@ -44,13 +43,13 @@ func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 	return handler(ctx, req)
 }
 
-// stream counts, times and logs a streaming RPC and its messages, and
-// turns a panic of its handler into INTERNAL.
+// stream observes a streaming RPC and its messages and turns a panic of its
+// handler into INTERNAL.
 func (o *observer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	rs := o.metrics.rpcs[info.FullMethod]
 	if rs == nil {
-		// The unknown-service handler: its RPCs are counted as rejected
-		// alone, so that a client cannot make new series at will.
+		// The unknown-service handler: counted as rejected alone, so that a
+		// client cannot make new series at will.
 		return handler(srv, ss)
 	}
 	rs.started.Inc()
@@ -64,14 +63,18 @@ func (o *observer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServer
 	return handler(srv, &countingStream{ServerStream: ss, rs: rs})
 }
 
-// endRPC counts and logs the end of an RPC.
+// endRPC counts the end of an RPC and logs it: at Debug, or at Error for
+// the codes that are the server's fault.
 func (o *observer) endRPC(ctx context.Context, rs *rpcSeries, method string, start time.Time, err error) {
 	c := status.Code(err)
 	if int(c) < len(rs.handled) {
 		rs.handled[c].Inc()
 	}
 	rs.seconds.Observe(time.Since(start).Seconds())
-	level := grpcLogLevel(c)
+	level := slog.LevelDebug
+	if c == codes.Unknown || c == codes.Internal || c == codes.DataLoss {
+		level = slog.LevelError
+	}
 	if !o.logger.Enabled(ctx, level) {
 		return
 	}
@@ -79,16 +82,19 @@ func (o *observer) endRPC(ctx context.Context, rs *rpcSeries, method string, sta
 	if err != nil {
 		more = append(more, slog.String("error", status.Convert(err).Message()))
 	}
-	o.logger.LogAttrs(ctx, level, "rpc", logAttrs(ctx, method, slog.String("code", c.String()), start, peerAddr(ctx), more...)...)
+	addr := ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		addr = p.Addr.String()
+	}
+	o.logger.LogAttrs(ctx, level, "rpc", logAttrs(ctx, method, slog.String("code", c.String()), start, addr, more...)...)
 }
 
 // internalError is the answer to a request whose handler panicked, over
-// both transports: built as every other error is, with reason
-// INTERNAL_ERROR.
+// both transports.
 var internalError = service.RequestStatus(codes.Internal, service.ReasonInternalError, "internal error", nil, "")
 
-// recovered logs the panic p with its stack and returns the INTERNAL error
-// the client gets instead of the end of the process.
+// recovered logs the panic p with its stack and returns the error the
+// client gets instead of the end of the process.
 func (o *observer) recovered(ctx context.Context, msg string, p any) error {
 	o.logger.ErrorContext(ctx, msg, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 	return internalError.Err()

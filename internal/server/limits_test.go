@@ -123,8 +123,9 @@ func headerValue(f *http2.MetaHeadersFrame, name string) string {
 // never arrives ends with DEADLINE_EXCEEDED after RequestTimeout, while a
 // health Watch stream, which has no deadline, goes on.
 func TestRequestTimeoutFromStreamOpen(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.RequestTimeout = 300 * time.Millisecond
+	cfg.RequestTimeout = 100 * time.Millisecond
 	s := startServeWith(t, cfg, serveOptions{}, false)
 	c := dialH2(t, s.GRPCAddr)
 	began := time.Now()
@@ -162,6 +163,7 @@ func TestRequestTimeoutFromStreamOpen(t *testing.T) {
 // SETTINGS announce them, a stream past MaxConcurrentStreams is refused,
 // and a header list past MaxHeaderListBytes too.
 func TestConnectionLimits(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.MaxConcurrentStreams = 2
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -205,6 +207,7 @@ func TestConnectionLimits(t *testing.T) {
 // TestMaxConnectionIdle checks that a gRPC connection without an RPC for
 // MaxConnectionIdle is sent a GOAWAY.
 func TestMaxConnectionIdle(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.MaxConnectionIdle = 300 * time.Millisecond
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -226,6 +229,7 @@ func TestMaxConnectionIdle(t *testing.T) {
 
 // TestReflectionFlag checks that Config.Reflection turns reflection off.
 func TestReflectionFlag(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.Reflection = false
 	s := startServeWith(t, cfg, serveOptions{}, false)
@@ -242,6 +246,8 @@ func TestReflectionFlag(t *testing.T) {
 }
 
 func TestConnectionCaps(t *testing.T) {
+	t.Parallel()
+	adminCap := DefaultConfig().AdminMaxConnections
 	tests := []struct {
 		maxConns  int
 		adminAddr string
@@ -251,10 +257,10 @@ func TestConnectionCaps(t *testing.T) {
 		err       string
 	}{
 		{0, "", 1024, (1024 - fdHeadroom) / 2, 0, ""},
-		{0, ":9091", 1024, (1024 - fdHeadroom - DefaultAdminMaxConnections) / 2, DefaultAdminMaxConnections, ""},
-		{0, ":9091", 1 << 20, DefaultMaxConnectionsCeiling, DefaultAdminMaxConnections, ""},
-		{5000, ":9091", 1 << 20, 5000, DefaultAdminMaxConnections, ""},
-		{100, ":9091", 1024, 100, DefaultAdminMaxConnections, ""},
+		{0, ":9091", 1024, (1024 - fdHeadroom - adminCap) / 2, adminCap, ""},
+		{0, ":9091", 1 << 20, maxConnectionsCeiling, adminCap, ""},
+		{5000, ":9091", 1 << 20, 5000, adminCap, ""},
+		{100, ":9091", 1024, 100, adminCap, ""},
 		{500, "", 1024, 0, 0, "--max-connections 500: the gRPC and HTTP ports' connections, the admin port's 0 and 64 other files need 1064 open files; the limit is 1024"},
 		{0, "", 64, 0, 0, "the open-file limit 64 leaves 0 connections to the gRPC and HTTP ports; want at least 16: raise it (ulimit -n)"},
 	}
@@ -277,6 +283,7 @@ func TestConnectionCaps(t *testing.T) {
 // port: past the cap a connection waits, unanswered, until another closes,
 // and the admin port answers meanwhile.
 func TestRunCapsConnections(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.MaxConnections = 2
@@ -317,16 +324,18 @@ func TestRunCapsConnections(t *testing.T) {
 }
 
 func TestLimitedHandler(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
-	h := newLimitedHandler(slog.NewTextHandler(&buf, nil), 3, time.Second)
+	h := newLimitedHandler(slog.NewTextHandler(&buf, nil))
 	now := time.Unix(1000, 0)
 	h.l.now = func() time.Time { return now }
 	logger := slog.New(h).With("logger", "test")
-	for i := range 10 {
+	const flood = libraryLogsPerSecond + 7
+	for i := range flood {
 		logger.Warn("flood", "i", i)
 	}
-	if n := strings.Count(buf.String(), "msg=flood"); n != 3 {
-		t.Errorf("10 records within a second wrote %d lines; want 3:\n%s", n, buf.String())
+	if n := strings.Count(buf.String(), "msg=flood"); n != libraryLogsPerSecond {
+		t.Errorf("%d records within a second wrote %d lines; want %d:\n%s", flood, n, libraryLogsPerSecond, buf.String())
 	}
 	now = now.Add(time.Second)
 	buf.Reset()
@@ -339,6 +348,7 @@ func TestLimitedHandler(t *testing.T) {
 // TestSecondSignalCutsDrain checks that closing now during the drain stops
 // the RPCs still in flight at once, rather than after the grace.
 func TestSecondSignalCutsDrain(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.RequestTimeout, cfg.ShutdownGrace = time.Minute, time.Minute
 	now := make(chan struct{})

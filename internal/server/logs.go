@@ -12,9 +12,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
-	"google.golang.org/grpc/peer"
 )
 
 // newLogger returns the logger of the process, writing to w in format
@@ -27,23 +25,8 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// Request logs: one line per request at Debug, and at Error for the
-// failures that are the server's fault (Unknown, Internal, DataLoss; HTTP
-// 500). Nothing is built unless the line is written.
-
-// grpcLogLevel returns the level of the log line of an RPC ending with c.
-func grpcLogLevel(c codes.Code) slog.Level {
-	switch c {
-	case codes.Unknown, codes.Internal, codes.DataLoss:
-		return slog.LevelError
-	}
-	return slog.LevelDebug
-}
-
-// logAttrs returns the attributes of a request log line that every
-// transport has (code: the gRPC code's name, or the HTTP status as a
-// number; the duration in seconds), with the trace ID of ctx when it has
-// one.
+// logAttrs returns the attributes of a request's log line, with the trace
+// ID of ctx when it has one.
 func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Time, peer string, more ...slog.Attr) []slog.Attr {
 	attrs := append([]slog.Attr{
 		slog.String("method", method),
@@ -57,51 +40,27 @@ func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Tim
 	return attrs
 }
 
-// peerAddr returns the address of the gRPC client of ctx.
-func peerAddr(ctx context.Context) string {
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		return p.Addr.String()
-	}
-	return ""
-}
+// libraryLogsPerSecond is how many records a limitedHandler writes a second.
+const libraryLogsPerSecond = 10
 
-// What libraries log (net/http's server errors, grpc-go's and
-// grpc-gateway's grpclog, OpenTelemetry's internal errors) is often caused
-// by a client: a failed TLS handshake, a malformed Content-Type. It goes
-// through the process's slog logger, so that a JSON log holds only JSON
-// lines, and through a limiter, so that no client can flood the log.
-
-// Library log lines let through each libraryLogEvery: the rest are counted,
-// and the next line let through says how many were dropped.
-const (
-	libraryLogBurst = 10
-	libraryLogEvery = time.Second
-)
-
-// limitedHandler is a slog.Handler that writes at most burst records each
-// period: rate limiting is ours to write in a dozen lines, where
-// golang.org/x/time/rate would be a module for one counter.
+// limitedHandler is a slog.Handler writing at most libraryLogsPerSecond
+// records a second; the next one written says how many were dropped. It is
+// ours, as golang.org/x/time/rate would be a module for one counter.
 type limitedHandler struct {
 	slog.Handler
-	l *logLimiter
+	l *logLimiter // Shared with the handlers of WithAttrs and WithGroup.
 }
 
-// logLimiter is the state a limitedHandler and its WithAttrs children share.
 type logLimiter struct {
-	burst  int
-	period time.Duration
-	now    func() time.Time
+	now func() time.Time
 
-	mu          sync.Mutex
-	windowStart time.Time
-	inWindow    int
-	dropped     int
+	mu               sync.Mutex
+	second           time.Time // when the current second began
+	written, dropped int
 }
 
-// newLimitedHandler returns h letting through at most burst records each
-// period.
-func newLimitedHandler(h slog.Handler, burst int, period time.Duration) *limitedHandler {
-	return &limitedHandler{Handler: h, l: &logLimiter{burst: burst, period: period, now: time.Now}}
+func newLimitedHandler(h slog.Handler) *limitedHandler {
+	return &limitedHandler{Handler: h, l: &logLimiter{now: time.Now}}
 }
 
 // allow reports whether a record may be written now, and how many were
@@ -109,14 +68,14 @@ func newLimitedHandler(h slog.Handler, burst int, period time.Duration) *limited
 func (l *logLimiter) allow() (ok bool, dropped int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now := l.now(); now.Sub(l.windowStart) >= l.period {
-		l.windowStart, l.inWindow = now, 0
+	if now := l.now(); now.Sub(l.second) >= time.Second {
+		l.second, l.written = now, 0
 	}
-	if l.inWindow >= l.burst {
+	if l.written >= libraryLogsPerSecond {
 		l.dropped++
 		return false, 0
 	}
-	l.inWindow++
+	l.written++
 	dropped, l.dropped = l.dropped, 0
 	return true, dropped
 }
@@ -141,9 +100,8 @@ func (h *limitedHandler) WithGroup(name string) slog.Handler {
 	return &limitedHandler{Handler: h.Handler.WithGroup(name), l: h.l}
 }
 
-// grpcLog and otelLog are where grpclog and OpenTelemetry write: the
-// logger the last Run set, each rate limited on its own, or slog's default
-// before.
+// grpcLog and otelLog are where grpclog and OpenTelemetry write, each rate
+// limited on its own: the logger the last Run set, or slog's default.
 var grpcLog, otelLog atomic.Pointer[slog.Logger]
 
 func loggerOr(p *atomic.Pointer[slog.Logger]) *slog.Logger {
@@ -153,16 +111,14 @@ func loggerOr(p *atomic.Pointer[slog.Logger]) *slog.Logger {
 	return slog.Default()
 }
 
-// setLibraryLoggers sends the libraries' log lines to logger, at most
-// libraryLogBurst each libraryLogEvery from each library.
+// setLibraryLoggers sends what the libraries log, often on a client's
+// behalf (a failed handshake), to logger, rate limited.
 func setLibraryLoggers(logger *slog.Logger) {
-	for _, p := range []*atomic.Pointer[slog.Logger]{&grpcLog, &otelLog} {
-		p.Store(slog.New(newLimitedHandler(logger.Handler(), libraryLogBurst, libraryLogEvery)))
-	}
+	grpcLog.Store(slog.New(newLimitedHandler(logger.Handler())))
+	otelLog.Store(slog.New(newLimitedHandler(logger.Handler())))
 }
 
-// grpclog is set once, before gRPC is used, as it asks; it then writes to
-// whichever logger setLibraryLoggers set.
+// grpclog is set once, before gRPC is used, as it asks.
 func init() {
 	grpclog.SetLoggerV2(grpcLogger{})
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
@@ -170,48 +126,47 @@ func init() {
 	}))
 }
 
-// grpcLogger is a grpclog.LoggerV2 writing to grpcLog: INFO and WARNING
-// at Debug (grpclog's own logger writes neither by default; grpc-go warns
-// of every connection a client drops), ERROR at Error. grpc-go's verbose
-// logs are off.
+// grpcLogger is a grpclog.LoggerV2 writing to grpcLog: INFO and WARNING at
+// Debug (grpc-go warns of every connection a client drops), ERROR at
+// Error, no verbose logs.
 type grpcLogger struct{}
 
 var _ grpclog.LoggerV2 = grpcLogger{}
 
-func (grpcLogger) log(level slog.Level, msg string) {
+func (grpcLogger) Info(args ...any)                    { logGRPC(slog.LevelDebug, "", args) }
+func (grpcLogger) Infoln(args ...any)                  { logGRPC(slog.LevelDebug, "", args) }
+func (grpcLogger) Infof(format string, args ...any)    { logGRPC(slog.LevelDebug, format, args) }
+func (grpcLogger) Warning(args ...any)                 { logGRPC(slog.LevelDebug, "", args) }
+func (grpcLogger) Warningln(args ...any)               { logGRPC(slog.LevelDebug, "", args) }
+func (grpcLogger) Warningf(format string, args ...any) { logGRPC(slog.LevelDebug, format, args) }
+func (grpcLogger) Error(args ...any)                   { logGRPC(slog.LevelError, "", args) }
+func (grpcLogger) Errorln(args ...any)                 { logGRPC(slog.LevelError, "", args) }
+func (grpcLogger) Errorf(format string, args ...any)   { logGRPC(slog.LevelError, format, args) }
+func (grpcLogger) Fatal(args ...any)                   { fatal("", args) }
+func (grpcLogger) Fatalln(args ...any)                 { fatal("", args) }
+func (grpcLogger) Fatalf(format string, args ...any)   { fatal(format, args) }
+func (grpcLogger) V(int) bool                          { return false }
+
+// logGRPC logs args, formatted with format unless it is "", at level.
+func logGRPC(level slog.Level, format string, args []any) {
 	if l := loggerOr(&grpcLog); l.Enabled(context.Background(), level) {
-		l.Log(context.Background(), level, msg, "logger", "grpc")
+		l.Log(context.Background(), level, sprint(format, args), "logger", "grpc")
 	}
 }
 
-func (g grpcLogger) Info(args ...any)   { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
-func (g grpcLogger) Infoln(args ...any) { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
-func (g grpcLogger) Infof(format string, args ...any) {
-	g.log(slog.LevelDebug, fmt.Sprintf(format, args...))
-}
-func (g grpcLogger) Warning(args ...any)   { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
-func (g grpcLogger) Warningln(args ...any) { g.log(slog.LevelDebug, fmt.Sprint(args...)) }
-func (g grpcLogger) Warningf(format string, args ...any) {
-	g.log(slog.LevelDebug, fmt.Sprintf(format, args...))
-}
-func (g grpcLogger) Error(args ...any)   { g.log(slog.LevelError, fmt.Sprint(args...)) }
-func (g grpcLogger) Errorln(args ...any) { g.log(slog.LevelError, fmt.Sprint(args...)) }
-func (g grpcLogger) Errorf(format string, args ...any) {
-	g.log(slog.LevelError, fmt.Sprintf(format, args...))
+func sprint(format string, args []any) string {
+	if format == "" {
+		return fmt.Sprint(args...)
+	}
+	return fmt.Sprintf(format, args...)
 }
 
-func (grpcLogger) Fatal(args ...any)                 { fatal(fmt.Sprint(args...)) }
-func (grpcLogger) Fatalln(args ...any)               { fatal(fmt.Sprint(args...)) }
-func (grpcLogger) Fatalf(format string, args ...any) { fatal(fmt.Sprintf(format, args...)) }
-func (grpcLogger) V(int) bool                        { return false }
-
-// fatal logs msg at Error, past the limiter, and exits, as grpclog's own
-// Fatal does.
-func fatal(msg string) {
+// fatal logs at Error, past the limiter, and exits, as grpclog's Fatal does.
+func fatal(format string, args []any) {
 	h := loggerOr(&grpcLog).Handler()
 	if lh, ok := h.(*limitedHandler); ok {
 		h = lh.Handler
 	}
-	slog.New(h).Error(msg, "logger", "grpc")
+	slog.New(h).Error(sprint(format, args), "logger", "grpc")
 	os.Exit(1)
 }

@@ -149,6 +149,7 @@ func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]st
 // counters of /metrics moved by as much, on the HTTP port or on the admin
 // port.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	for _, withAdmin := range []bool{false, true} {
 		t.Run(fmt.Sprintf("admin=%v", withAdmin), func(t *testing.T) {
 			s := startServeWith(t, DefaultConfig(), serveOptions{}, withAdmin)
@@ -236,6 +237,7 @@ func TestMetrics(t *testing.T) {
 // TestPprofOnAdminOnly checks that net/http/pprof is served on the admin
 // port, and never on the API's, with or without an admin port.
 func TestPprofOnAdminOnly(t *testing.T) {
+	t.Parallel()
 	for _, withAdmin := range []bool{false, true} {
 		s := startServeWith(t, DefaultConfig(), serveOptions{}, withAdmin)
 		for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
@@ -256,10 +258,12 @@ func TestPprofOnAdminOnly(t *testing.T) {
 // 503 and /healthz still 200, while the servers still take requests for
 // --shutdown-delay.
 func TestHealthDuringShutdown(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.ShutdownDelay = 3 * time.Second          // The window in which the test looks.
+	cfg.ShutdownDelay = time.Minute              // The window in which the test looks, which now ends.
 	cfg.ShutdownGrace = 2 * testutil.WaitTimeout // Longer than the test waits.
-	s := startServeWith(t, cfg, serveOptions{}, true)
+	now := make(chan struct{})
+	s := startServeWith(t, cfg, serveOptions{now: now}, true)
 	ctx := testutil.Context(t)
 	health := healthpb.NewHealthClient(testutil.Dial(t, s.GRPCAddr))
 	// A Watch with no deadline: the server must end it to drain in time.
@@ -301,6 +305,12 @@ func TestHealthDuringShutdown(t *testing.T) {
 	if code, _ := get(t, http.DefaultClient, "http://"+s.HTTPAddr+"/v1/statuses/7"); code != http.StatusOK {
 		t.Errorf("GET /v1/statuses/7 during shutdown delay = %d; want 200", code)
 	}
+	select {
+	case err := <-s.done:
+		t.Fatalf("serve = %v during the shutdown delay; want it serving", err)
+	default:
+	}
+	close(now) // A second signal: the delay ends, the drain has its grace.
 	testutil.WaitDone(t, "serve", s.done)
 	if _, err := watch.Recv(); status.Code(err) != codes.Canceled {
 		t.Errorf("Watch: Recv() after shutdown = %v; want Canceled", err)
@@ -311,7 +321,10 @@ func TestHealthDuringShutdown(t *testing.T) {
 // when shutdown begins, here one whose body is still being sent, is
 // answered before the HTTP server stops.
 func TestShutdownFinishesRESTInFlight(t *testing.T) {
-	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.ShutdownDelay = 100 * time.Millisecond // Which ends by itself, and then the drain waits.
+	s := startServeWith(t, cfg, serveOptions{}, false)
 	conn, err := net.Dial("tcp", s.HTTPAddr)
 	if err != nil {
 		t.Fatalf("Dial(%s): %v", s.HTTPAddr, err)
@@ -394,6 +407,7 @@ func recordContexts(rec *contextRecorder) func(tmdbstatusv1.StatusServiceServer)
 // the parent of the server's span, which is the span of the handler's
 // context.
 func TestTracePropagation(t *testing.T) {
+	t.Parallel()
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	defer tp.Shutdown(context.Background())
@@ -503,6 +517,7 @@ func TestTraceExport(t *testing.T) {
 // TestRequestLogs checks the one log line per request at Debug, in JSON,
 // and that the default level logs none.
 func TestRequestLogs(t *testing.T) {
+	t.Parallel()
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		t.Run(level.String(), func(t *testing.T) {
 			cfg := DefaultConfig()
@@ -571,6 +586,7 @@ func TestRequestLogs(t *testing.T) {
 
 // TestLimits checks the limits on message size and time.
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCMaxRecvBytes = 1 << 10
 	cfg.HTTPMaxBodyBytes = 2 << 10
@@ -640,8 +656,9 @@ func TestLimits(t *testing.T) {
 // often is sent away. It speaks HTTP/2 itself, as grpc-go's client will not
 // ping more often than every 10 s.
 func TestKeepaliveEnforcement(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
-	cfg.KeepaliveMinTime = 100 * time.Millisecond
+	cfg.KeepaliveMinTime = 50 * time.Millisecond
 	for _, tt := range []struct {
 		name       string
 		interval   time.Duration
@@ -651,6 +668,7 @@ func TestKeepaliveEnforcement(t *testing.T) {
 		{"faster than the min time", 0, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := startServeWith(t, cfg, serveOptions{}, false)
 			ga, err := ping(t, s.GRPCAddr, 6, tt.interval)
 			switch {
@@ -705,6 +723,7 @@ func ping(t *testing.T, addr string, n int, interval time.Duration) (*http2.GoAw
 // TestOpenAPIServed checks that /openapi.json serves the embedded spec as
 // JSON.
 func TestOpenAPIServed(t *testing.T) {
+	t.Parallel()
 	s := startServeWith(t, DefaultConfig(), serveOptions{}, false)
 	resp, err := http.Get("http://" + s.HTTPAddr + "/openapi.json")
 	if err != nil {
@@ -734,6 +753,7 @@ var listeningRE = regexp.MustCompile(`msg="HTTP server listening" addr=(\S+)`)
 // MaxConnectionAge is sent a GOAWAY, so that its client reconnects, and
 // that the default lets new pods get traffic within minutes.
 func TestMaxConnectionAge(t *testing.T) {
+	t.Parallel()
 	if d := DefaultConfig().MaxConnectionAge; d <= 0 || d > 10*time.Minute {
 		t.Errorf("default MaxConnectionAge = %v; want a few minutes", d)
 	}
@@ -772,6 +792,7 @@ func TestMaxConnectionAge(t *testing.T) {
 // every other path, a ".." in it too, to the gateway's JSON errors rather
 // than to http.ServeMux's redirects.
 func TestAPIPathsAsSent(t *testing.T) {
+	t.Parallel()
 	for _, rt := range gateway.Routes() {
 		if !strings.HasPrefix(rt.Template, apiPrefix) {
 			t.Errorf("route %s does not begin with apiPrefix %s", rt.Template, apiPrefix)

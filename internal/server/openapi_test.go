@@ -70,6 +70,7 @@ var validRequests = map[string]struct {
 // through the REST gateway the binary serves, and checks that it answers
 // with the success status the spec documents, with a JSON body.
 func TestOpenAPIRoutesAnswer(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	srv := httptest.NewServer(gateway.New(service.New()))
 	defer srv.Close()
@@ -147,6 +148,7 @@ func TestOpenAPIRoutesAnswer(t *testing.T) {
 // google.api.http rule of StatusService: that it is generated from the
 // proto the binary was built with.
 func TestOpenAPIHasEveryHTTPRule(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
 	for i := range methods.Len() {
@@ -185,6 +187,7 @@ func TestOpenAPIHasEveryHTTPRule(t *testing.T) {
 // in the spec carries TMDB's table: every value, with its code, TMDB's HTTP
 // status and message and the gRPC code it maps to.
 func TestOpenAPITmdbStatusTable(t *testing.T) {
+	t.Parallel()
 	doc := loadOpenAPI(t)
 	def, ok := doc.Defs["v1TmdbStatus"]
 	if !ok {

@@ -29,6 +29,7 @@ func (panickingServer) Lookup(context.Context, *tmdbstatusv1.LookupRequest) (*tm
 }
 
 func TestRESTPanicIsInternalError(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	cfg := DefaultConfig()
 	h := restHandler(cfg, &observer{logger: newLogger(&logs, "text", cfg.LogLevel), metrics: newMetrics()}, nil, panickingServer{service.New()})
@@ -77,6 +78,7 @@ func checkInternalErrorInfo(t *testing.T, what string, st *status.Status) {
 // TestGRPCPanicIsInternalError checks that a panicking handler is answered
 // with INTERNAL and an ErrorInfo, logged, and that the server lives on.
 func TestGRPCPanicIsInternalError(t *testing.T) {
+	t.Parallel()
 	s := startServeWith(t, DefaultConfig(), serveOptions{
 		wrap: func(tmdbstatusv1.StatusServiceServer) tmdbstatusv1.StatusServiceServer {
 			return panickingServer{service.New()}

@@ -3,16 +3,18 @@ package server
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-// The reasons of tmdbstatus_grpc_rejected_total: why grpc-go refused an
-// RPC before its handler ran.
+// The reasons of tmdbstatus_grpc_rejected_total: why grpc-go refused an RPC
+// before its handler ran.
 const (
 	rejectedTooLarge      = "message_too_large" // RESOURCE_EXHAUSTED: over --grpc-max-recv-bytes
 	rejectedUndecodable   = "undecodable"       // INTERNAL: not a message of the method's type, or none
@@ -22,21 +24,20 @@ const (
 )
 
 // rejections counts the RPCs grpc-go refuses before their handler, by
-// reason, each child resolved at start-up.
+// reason (see doc.go).
 type rejections struct {
-	vec                                                   *prometheus.CounterVec
 	tooLarge, undecodable, compression, unknown, deadline prometheus.Counter
 	services                                              map[string]bool // the server's, set before it serves
 }
 
-func newRejections() *rejections {
-	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+func newRejections(f promauto.Factory) *rejections {
+	reasons := []string{
+		rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline}
+	vec := f.NewCounterVec(prometheus.CounterOpts{
 		Name: "tmdbstatus_grpc_rejected_total",
-		Help: "RPCs refused before their handler ran, by reason: " + strings.Join([]string{
-			rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline}, ", ") + ".",
+		Help: "RPCs refused before their handler ran, by reason: " + strings.Join(reasons, ", ") + ".",
 	}, []string{"reason"})
 	return &rejections{
-		vec:         vec,
 		tooLarge:    vec.WithLabelValues(rejectedTooLarge),
 		undecodable: vec.WithLabelValues(rejectedUndecodable),
 		compression: vec.WithLabelValues(rejectedCompression),
@@ -45,9 +46,26 @@ func newRejections() *rejections {
 	}
 }
 
-// failed counts the RPC of a unary handler that returned err if grpc-go
-// refused it before the handler: an error without details, as the
-// handlers' own errors all carry their ErrorInfo (service.RequestStatus).
+// countDecodeFailures returns a copy of desc whose unary handlers count the
+// RPCs whose request grpc-go failed to receive: an error without details,
+// as the handlers' own errors all carry their ErrorInfo. The generated
+// handler decodes the request before any interceptor runs.
+func (r *rejections) countDecodeFailures(desc *grpc.ServiceDesc) *grpc.ServiceDesc {
+	d := *desc
+	d.Methods = slices.Clone(desc.Methods)
+	for i, md := range d.Methods {
+		d.Methods[i].Handler = func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+			resp, err := md.Handler(srv, ctx, dec, ic)
+			if err != nil {
+				r.failed(err)
+			}
+			return resp, err
+		}
+	}
+	return &d
+}
+
+// failed counts the RPC of an error without details: grpc-go's.
 func (r *rejections) failed(err error) {
 	st := status.Convert(err)
 	var c prometheus.Counter
@@ -67,27 +85,6 @@ func (r *rejections) failed(err error) {
 	if len(st.Proto().GetDetails()) == 0 {
 		c.Inc()
 	}
-}
-
-// countDecodeFailures returns a copy of desc whose unary handlers count
-// the RPCs whose request grpc-go failed to receive (the generated handler
-// decodes it before any interceptor): an RPC that succeeds costs nothing
-// more. The streaming methods receive their messages in their handler.
-func (r *rejections) countDecodeFailures(desc *grpc.ServiceDesc) *grpc.ServiceDesc {
-	d := *desc
-	d.Methods = make([]grpc.MethodDesc, len(desc.Methods))
-	for i, md := range desc.Methods {
-		handler := md.Handler
-		md.Handler = func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
-			resp, err := handler(srv, ctx, dec, ic)
-			if err != nil {
-				r.failed(err)
-			}
-			return resp, err
-		}
-		d.Methods[i] = md
-	}
-	return &d
 }
 
 // unknownService answers an RPC of a service or method the server does not

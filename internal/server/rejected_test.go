@@ -17,6 +17,7 @@ import (
 // counted once under its reason, and that the handler's own errors, and an
 // unknown method's name, are not counted there.
 func TestRejectedRPCs(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCMaxRecvBytes = 16
 	cfg.RequestTimeout = 300 * time.Millisecond
@@ -43,7 +44,7 @@ func TestRejectedRPCs(t *testing.T) {
 		{name: "undecodable", method: list, msg: []byte{0xff, 0xff, 0xff}, status: "13", reason: rejectedUndecodable},
 		{name: "bad payload format", method: list, msg: []byte{}, flag: 0xff, status: "13", reason: rejectedUndecodable},
 		// grpc-go refuses a grpc-encoding it lacks before any hook but a
-		// stats.Handler, which costs every RPC (see doc.go).
+		// stats.Handler, which costs every RPC (see BENCHMARKS.md).
 		{name: "unknown encoding", method: lookup, msg: lookup34, header: []hpack.HeaderField{{Name: "grpc-encoding", Value: "nope"}}, status: "12"},
 		{name: "compressed flag without encoding", method: lookup, msg: lookup34, flag: 1, status: "13", reason: rejectedCompression},
 		{name: "unknown method", method: "/tmdbstatus.v1.StatusService/Nope", msg: []byte{}, status: "12", message: "unknown method Nope for service tmdbstatus.v1.StatusService", reason: rejectedUnknownMethod},
@@ -104,7 +105,7 @@ func TestRejectedRPCs(t *testing.T) {
 // reason there from the start.
 func rejectedCounts(t *testing.T, httpAddr string) map[string]float64 {
 	t.Helper()
-	fams := scrape(t, "http://"+httpAddr+"/metrics")
+	fams := scrape(t, "http://"+httpAddr+"/metrics?name[]=tmdbstatus_grpc_rejected_total")
 	counts := map[string]float64{}
 	for _, reason := range []string{rejectedTooLarge, rejectedUndecodable, rejectedCompression, rejectedUnknownMethod, rejectedDeadline} {
 		n, ok := sample(fams, "tmdbstatus_grpc_rejected_total", map[string]string{"reason": reason})

@@ -4,8 +4,8 @@ package server
 
 import "syscall"
 
-// openFileLimit returns the process's limit on open files (the soft limit
-// of RLIMIT_NOFILE, which Go's runtime raises to the hard limit at start).
+// openFileLimit returns the soft limit of RLIMIT_NOFILE, which Go's
+// runtime raises to the hard limit at start.
 func openFileLimit() (uint64, error) {
 	var rl syscall.Rlimit
 	err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)

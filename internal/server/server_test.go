@@ -92,6 +92,7 @@ func listServices(t *testing.T, stream reflectionpb.ServerReflection_ServerRefle
 }
 
 func TestServe(t *testing.T) {
+	t.Parallel()
 	grpcAddr, httpAddr, log, cancel, done := startServe(t)
 	conn := testutil.Dial(t, grpcAddr)
 	ctx := testutil.Context(t)
@@ -204,6 +205,7 @@ func TestServe(t *testing.T) {
 // flight, which can still use the server. The RPC is a reflection stream:
 // the server is in the middle of it until the client closes it.
 func TestServeFinishesRPCInFlight(t *testing.T) {
+	t.Parallel()
 	grpcAddr, _, log, cancel, done := startServe(t)
 	ctx := testutil.Context(t)
 	stream, err := reflectionpb.NewServerReflectionClient(testutil.Dial(t, grpcAddr)).ServerReflectionInfo(ctx)
@@ -235,6 +237,7 @@ func TestServeFinishesRPCInFlight(t *testing.T) {
 // "stopped" with the cause of a clean shutdown, or the error of a failed
 // start.
 func TestRunLogsStopped(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr, cfg.LogFormat = "127.0.0.1:0", "127.0.0.1:0", "json"
 	ctx, cancel := context.WithCancelCause(context.Background())

@@ -13,31 +13,25 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// propagator reads and writes W3C trace context and baggage, over REST
-// (traceparent headers) and gRPC (traceparent metadata).
+// propagator reads W3C trace context and baggage from REST headers and
+// gRPC metadata.
 var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// newTracerProvider returns the tracer provider of the process and a
-// function flushing it at exit. Spans are exported over OTLP only when
-// OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set,
-// with the protocol of OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
-// OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, the default, or grpc), and
-// the other OTEL_* variables the exporters and the SDK read. Otherwise it
-// returns a nil provider: tracing is off, and nothing of OpenTelemetry is
-// on the path of a request.
+// newTracerProvider returns the tracer provider of the process and the
+// function that flushes it. Spans are exported over OTLP, with the
+// protocol and settings of the OTEL_* environment, only when an OTLP
+// endpoint is set; otherwise the provider is nil and tracing is off.
 func newTracerProvider(ctx context.Context, getenv func(string) string) (trace.TracerProvider, func(context.Context) error, error) {
 	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
 		return nil, func(context.Context) error { return nil }, nil
 	}
-	protocol, protocolVar := getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-	if protocol == "" {
-		protocol, protocolVar = getenv("OTEL_EXPORTER_OTLP_PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL"
+	protocolVar := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	if getenv(protocolVar) == "" {
+		protocolVar = "OTEL_EXPORTER_OTLP_PROTOCOL"
 	}
-	var (
-		exporter sdktrace.SpanExporter
-		err      error
-	)
-	switch protocol {
+	var exporter sdktrace.SpanExporter
+	var err error
+	switch protocol := getenv(protocolVar); protocol {
 	case "", "http/protobuf":
 		exporter, err = otlptracehttp.New(ctx)
 	case "grpc":
