@@ -1,18 +1,9 @@
-// Command bench is the load benchmark of tmdbstatus: it measures the
-// tmdbstatus binary, as built and run with its default flags, against the
-// floors of the frameworks it runs on and against grpc-gateway's usual
-// wiring, in one run, interleaved, on loopback.
-//
-// `bench run` (what `make bench-load` runs) starts the binary (-binary)
-// and the references pinned to one core, drives them from another with
-// h2load (gRPC) and wrk (REST), and prints the medians of each and their
-// ratios to the floors. The binary runs twice: as it ships, and exporting
-// its spans over OTLP/gRPC to a collector the benchmark serves on
-// loopback, which counts and discards them. `bench serve -mode M` runs
-// one of the references: grpc-go's no-op health server, a plain net/http
-// handler of fixed JSON, and the REST gateway wired with
-// Register...HandlerFromEndpoint (see modes). None of them is tmdbstatus'
-// serving stack, which only internal/server assembles.
+// Command bench is the load benchmark of tmdbstatus. `bench run` (what
+// `make bench-load` runs) measures the tmdbstatus binary, run with its
+// default flags, against the floors of the frameworks it runs on and
+// against grpc-gateway's usual wiring, all in one run, interleaved, on
+// loopback; `bench serve -mode M` runs one of those references.
+// BENCHMARKS.md describes the method.
 package main
 
 import (

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+)
+
+// call is a request of the load's mix: msg to grpcMethod over gRPC, and
+// over REST method and path with json as the body.
+type call struct {
+	grpcMethod string
+	msg        proto.Message
+	method     string
+	path       string
+	json       []byte // nil for a GET
+}
+
+// mix is the load, in equal parts: a success and an error of Lookup, and
+// a Translate answered from the table (a raw TMDB body) and one built per
+// call (a rate limit with a Retry-After).
+var mix = []call{
+	lookup(7),
+	lookup(99),
+	translate(&tmdbstatusv1.TranslateRequest{HttpStatus: 404,
+		Body: `{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}`}),
+	translate(&tmdbstatusv1.TranslateRequest{StatusCode: 25, HttpStatus: 429, RetryAfter: "10"}),
+}
+
+func lookup(code int32) call {
+	return call{grpcMethod: tmdbstatusv1.StatusService_Lookup_FullMethodName, msg: &tmdbstatusv1.LookupRequest{Code: code},
+		method: http.MethodGet, path: fmt.Sprintf("/v1/statuses/%d", code)}
+}
+
+func translate(req *tmdbstatusv1.TranslateRequest) call {
+	body, err := protojson.Marshal(req)
+	if err != nil {
+		panic(err)
+	}
+	return call{grpcMethod: tmdbstatusv1.StatusService_Translate_FullMethodName, msg: req,
+		method: http.MethodPost, path: "/v1/statuses:translate", json: body}
+}
+
+// httpRequest returns c as a server's incoming REST request.
+func (c call) httpRequest() *http.Request {
+	r := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.json))
+	if c.json != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	return r
+}
+
+// grpcFrame returns msg as the body of a unary gRPC request: one
+// uncompressed length-prefixed message.
+func grpcFrame(msg proto.Message) []byte {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		panic(err)
+	}
+	frame := make([]byte, 5, 5+len(b))
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(b)))
+	return append(frame, b...)
+}
+
+// wrkScript is the wrk script that sends the mix, given as arguments.
+//
+//go:embed mix.lua
+var wrkScript []byte
+
+// writeWorkload writes to dir the files the load generators read: the
+// gRPC request body of each call, of a health check, and the wrk script.
+func writeWorkload(dir string) error {
+	files := map[string][]byte{
+		"health.bin": grpcFrame(&healthpb.HealthCheckRequest{}),
+		"mix.lua":    wrkScript,
+	}
+	for i, c := range mix {
+		files[fmt.Sprintf("grpc-%d.bin", i)] = grpcFrame(c.msg)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// figures are what a load generator measured on a server.
+type figures struct {
+	requests int     // answered
+	rps      float64 // requests/s
+	p50, p99 float64 // latency at a fixed rate, µs
+}
+
+// load runs the load generator of s, reading its files from dir, for d:
+// as fast as s answers, or at rate requests/s.
+func (s *server) load(ctx context.Context, dir string, d time.Duration, rate int) (figures, error) {
+	if s.grpc {
+		return h2load(ctx, dir, s, d, rate)
+	}
+	return wrk(ctx, dir, s, d, rate)
+}
+
+// h2load runs one h2load per call of the mix at once (for the gRPC floor,
+// as many health checks), pinned to -load-cpu. With a rate, h2load sends
+// that many requests/s in all, on two connections per call, whatever the
+// latency (an open loop), and logs each request's.
+func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
+	runs := make([]figures, len(mix))
+	latencies := make([][]float64, len(mix))
+	g, ctx := errgroup.WithContext(ctx)
+	for i, c := range mix {
+		body, path := filepath.Join(dir, fmt.Sprintf("grpc-%d.bin", i)), c.grpcMethod
+		if s.floor {
+			body, path = filepath.Join(dir, "health.bin"), healthpb.Health_Check_FullMethodName
+		}
+		log := filepath.Join(dir, fmt.Sprintf("h2load-%d.log", i))
+		args := []string{"-c", *loadCPU, "h2load", "-t", "1", "-D", secs(d), "-d", body,
+			"-H", "content-type: application/grpc", "-H", "te: trailers"}
+		if rate == 0 {
+			args = append(args, "-c", strconv.Itoa(*grpcConns), "-m", strconv.Itoa(*grpcStreams))
+		} else {
+			perClient := max(1, rate/(2*len(mix)))
+			args = append(args, "-c", "2", "-m", "1", "--rps", strconv.Itoa(perClient), "--log-file", log)
+		}
+		args = append(args, "http://"+s.addr+path)
+		g.Go(func() error {
+			out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("h2load: %w: %s", err, out)
+			}
+			if runs[i], err = parseH2load(string(out)); err != nil || rate == 0 {
+				return err
+			}
+			latencies[i], err = readH2loadLog(log)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return figures{}, err
+	}
+	var f figures
+	for _, r := range runs {
+		f.requests += r.requests
+		f.rps += r.rps
+	}
+	lat := slices.Concat(latencies...)
+	slices.Sort(lat)
+	f.p50, f.p99 = percentile(lat, 50), percentile(lat, 99)
+	return f, nil
+}
+
+// h2loadSummary matches h2load's requests/s, then its requests done,
+// failed, errored and timed out.
+var h2loadSummary = regexp.MustCompile(`(?s)finished in \S+ ([0-9.]+) req/s.*` +
+	`requests: .* (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout`)
+
+// parseH2load returns the figures of h2load's output out. A failed
+// request (at the HTTP/2 level: a gRPC error is an answer) is an error.
+func parseH2load(out string) (figures, error) {
+	m := h2loadSummary.FindStringSubmatch(out)
+	if m == nil {
+		return figures{}, fmt.Errorf("h2load: unexpected output: %s", out)
+	}
+	if m[3] != "0" || m[4] != "0" || m[5] != "0" {
+		return figures{}, fmt.Errorf("h2load: %s failed, %s errored, %s timed out: %s", m[3], m[4], m[5], out)
+	}
+	rps, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return figures{}, err
+	}
+	done, err := strconv.Atoi(m[2])
+	return figures{requests: done, rps: rps}, err
+}
+
+// readH2loadLog returns the latencies, in µs, of the answered requests of
+// an h2load --log-file: one line per request, its start, HTTP status and
+// µs to the end of its answer.
+func readH2loadLog(path string) ([]float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var lat []float64
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[1] == "200" {
+			v, err := strconv.ParseFloat(f[2], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			lat = append(lat, v)
+		}
+	}
+	return lat, nil
+}
+
+// wrk runs wrk on one thread pinned to -load-cpu, with the script of dir
+// sending the mix in turn. With a rate, each of 8 connections waits a
+// fixed delay between its requests (a closed loop, so the rate reached is
+// lower when the latency is not negligible).
+func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
+	conns, delayMS := *restConns, 0
+	if rate > 0 {
+		conns, delayMS = 8, max(1, int(math.Round(8*1000/float64(rate))))
+	}
+	args := []string{"-c", *loadCPU, "wrk", "-t", "1", "-c", strconv.Itoa(conns), "-d", secs(d),
+		"-s", filepath.Join(dir, "mix.lua"), "http://" + s.addr, "--", strconv.Itoa(delayMS)}
+	for _, c := range mix {
+		args = append(args, c.method, c.path, string(c.json))
+	}
+	out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
+	if err != nil {
+		return figures{}, fmt.Errorf("wrk: %w: %s", err, out)
+	}
+	var r struct {
+		Requests, Errors int
+		Seconds          float64
+		P50, P99         float64
+	}
+	_, line, _ := strings.Cut(string(out), "WRKJSON ")
+	if err := json.NewDecoder(strings.NewReader(line)).Decode(&r); err != nil {
+		return figures{}, fmt.Errorf("wrk: unexpected output: %s", out)
+	}
+	if r.Errors > 0 || r.Requests == 0 {
+		return figures{}, fmt.Errorf("wrk: %d socket errors, %d requests: %s", r.Errors, r.Requests, out)
+	}
+	return figures{requests: r.Requests, rps: float64(r.Requests) / r.Seconds, p50: r.P50, p99: r.P99}, nil
+}
+
+// secs returns d in whole seconds, rounded up, as the load generators
+// read a duration.
+func secs(d time.Duration) string { return strconv.Itoa(int(math.Ceil(d.Seconds()))) + "s" }
+
+// percentile returns the p-th percentile of sorted by nearest rank, NaN
+// if it is empty.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return math.NaN()
+	}
+	return sorted[max(int(math.Ceil(p/100*float64(len(sorted))))-1, 0)]
+}
