@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -36,7 +38,7 @@ func serveReference(t *testing.T, m mode) *server {
 	go func() { done <- serve(lis) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve %s: %v", m.name, err)
 		}
 	})
@@ -136,17 +138,13 @@ func TestLoad(t *testing.T) {
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	dir := t.TempDir()
-	if err := writeWorkload(dir); err != nil {
-		t.Fatal(err)
-	}
 	for _, name := range []string{"grpc-floor", "rest-peer"} {
 		m, _ := findMode(name)
 		s := serveReference(t, m)
 		for _, rate := range []int{0, 400} {
 			t.Run(fmt.Sprintf("%s/rate=%d", name, rate), func(t *testing.T) {
 				t.Parallel()
-				f, err := s.load(testutil.Context(t), dir, time.Second, rate)
+				f, err := s.load(testutil.Context(t), time.Second, rate)
 				if err != nil || f.requests == 0 || f.rps <= 0 {
 					t.Fatalf("load(%s, rate %d) = %+v, %v; want requests answered", name, rate, f, err)
 				}
@@ -222,7 +220,7 @@ func TestBinary(t *testing.T) {
 			}
 			serverCtx, stop := context.WithCancel(ctx)
 			defer stop()
-			s, cmd, err := start(serverCtx, m, colAddr)
+			s, err := start(serverCtx, m, colAddr)
 			if err != nil {
 				t.Errorf("start(%s): %v", m.name, err)
 				return
@@ -231,7 +229,7 @@ func TestBinary(t *testing.T) {
 				t.Errorf("check(%s) = %v", m.name, err)
 			}
 			stop()
-			_ = cmd.Wait() // The binary has flushed its spans.
+			_ = s.cmd.Wait() // The binary has flushed its spans.
 			if got := col.spans.Load(); (got > 0) != m.traced {
 				t.Errorf("%s: the collector got %d spans; want some: %v", m.name, got, m.traced)
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -83,29 +82,6 @@ func grpcFrame(msg proto.Message) []byte {
 	return append(frame, b...)
 }
 
-// wrkScript is the wrk script that sends the mix, given as arguments.
-//
-//go:embed mix.lua
-var wrkScript []byte
-
-// writeWorkload writes to dir the files the load generators read: the
-// gRPC request body of each call, of a health check, and the wrk script.
-func writeWorkload(dir string) error {
-	files := map[string][]byte{
-		"health.bin": grpcFrame(&healthpb.HealthCheckRequest{}),
-		"mix.lua":    wrkScript,
-	}
-	for i, c := range mix {
-		files[fmt.Sprintf("grpc-%d.bin", i)] = grpcFrame(c.msg)
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // figures are what a load generator measured on a server.
 type figures struct {
 	requests int     // answered
@@ -113,9 +89,14 @@ type figures struct {
 	p50, p99 float64 // latency at a fixed rate, µs
 }
 
-// load runs the load generator of s, reading its files from dir, for d:
-// as fast as s answers, or at rate requests/s.
-func (s *server) load(ctx context.Context, dir string, d time.Duration, rate int) (figures, error) {
+// load runs the load generator of s for d, pinned to -load-cpu: as fast
+// as s answers, or at rate requests/s.
+func (s *server) load(ctx context.Context, d time.Duration, rate int) (figures, error) {
+	dir, err := os.MkdirTemp("", "tmdbstatus-bench-")
+	if err != nil {
+		return figures{}, err
+	}
+	defer os.RemoveAll(dir)
 	if s.grpc {
 		return h2load(ctx, dir, s, d, rate)
 	}
@@ -123,19 +104,19 @@ func (s *server) load(ctx context.Context, dir string, d time.Duration, rate int
 }
 
 // h2load runs one h2load per call of the mix at once (for the gRPC floor,
-// as many health checks), pinned to -load-cpu. With a rate, h2load sends
-// that many requests/s in all, on two connections per call, whatever the
-// latency (an open loop), and logs each request's.
+// as many health checks). With a rate, h2load sends that many requests/s
+// in all, on two connections per call, whatever the latency (an open
+// loop), and logs the latency of each request.
 func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
 	runs := make([]figures, len(mix))
 	latencies := make([][]float64, len(mix))
 	g, ctx := errgroup.WithContext(ctx)
 	for i, c := range mix {
-		body, path := filepath.Join(dir, fmt.Sprintf("grpc-%d.bin", i)), c.grpcMethod
+		method, msg := c.grpcMethod, c.msg
 		if s.floor {
-			body, path = filepath.Join(dir, "health.bin"), healthpb.Health_Check_FullMethodName
+			method, msg = healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}
 		}
-		log := filepath.Join(dir, fmt.Sprintf("h2load-%d.log", i))
+		body, log := filepath.Join(dir, strconv.Itoa(i)), filepath.Join(dir, strconv.Itoa(i)+".log")
 		args := []string{"-c", *loadCPU, "h2load", "-t", "1", "-D", secs(d), "-d", body,
 			"-H", "content-type: application/grpc", "-H", "te: trailers"}
 		if rate == 0 {
@@ -144,8 +125,11 @@ func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate in
 			perClient := max(1, rate/(2*len(mix)))
 			args = append(args, "-c", "2", "-m", "1", "--rps", strconv.Itoa(perClient), "--log-file", log)
 		}
-		args = append(args, "http://"+s.addr+path)
+		args = append(args, "http://"+s.addr+method)
 		g.Go(func() error {
+			if err := os.WriteFile(body, grpcFrame(msg), 0o644); err != nil {
+				return err
+			}
 			out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
 			if err != nil {
 				return fmt.Errorf("h2load: %w: %s", err, out)
@@ -215,17 +199,26 @@ func readH2loadLog(path string) ([]float64, error) {
 	return lat, nil
 }
 
-// wrk runs wrk on one thread pinned to -load-cpu, with the script of dir
-// sending the mix in turn. With a rate, each of 8 connections waits a
-// fixed delay between its requests (a closed loop, so the rate reached is
-// lower when the latency is not negligible).
+// wrkScript is the wrk script that sends the mix, given as its arguments.
+//
+//go:embed mix.lua
+var wrkScript []byte
+
+// wrk runs wrk on one thread, with wrkScript sending the calls of the mix
+// in turn. With a rate, each of 8 connections waits a fixed delay between
+// its requests (a closed loop: the rate reached falls as the latency
+// grows).
 func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
+	script := filepath.Join(dir, "mix.lua")
+	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
+		return figures{}, err
+	}
 	conns, delayMS := *restConns, 0
 	if rate > 0 {
 		conns, delayMS = 8, max(1, int(math.Round(8*1000/float64(rate))))
 	}
 	args := []string{"-c", *loadCPU, "wrk", "-t", "1", "-c", strconv.Itoa(conns), "-d", secs(d),
-		"-s", filepath.Join(dir, "mix.lua"), "http://" + s.addr, "--", strconv.Itoa(delayMS)}
+		"-s", script, "http://" + s.addr, "--", strconv.Itoa(delayMS)}
 	for _, c := range mix {
 		args = append(args, c.method, c.path, string(c.json))
 	}
@@ -233,19 +226,16 @@ func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) 
 	if err != nil {
 		return figures{}, fmt.Errorf("wrk: %w: %s", err, out)
 	}
-	var r struct {
-		Requests, Errors int
-		Seconds          float64
-		P50, P99         float64
+	var f figures
+	var seconds float64
+	var socketErrors int
+	_, summary, _ := strings.Cut(string(out), "\nmix.lua:")
+	_, err = fmt.Sscan(summary, &f.requests, &seconds, &socketErrors, &f.p50, &f.p99)
+	if err != nil || socketErrors > 0 || f.requests == 0 {
+		return figures{}, fmt.Errorf("wrk: %d socket errors, %d requests (%v): %s", socketErrors, f.requests, err, out)
 	}
-	_, line, _ := strings.Cut(string(out), "WRKJSON ")
-	if err := json.NewDecoder(strings.NewReader(line)).Decode(&r); err != nil {
-		return figures{}, fmt.Errorf("wrk: unexpected output: %s", out)
-	}
-	if r.Errors > 0 || r.Requests == 0 {
-		return figures{}, fmt.Errorf("wrk: %d socket errors, %d requests: %s", r.Errors, r.Requests, out)
-	}
-	return figures{requests: r.Requests, rps: float64(r.Requests) / r.Seconds, p50: r.P50, p99: r.P99}, nil
+	f.rps = float64(f.requests) / seconds
+	return f, nil
 }
 
 // secs returns d in whole seconds, rounded up, as the load generators

@@ -1,7 +1,8 @@
--- Sends the requests given as arguments in turn, each as three arguments
--- (method, path, JSON body or ""), after the first argument: a delay in ms
--- between the requests of a connection, 0 for none. Prints its figures as
--- one JSON line.
+-- The mix of `bench run` for wrk. Its arguments: the delay in ms between
+-- the requests of a connection (0 for none), then three per request of
+-- the mix: method, path and JSON body ("" for none). It sends the requests
+-- in turn and prints its figures on one line: requests, seconds, socket
+-- errors, p50 and p99 in µs.
 local requests, next = {}, 0
 
 function init(args)
@@ -25,8 +26,6 @@ end
 
 function done(summary, latency)
   local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests":%d,"seconds":%f,"errors":%d,"p50":%d,"p99":%d}\n',
-    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+  io.write(string.format("\nmix.lua: %d %f %d %d %d\n", summary.requests, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
 end

@@ -15,7 +15,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -63,17 +65,17 @@ func (m mode) port() string {
 
 // findMode returns the mode called name.
 func findMode(name string) (mode, error) {
-	for _, m := range modes {
-		if m.name == name {
-			return m, nil
-		}
+	i := slices.IndexFunc(modes, func(m mode) bool { return m.name == name })
+	if i < 0 {
+		return mode{}, fmt.Errorf("unknown mode %q: want grpc, grpc-traced, grpc-floor, rest, rest-traced, rest-floor or rest-peer", name)
 	}
-	return mode{}, fmt.Errorf("unknown mode %q: want grpc, grpc-traced, grpc-floor, rest, rest-traced, rest-floor or rest-peer", name)
+	return modes[i], nil
 }
 
 // server is a running server of a mode.
 type server struct {
 	mode
+	cmd   *exec.Cmd // nil for a server in this process
 	pid   int
 	addr  string // of the port measured
 	admin string // of the binary's admin port
@@ -83,13 +85,12 @@ type server struct {
 // each server they start.
 var listening = regexp.MustCompile(`msg="(gRPC|HTTP|admin) server listening" addr=(\S+)`)
 
-// start starts the server of m pinned to -server-cpu: the binary with its
-// default flags but its listen addresses, or `bench serve`. It waits for
-// the addresses the server logs, and returns the server and the command
-// to Wait for. The server is sent SIGTERM when ctx is done, SIGKILL 10 s
-// later or when the benchmark dies; a reference also stops by itself at
-// ctx's deadline.
-func start(ctx context.Context, m mode, collector string) (*server, *exec.Cmd, error) {
+// start starts the server of m pinned to -server-cpu (the binary with its
+// default flags but its listen addresses, or `bench serve`) and waits for
+// the addresses it logs. The server gets SIGTERM when ctx is done, and
+// SIGKILL 10 s later or when the benchmark dies; a reference also stops by
+// itself at ctx's deadline.
+func start(ctx context.Context, m mode, collector string) (*server, error) {
 	deadline, _ := ctx.Deadline()
 	args := []string{"-c", *serverCPU, *tmdbstatus, "serve",
 		"--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0"}
@@ -107,17 +108,17 @@ func start(ctx context.Context, m mode, collector string) (*server, *exec.Cmd, e
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	logs, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	// taskset execs the server, so its pid is the server's.
-	s := &server{mode: m, pid: cmd.Process.Pid}
+	s := &server{mode: m, cmd: cmd, pid: cmd.Process.Pid}
 	lines := bufio.NewScanner(logs)
 	for s.addr == "" || (m.binary && s.admin == "") {
 		if !lines.Scan() {
-			return nil, nil, fmt.Errorf("start %s: exited before it listened: %w", m.name, errors.Join(lines.Err(), cmd.Wait()))
+			return nil, fmt.Errorf("start %s: exited before it listened: %w", m.name, errors.Join(lines.Err(), cmd.Wait()))
 		}
 		switch l := listening.FindStringSubmatch(lines.Text()); {
 		case l == nil:
@@ -131,7 +132,31 @@ func start(ctx context.Context, m mode, collector string) (*server, *exec.Cmd, e
 		for lines.Scan() {
 		}
 	}()
-	return s, cmd, nil
+	return s, nil
+}
+
+// startAll starts and checks the servers of run, and returns them with the
+// function that stops them and waits for them to exit.
+func startAll(ctx context.Context, run []mode, collector string) ([]*server, func(), error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var servers []*server
+	stop := sync.OnceFunc(func() {
+		cancel()
+		for _, s := range servers {
+			_ = s.cmd.Wait()
+		}
+	})
+	for _, m := range run {
+		s, err := start(ctx, m, collector)
+		if err != nil {
+			return nil, stop, err
+		}
+		servers = append(servers, s)
+		if err := check(ctx, s); err != nil {
+			return nil, stop, err
+		}
+	}
+	return servers, stop, nil
 }
 
 // cpuTime returns the user and system CPU seconds that s has used.
@@ -252,7 +277,10 @@ func serveMain(args []string) error {
 		return err
 	}
 	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info(m.port()+" server listening", "addr", lis.Addr())
-	return serve(lis)
+	if err := serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // reference returns the function that serves the reference m on a
@@ -294,17 +322,12 @@ func peer(ctx context.Context) (func(net.Listener) error, error) {
 	return serveHTTP(ctx, mux), nil
 }
 
-// serveHTTP returns the function that serves h on a listener until ctx is
-// done.
+// serveHTTP returns the function that serves h on a listener until ctx
+// is done.
 func serveHTTP(ctx context.Context, h http.Handler) func(net.Listener) error {
 	s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	context.AfterFunc(ctx, func() { s.Close() })
-	return func(lis net.Listener) error {
-		if err := s.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	}
+	return s.Serve
 }
 
 // floorHandler answers every request, once it has read its body, with a
