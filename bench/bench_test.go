@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -24,23 +22,17 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
-// serveReference serves the reference m in-process on loopback until the
-// test ends.
-func serveReference(t *testing.T, m mode) *server {
+// startReference serves the reference m in this process on loopback
+// until the test ends.
+func startReference(t *testing.T, m mode) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	lis := testutil.Listen(t)
-	serve, err := reference(ctx, m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
-	go func() { done <- serve(lis) }()
+	go func() { done <- serveReference(ctx, m, lis) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("serve %s: %v", m.name, err)
-		}
+		testutil.WaitDone(t, "serveReference("+m.name+")", done)
 	})
 	return &server{mode: m, pid: os.Getpid(), addr: lis.Addr().String()}
 }
@@ -53,13 +45,13 @@ func TestReferences(t *testing.T) {
 			continue
 		}
 		t.Run(m.name, func(t *testing.T) {
-			if err := check(testutil.Context(t), serveReference(t, m)); err != nil {
+			if err := check(testutil.Context(t), startReference(t, m)); err != nil {
 				t.Errorf("check(%s) = %v", m.name, err)
 			}
 		})
 	}
-	if _, err := reference(context.Background(), modes[0]); err == nil {
-		t.Errorf("reference(%s) = nil error; want one: not a reference", modes[0].name)
+	if err := serveReference(context.Background(), modes[0], testutil.Listen(t)); err == nil {
+		t.Errorf("serveReference(%s) = nil; want an error: not a reference", modes[0].name)
 	}
 }
 
@@ -140,7 +132,7 @@ func TestLoad(t *testing.T) {
 	}
 	for _, name := range []string{"grpc-floor", "rest-peer"} {
 		m, _ := findMode(name)
-		s := serveReference(t, m)
+		s := startReference(t, m)
 		for _, rate := range []int{0, 400} {
 			t.Run(fmt.Sprintf("%s/rate=%d", name, rate), func(t *testing.T) {
 				t.Parallel()

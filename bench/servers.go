@@ -4,16 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/signal"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,17 +18,13 @@ import (
 	"syscall"
 	"time"
 
-	gwruntime "github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/procfs"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // mode is a server the benchmark measures.
@@ -249,103 +241,4 @@ func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceService
 		}
 	}
 	return &coltracepb.ExportTraceServiceResponse{}, nil
-}
-
-// serveMain serves a reference on a loopback port until SIGINT or SIGTERM,
-// or until -max-time has passed, so that one left behind stops by itself.
-// It logs its address as the binary does.
-func serveMain(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	name := fs.String("mode", "", "reference to serve: grpc-floor, rest-floor or rest-peer")
-	maxTime := fs.Duration("max-time", 30*time.Minute, "stop after this long whatever happens")
-	_ = fs.Parse(args)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *maxTime)
-	defer cancel()
-
-	m, err := findMode(*name)
-	if err != nil {
-		return err
-	}
-	serve, err := reference(ctx, m)
-	if err != nil {
-		return err
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info(m.port()+" server listening", "addr", lis.Addr())
-	if err := serve(lis); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// reference returns the function that serves the reference m on a
-// listener until ctx is done. None of them is tmdbstatus' serving stack,
-// which only internal/server assembles.
-func reference(ctx context.Context, m mode) (func(net.Listener) error, error) {
-	switch m.name {
-	case "grpc-floor":
-		s := grpc.NewServer()
-		healthpb.RegisterHealthServer(s, health.NewServer())
-		context.AfterFunc(ctx, s.Stop)
-		return s.Serve, nil
-	case "rest-floor":
-		return serveHTTP(ctx, floorHandler()), nil
-	case "rest-peer":
-		return peer(ctx)
-	}
-	return nil, fmt.Errorf("-mode %s: not a reference: want grpc-floor, rest-floor or rest-peer", m.name)
-}
-
-// peer serves the REST API the way grpc-gateway's documentation wires it:
-// a default gateway mux calling, through
-// RegisterStatusServiceHandlerFromEndpoint, a gRPC server on a loopback
-// port of its own.
-func peer(ctx context.Context) (func(net.Listener) error, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	s := grpc.NewServer()
-	tmdbstatusv1.RegisterStatusServiceServer(s, service.New())
-	context.AfterFunc(ctx, s.Stop)
-	go func() { _ = s.Serve(lis) }()
-	mux := gwruntime.NewServeMux()
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if err := tmdbstatusv1.RegisterStatusServiceHandlerFromEndpoint(ctx, mux, lis.Addr().String(), opts); err != nil {
-		return nil, err
-	}
-	return serveHTTP(ctx, mux), nil
-}
-
-// serveHTTP returns the function that serves h on a listener until ctx
-// is done.
-func serveHTTP(ctx context.Context, h http.Handler) func(net.Listener) error {
-	s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	context.AfterFunc(ctx, func() { s.Close() })
-	return s.Serve
-}
-
-// floorHandler answers every request, once it has read its body, with a
-// JSON object as long as the mean answer of tmdbstatus' gateway to the
-// mix, so that the floor writes as many bytes.
-func floorHandler() http.Handler {
-	gw := gateway.New(service.New())
-	size := 0
-	for _, c := range mix {
-		w := httptest.NewRecorder()
-		gw.ServeHTTP(w, c.httpRequest())
-		size += w.Body.Len()
-	}
-	const head, tail = `{"pad":"`, `"}`
-	body := head + strings.Repeat("x", max(size/len(mix)-len(head)-len(tail), 0)) + tail
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	})
 }
