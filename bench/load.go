@@ -36,9 +36,8 @@ type call struct {
 	json       []byte // nil for a GET
 }
 
-// mix is the load, in equal parts: a success and an error of Lookup, and
-// a Translate answered from the table (a raw TMDB body) and one built per
-// call (a rate limit with a Retry-After).
+// mix is the load, in equal parts: Lookup found and not, Translate of a
+// raw TMDB body (from the table) and of a rate limit (built per call).
 var mix = []call{
 	lookup(7),
 	lookup(99),
@@ -103,10 +102,8 @@ func (s *server) load(ctx context.Context, d time.Duration, rate int) (figures, 
 	return wrk(ctx, dir, s, d, rate)
 }
 
-// h2load runs one h2load per call of the mix at once (for the gRPC floor,
-// as many health checks). With a rate, h2load sends that many requests/s
-// in all, on two connections per call, whatever the latency (an open
-// loop), and logs the latency of each request.
+// h2load runs one h2load per call of the mix at once (the gRPC floor gets
+// health checks); with a rate, an open loop on two connections per call.
 func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
 	runs := make([]figures, len(mix))
 	latencies := make([][]float64, len(mix))
@@ -178,9 +175,8 @@ func parseH2load(out string) (figures, error) {
 	return figures{requests: done, rps: rps}, err
 }
 
-// readH2loadLog returns the latencies, in µs, of the answered requests of
-// an h2load --log-file: one line per request, its start, HTTP status and
-// µs to the end of its answer.
+// readH2loadLog returns the µs of each answered request of an h2load
+// --log-file, whose lines are: start, HTTP status, µs to the answer's end.
 func readH2loadLog(path string) ([]float64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -204,10 +200,8 @@ func readH2loadLog(path string) ([]float64, error) {
 //go:embed mix.lua
 var wrkScript []byte
 
-// wrk runs wrk on one thread, with wrkScript sending the calls of the mix
-// in turn. With a rate, each of 8 connections waits a fixed delay between
-// its requests (a closed loop: the rate reached falls as the latency
-// grows).
+// wrk runs wrk on one thread with wrkScript; with a rate, a closed loop:
+// each of 8 connections waits a fixed delay between its requests.
 func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
 	script := filepath.Join(dir, "mix.lua")
 	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {

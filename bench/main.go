@@ -129,9 +129,8 @@ func selectModes() ([]mode, error) {
 	return run, nil
 }
 
-// profile loads s as fast as it answers for -duration, and writes to
-// -profile-out the CPU profile that the binary serves meanwhile on its
-// admin port.
+// profile loads s at full load for -duration, and writes to -profile-out
+// the CPU profile that the binary serves meanwhile on its admin port.
 func profile(ctx context.Context, s *server) error {
 	var g errgroup.Group
 	g.Go(func() error {

@@ -23,10 +23,9 @@ const (
 	reached          // the fixed rate reached, requests/s
 )
 
-// measureRounds loads each server for a second to warm it up, then
-// measures every server in each round, in an order reversed every other
-// round so that a drift during the run falls on both sides of each pair.
-// It returns the samples of each mode.
+// measureRounds warms each server up for a second, then measures them all
+// in each round, in an order reversed every other round so that a drift
+// falls on both sides of each pair, and returns the samples of each mode.
 func measureRounds(ctx context.Context, servers []*server) (map[string][]sample, error) {
 	for _, s := range servers {
 		if _, err := s.load(ctx, time.Second, 0); err != nil {
@@ -85,8 +84,7 @@ func row(name string, s sample) string {
 }
 
 // comparisons are the pairs of servers whose medians the report divides,
-// with the targets of the ratios of requests/s (at least), CPU per
-// request and p99 (at most); 0 for none.
+// with the targets of requests/s (≥), CPU per request and p99 (≤); 0: none.
 var comparisons = []struct {
 	what, of, to, toWhat   string
 	minRPS, maxCPU, maxP99 float64

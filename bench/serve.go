@@ -12,10 +12,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -26,9 +28,40 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// serveMain serves a reference on a loopback port, logging its address as
-// the binary does, until SIGINT or SIGTERM or until -max-time has passed,
-// so that one left behind stops by itself.
+// collector is an OTLP/gRPC trace collector, the receiver of the traced
+// modes: it counts the spans it is sent and drops them.
+type collector struct {
+	coltracepb.UnimplementedTraceServiceServer
+	spans atomic.Int64
+}
+
+// serveCollector serves a collector on loopback until ctx is done, and
+// returns it with its address.
+func serveCollector(ctx context.Context) (*collector, string, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	c := &collector{}
+	s := grpc.NewServer()
+	coltracepb.RegisterTraceServiceServer(s, c)
+	context.AfterFunc(ctx, s.Stop)
+	go func() { _ = s.Serve(lis) }()
+	return c, lis.Addr().String(), nil
+}
+
+// Export counts the spans of req.
+func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			c.spans.Add(int64(len(ss.GetSpans())))
+		}
+	}
+	return &coltracepb.ExportTraceServiceResponse{}, nil
+}
+
+// serveMain serves a reference on loopback, logging its address as the
+// binary does, until SIGINT, SIGTERM or -max-time, whichever comes first.
 func serveMain(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	name := fs.String("mode", "", "reference to serve: grpc-floor, rest-floor or rest-peer")
@@ -68,10 +101,8 @@ func serveReference(ctx context.Context, m mode, lis net.Listener) error {
 	return errors.New("-mode " + m.name + ": not a reference: want grpc-floor, rest-floor or rest-peer")
 }
 
-// servePeer serves the REST API the way grpc-gateway's documentation
-// wires it: a default gateway mux calling, through
-// RegisterStatusServiceHandlerFromEndpoint, a gRPC server on a loopback
-// port of its own.
+// servePeer serves the REST API wired as grpc-gateway's documentation does:
+// a default mux, FromEndpoint, calling a gRPC server on a loopback port.
 func servePeer(ctx context.Context, lis net.Listener) error {
 	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -99,9 +130,8 @@ func serveHTTP(ctx context.Context, lis net.Listener, h http.Handler) error {
 	return nil
 }
 
-// floorHandler answers every request, once it has read its body, with a
-// JSON object as long as the mean answer of tmdbstatus' gateway to the
-// mix, so that the floor writes as many bytes.
+// floorHandler reads each request's body and answers a JSON object as
+// long as the mean answer of tmdbstatus' gateway to the mix.
 func floorHandler() http.Handler {
 	gw := gateway.New(service.New())
 	size := 0

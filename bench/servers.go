@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,12 +13,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/procfs"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -77,11 +74,10 @@ type server struct {
 // each server they start.
 var listening = regexp.MustCompile(`msg="(gRPC|HTTP|admin) server listening" addr=(\S+)`)
 
-// start starts the server of m pinned to -server-cpu (the binary with its
-// default flags but its listen addresses, or `bench serve`) and waits for
-// the addresses it logs. The server gets SIGTERM when ctx is done, and
-// SIGKILL 10 s later or when the benchmark dies; a reference also stops by
-// itself at ctx's deadline.
+// start starts m pinned to -server-cpu (the binary with its default flags
+// but its listen addresses, or `bench serve`) and waits for the addresses
+// it logs. It gets SIGTERM when ctx is done, SIGKILL 10 s later or when
+// the benchmark dies; a reference also stops by itself at ctx's deadline.
 func start(ctx context.Context, m mode, collector string) (*server, error) {
 	deadline, _ := ctx.Deadline()
 	args := []string{"-c", *serverCPU, *tmdbstatus, "serve",
@@ -209,36 +205,4 @@ func httpGet(ctx context.Context, url string) ([]byte, error) {
 		err = fmt.Errorf("GET %s: %s %s", url, resp.Status, b)
 	}
 	return b, err
-}
-
-// collector is an OTLP/gRPC trace collector, the receiver of the traced
-// modes: it counts the spans it is sent and drops them.
-type collector struct {
-	coltracepb.UnimplementedTraceServiceServer
-	spans atomic.Int64
-}
-
-// serveCollector serves a collector on loopback until ctx is done, and
-// returns it with its address.
-func serveCollector(ctx context.Context) (*collector, string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	c := &collector{}
-	s := grpc.NewServer()
-	coltracepb.RegisterTraceServiceServer(s, c)
-	context.AfterFunc(ctx, s.Stop)
-	go func() { _ = s.Serve(lis) }()
-	return c, lis.Addr().String(), nil
-}
-
-// Export counts the spans of req.
-func (c *collector) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	for _, rs := range req.GetResourceSpans() {
-		for _, ss := range rs.GetScopeSpans() {
-			c.spans.Add(int64(len(ss.GetSpans())))
-		}
-	}
-	return &coltracepb.ExportTraceServiceResponse{}, nil
 }
