@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -73,8 +74,8 @@ func serveMain(args []string) error {
 	defer cancel()
 
 	m, err := findMode(*name)
-	if err != nil {
-		return err
+	if err != nil || m.binary {
+		return fmt.Errorf("-mode %q: want grpc-floor, rest-floor or rest-peer", *name)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,7 +99,7 @@ func serveReference(ctx context.Context, m mode, lis net.Listener) error {
 	case "rest-peer":
 		return servePeer(ctx, lis)
 	}
-	return errors.New("-mode " + m.name + ": not a reference: want grpc-floor, rest-floor or rest-peer")
+	return errors.New(m.name + " is not a reference")
 }
 
 // servePeer serves the REST API wired as grpc-gateway's documentation does:
