@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
+	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,45 +21,49 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
-// TestServers starts every reference's server in-process on loopback and
-// checks that it answers as the benchmark expects before measuring it.
-func TestServers(t *testing.T) {
-	for _, mode := range referenceModes {
-		t.Run(mode, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			lis := testutil.Listen(t)
-			run, err := newServer(ctx, mode)
-			if err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- run(ctx, lis) }()
-			s := &server{mode: mode, cmd: exec.Command("true"), addr: lis.Addr().String()}
-			if err := check(ctx, s); err != nil {
-				t.Errorf("check(%s) = %v", mode, err)
-			}
-			cancel()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-				t.Logf("serve(%s) = %v", mode, err)
+// startReference serves the reference m in this process on loopback
+// until the test ends.
+func startReference(t *testing.T, m mode) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	lis := testutil.Listen(t)
+	done := make(chan error, 1)
+	go func() { done <- serveReference(ctx, m, lis) }()
+	t.Cleanup(func() {
+		cancel()
+		testutil.WaitDone(t, "serveReference("+m.name+")", done)
+	})
+	return &server{mode: m, pid: os.Getpid(), addr: lis.Addr().String()}
+}
+
+// TestReferences checks that every reference answers as the benchmark
+// expects before measuring it.
+func TestReferences(t *testing.T) {
+	for _, m := range modes {
+		if m.binary {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			if err := check(testutil.Context(t), startReference(t, m)); err != nil {
+				t.Errorf("check(%s) = %v", m.name, err)
 			}
 		})
 	}
-}
-
-func TestFixedJSON(t *testing.T) {
-	for _, n := range []int{10, 11, 300, 1000} {
-		b := fixedJSON(n)
-		if len(b) != n || !json.Valid(b) {
-			t.Errorf("fixedJSON(%d) = %d bytes, valid %v; want %d valid bytes", n, len(b), json.Valid(b), n)
-		}
+	if err := serveReference(context.Background(), modes[0], testutil.Listen(t)); err == nil {
+		t.Errorf("serveReference(%s) = nil; want an error: not a reference", modes[0].name)
 	}
 }
 
-func TestRESTFloorSize(t *testing.T) {
-	// The mix's answers are a few hundred bytes each.
-	if n := restFloorSize(); n < 100 || n > 2000 {
-		t.Errorf("restFloorSize() = %d; want the mean size of the answers, 100 to 2000", n)
+// TestFloorHandler checks that the REST floor answers JSON as long as the
+// gateway's mean answer to the mix, a few hundred bytes.
+func TestFloorHandler(t *testing.T) {
+	h := floorHandler()
+	for _, c := range mix {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, c.httpRequest())
+		if n := w.Body.Len(); n < 100 || n > 2000 || !json.Valid(w.Body.Bytes()) {
+			t.Errorf("%s %s: the floor answered %d bytes %.40q...; want 100 to 2000 bytes of JSON", c.method, c.path, n, w.Body)
+		}
 	}
 }
 
@@ -91,55 +98,134 @@ func TestPercentileMedian(t *testing.T) {
 	}
 }
 
-// TestWRKScript checks that the wrk script sends each call of the mix.
-func TestWRKScript(t *testing.T) {
-	s := wrkScript(2)
-	for _, c := range mix {
-		if !strings.Contains(s, c.path) {
-			t.Errorf("wrkScript lacks %s %s:\n%s", c.method, c.path, s)
-		}
+// h2loadOutput is the summary of an h2load run, as h2load 1.52 prints it.
+const h2loadOutput = `finished in 5.00s, 27444.20 req/s, 2.13MB/s
+requests: 137221 total, 137253 started, 137221 done, 137221 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 137221 2xx, 0 3xx, 0 4xx, 0 5xx
+`
+
+func TestParseH2load(t *testing.T) {
+	got, err := parseH2load(h2loadOutput)
+	if want := (figures{requests: 137221, rps: 27444.20}); err != nil || got != want {
+		t.Errorf("parseH2load(...) = %+v, %v; want %+v", got, err, want)
 	}
-	if !strings.Contains(s, "delay = function() return 2 end") {
-		t.Errorf("wrkScript(2) lacks the delay:\n%s", s)
+	for _, out := range []string{
+		strings.Replace(h2loadOutput, "0 failed", "3 failed", 1),
+		strings.Replace(h2loadOutput, "0 errored", "1 errored", 1),
+		strings.Replace(h2loadOutput, "0 timeout", "2 timeout", 1),
+		"no summary",
+	} {
+		if got, err := parseH2load(out); err == nil {
+			t.Errorf("parseH2load(%q) = %+v, nil; want an error", out, got)
+		}
 	}
 }
 
-// TestBinary builds the tmdbstatus binary, runs it as the benchmark does
-// in every binary mode, and checks that it answers, and that a traced one
-// exports its spans to the benchmark's collector.
+// TestLoad runs h2load and wrk against the references for a second, at
+// full load and at a fixed rate, all at once.
+func TestLoad(t *testing.T) {
+	for _, tool := range []string{"taskset", "h2load", "wrk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	ctx := testutil.Context(t)
+	var wg sync.WaitGroup
+	for _, name := range []string{"grpc-floor", "rest-floor"} {
+		m, _ := findMode(name)
+		s := startReference(t, m)
+		for _, rate := range []int{0, 100} {
+			wg.Go(func() {
+				f, err := s.load(ctx, time.Second, rate)
+				if err != nil || f.requests == 0 || f.rps <= 0 {
+					t.Errorf("load(%s, rate %d) = %+v, %v; want requests answered", name, rate, f, err)
+				} else if rate > 0 && (f.p50 <= 0 || f.p99 < f.p50 || f.rps > 1.2*float64(rate)) {
+					t.Errorf("load(%s, rate %d) = %+v; want latencies, and at most the rate", name, rate, f)
+				}
+			})
+		}
+	}
+	wg.Wait()
+}
+
+// TestSummarize checks the report's ratios against their targets.
+func TestSummarize(t *testing.T) {
+	results := map[string][]sample{
+		"grpc":       {{reqPerSec: 900, cpuPerReq: 12}, {reqPerSec: 800, cpuPerReq: 10}, {reqPerSec: 950, cpuPerReq: 11}},
+		"grpc-floor": {{reqPerSec: 1000, cpuPerReq: 10}},
+	}
+	report := summarize(results)
+	for _, want := range []string{
+		"| grpc | 900 | 11.00 |",
+		"| grpc-floor | 1000 | 10.00 |",
+		"| gRPC requests/s ÷ no-op grpc-go | 0.90 | ≥ 0.90 | yes |",
+		"| gRPC CPU/request ÷ no-op grpc-go | 1.10 | ≤ 1.12 | yes |",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("summarize(...) lacks %q:\n%s", want, report)
+		}
+	}
+	results["grpc"][0][reqPerSec] = 700
+	if report := summarize(results); !strings.Contains(report, "| 0.80 | ≥ 0.90 | no |") || strings.Contains(report, "rest") {
+		t.Errorf("summarize(...) with 800 req/s against 1000: want a ratio 0.80 not met, and no REST row:\n%s", report)
+	}
+}
+
+func TestWriteFigures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "B.md")
+	doc := "# B\n" + figuresBegin + "\nold\n" + figuresEnd + "\nafter\n"
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFigures(path, "new\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if want := "# B\n" + figuresBegin + "\nnew\n" + figuresEnd + "\nafter\n"; string(b) != want {
+		t.Errorf("writeFigures: the file is %q; want %q", b, want)
+	}
+	if err := writeFigures(path+".none", "new\n"); err == nil {
+		t.Error("writeFigures of a missing file = nil; want an error")
+	}
+}
+
+// TestBinary runs the tmdbstatus binary as the benchmark does in every
+// mode of the binary, all at once, and checks that it answers, and that
+// the traced modes, and only they, export spans to the benchmark's
+// collector.
 func TestBinary(t *testing.T) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		t.Skip("taskset not installed")
 	}
-	bin := testutil.BuildBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	col, err := startCollector(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer col.stop()
-	o := options{serverCPU: "0", binary: bin, collector: col}
-	for _, mode := range modes {
-		if !isBinary(mode) {
+	*tmdbstatus = testutil.BuildBinary(t)
+	ctx := testutil.Context(t)
+	var wg sync.WaitGroup
+	for _, m := range modes {
+		if !m.binary {
 			continue
 		}
-		s, err := startServer(o, "", mode, time.Minute, "")
-		if err != nil {
-			t.Fatalf("startServer(%s): %v", mode, err)
-		}
-		before := col.spans.Load()
-		if err := check(ctx, s); err != nil {
-			t.Errorf("check(%s) = %v", mode, err)
-		}
-		s.stop() // Flushes the spans: an untraced binary sends none later.
-		traced := mode == modeGRPCTraced || mode == modeRESTTraced
-		wait := 500 * time.Millisecond
-		if traced {
-			wait = 5 * time.Second
-		}
-		if got := col.waitSpans(before+1, wait) - before; (got > 0) != traced {
-			t.Errorf("%s: the collector got %d spans; want some: %v", mode, got, traced)
-		}
+		wg.Go(func() {
+			col, colAddr, err := serveCollector(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			serverCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			s, err := start(serverCtx, m, colAddr)
+			if err != nil {
+				t.Errorf("start(%s): %v", m.name, err)
+				return
+			}
+			if err := check(ctx, s); err != nil {
+				t.Errorf("check(%s) = %v", m.name, err)
+			}
+			stop()
+			_ = s.cmd.Wait() // The binary has flushed its spans.
+			if got := col.spans.Load(); (got > 0) != m.traced {
+				t.Errorf("%s: the collector got %d spans; want some: %v", m.name, got, m.traced)
+			}
+		})
 	}
+	wg.Wait()
 }

@@ -1,202 +1,208 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/signal"
-	"runtime/pprof"
+	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
-	gwruntime "github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/procfs"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/tmdbstatus/tmdbstatus/gateway"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// The servers the load benchmark compares. The first four are the
-// tmdbstatus binary itself, run by `bench run` with its default flags;
-// the others are references, not tmdbstatus' serving stack, each run by
-// `bench serve -mode M`.
-const (
-	modeGRPC       = "grpc"        // the binary's gRPC port
-	modeGRPCTraced = "grpc-traced" // the same, exporting spans over OTLP to a collector of the benchmark
-	modeREST       = "rest"        // the binary's REST port
-	modeRESTTraced = "rest-traced" // the same, exporting spans
-	modeGRPCFloor  = "grpc-floor"  // grpc-go's own health server, nothing else
-	modeRESTFloor  = "rest-floor"  // a plain net/http handler, a fixed JSON body
-	modeRESTPeer   = "rest-peer"   // grpc-gateway wired with FromEndpoint: a loopback gRPC hop
-)
-
-var modes = []string{modeGRPC, modeGRPCTraced, modeGRPCFloor, modeREST, modeRESTTraced, modeRESTFloor, modeRESTPeer}
-
-// referenceModes are the modes of `bench serve`.
-var referenceModes = []string{modeGRPCFloor, modeRESTFloor, modeRESTPeer}
-
-// isBinary reports whether mode is served by the tmdbstatus binary.
-func isBinary(mode string) bool { return !slices.Contains(referenceModes, mode) }
-
-// serveMain runs one server until SIGINT or SIGTERM, or until -max-time has
-// passed, so that a server left behind stops by itself. It prints the
-// address it listens on as its first line of output.
-func serveMain(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	mode := fs.String("mode", "", "server to run: "+strings.Join(referenceModes, ", "))
-	addr := fs.String("addr", "127.0.0.1:0", "address to listen on (loopback only)")
-	maxTime := fs.Duration("max-time", 30*time.Minute, "stop after this long whatever happens")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-	_ = fs.Parse(args)
-
-	host, _, err := net.SplitHostPort(*addr)
-	if err != nil {
-		return err
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("-addr %s: the load benchmark listens on loopback only", *addr)
-	}
-	lis, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	defer lis.Close()
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *maxTime)
-	defer cancel()
-
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-
-	run, err := newServer(ctx, *mode)
-	if err != nil {
-		return err
-	}
-	fmt.Println(lis.Addr().String())
-	return run(ctx, lis)
+// mode is a server the benchmark measures.
+type mode struct {
+	name   string
+	grpc   bool // served over gRPC, else REST
+	binary bool // the tmdbstatus binary, else a reference run by `bench serve`
+	traced bool // the binary exporting its spans to the benchmark's collector
+	floor  bool // a framework's no-op floor: it answers anything
 }
 
-// newServer returns a function that serves mode on a listener until ctx is
-// done.
-func newServer(ctx context.Context, mode string) (func(context.Context, net.Listener) error, error) {
-	switch mode {
-	case modeGRPCFloor:
-		s := grpc.NewServer()
-		h := health.NewServer()
-		h.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-		healthpb.RegisterHealthServer(s, h)
-		return grpcServe(s), nil
-	case modeRESTFloor:
-		return httpServe(floorHandler(restFloorSize())), nil
-	case modeRESTPeer:
-		return peerServe(ctx)
-	}
-	return nil, fmt.Errorf("unknown -mode %q: want one of %s", mode, strings.Join(referenceModes, ", "))
+// modes are every server of a run, in the order of BENCHMARKS.md's table.
+var modes = []mode{
+	{name: "grpc", grpc: true, binary: true},
+	{name: "grpc-traced", grpc: true, binary: true, traced: true},
+	{name: "grpc-floor", grpc: true, floor: true},
+	{name: "rest", binary: true},
+	{name: "rest-traced", binary: true, traced: true},
+	{name: "rest-floor", floor: true},
+	{name: "rest-peer"},
 }
 
-func grpcServe(s *grpc.Server) func(context.Context, net.Listener) error {
-	return func(ctx context.Context, lis net.Listener) error {
-		go func() {
-			<-ctx.Done()
-			s.Stop()
-		}()
-		return s.Serve(lis)
+// port names the server of the binary that serves m, as its logs do.
+func (m mode) port() string {
+	if m.grpc {
+		return "gRPC"
 	}
+	return "HTTP"
 }
 
-func httpServe(h http.Handler) func(context.Context, net.Listener) error {
-	return func(ctx context.Context, lis net.Listener) error {
-		s := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			<-ctx.Done()
-			s.Close()
-		}()
-		if err := s.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
+// findMode returns the mode called name.
+func findMode(name string) (mode, error) {
+	i := slices.IndexFunc(modes, func(m mode) bool { return m.name == name })
+	if i < 0 {
+		return mode{}, fmt.Errorf("unknown mode %q: want grpc, grpc-traced, grpc-floor, rest, rest-traced, rest-floor or rest-peer", name)
 	}
+	return modes[i], nil
 }
 
-// peerServe serves the REST API the way grpc-gateway's documentation wires
-// it: a gRPC server on a loopback port of its own, and a gateway mux with
-// its default options that calls it through RegisterStatusServiceHandlerFromEndpoint.
-func peerServe(ctx context.Context) (func(context.Context, net.Listener) error, error) {
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
+// server is a running server of a mode.
+type server struct {
+	mode
+	cmd   *exec.Cmd // nil for a server in this process
+	pid   int
+	addr  string // of the port measured
+	admin string // of the binary's admin port
+}
+
+// listening matches the line that the binary, and `bench serve`, log for
+// each server they start.
+var listening = regexp.MustCompile(`msg="(gRPC|HTTP|admin) server listening" addr=(\S+)`)
+
+// start starts m pinned to -server-cpu (the binary with its default flags
+// but its listen addresses, or `bench serve`) and waits for the addresses
+// it logs. It gets SIGTERM when ctx is done, SIGKILL 10 s later or when
+// the benchmark dies; a reference also stops by itself at ctx's deadline.
+func start(ctx context.Context, m mode, collector string) (*server, error) {
+	deadline, _ := ctx.Deadline()
+	args := []string{"-c", *serverCPU, *tmdbstatus, "serve",
+		"--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0"}
+	if !m.binary {
+		args = []string{"-c", *serverCPU, os.Args[0], "serve", "-mode", m.name,
+			"-max-time", time.Until(deadline).Round(time.Second).String()}
+	}
+	cmd := exec.CommandContext(ctx, "taskset", args...)
+	cmd.Env = os.Environ()
+	if m.traced {
+		cmd.Env = append(cmd.Env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+collector, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc")
+	}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	logs, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
 	}
-	gs := grpc.NewServer()
-	tmdbstatusv1.RegisterStatusServiceServer(gs, service.New())
-	go func() { _ = gs.Serve(grpcLis) }()
-	mux := gwruntime.NewServeMux()
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	if err := tmdbstatusv1.RegisterStatusServiceHandlerFromEndpoint(ctx, mux, grpcLis.Addr().String(), opts); err != nil {
-		gs.Stop()
+	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	serve := httpServe(mux)
-	return func(ctx context.Context, lis net.Listener) error {
-		defer gs.Stop()
-		return serve(ctx, lis)
-	}, nil
+	// taskset execs the server, so its pid is the server's.
+	s := &server{mode: m, cmd: cmd, pid: cmd.Process.Pid}
+	lines := bufio.NewScanner(logs)
+	for s.addr == "" || (m.binary && s.admin == "") {
+		if !lines.Scan() {
+			return nil, fmt.Errorf("start %s: exited before it listened: %w", m.name, errors.Join(lines.Err(), cmd.Wait()))
+		}
+		switch l := listening.FindStringSubmatch(lines.Text()); {
+		case l == nil:
+		case l[1] == m.port():
+			s.addr = l[2]
+		case l[1] == "admin":
+			s.admin = l[2]
+		}
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+	return s, nil
 }
 
-// floorHandler answers every request with the same JSON object of size
-// bytes, after reading the request body as any handler must.
-func floorHandler(size int) http.Handler {
-	body := fixedJSON(size)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
+// startAll starts and checks the servers of run, and returns them with the
+// function that stops them and waits for them to exit.
+func startAll(ctx context.Context, run []mode, collector string) ([]*server, func(), error) {
+	ctx, cancel := context.WithCancel(ctx)
+	var servers []*server
+	stop := sync.OnceFunc(func() {
+		cancel()
+		for _, s := range servers {
+			_ = s.cmd.Wait()
+		}
 	})
-}
-
-// fixedJSON returns a JSON object of exactly size bytes (at least 10).
-func fixedJSON(size int) []byte {
-	const head, tail = `{"pad":"`, `"}`
-	n := max(size-len(head)-len(tail), 0)
-	return []byte(head + strings.Repeat("x", n) + tail)
-}
-
-// restFloorSize is the mean size of tmdbstatus's REST answers to the
-// requests of the load's mix, so that the floor writes as many bytes.
-func restFloorSize() int {
-	h := gateway.New(service.New())
-	total := 0
-	for _, c := range mix {
-		r := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.json))
-		if c.json != nil {
-			r.Header.Set("Content-Type", "application/json")
+	for _, m := range run {
+		s, err := start(ctx, m, collector)
+		if err != nil {
+			return nil, stop, err
 		}
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		total += w.Body.Len()
+		servers = append(servers, s)
+		if err := check(ctx, s); err != nil {
+			return nil, stop, err
+		}
 	}
-	return total / len(mix)
+	return servers, stop, nil
+}
+
+// cpuTime returns the user and system CPU seconds that s has used.
+func (s *server) cpuTime() (float64, error) {
+	p, err := procfs.NewProc(s.pid)
+	if err != nil {
+		return 0, err
+	}
+	stat, err := p.Stat()
+	return stat.CPUTime(), err
+}
+
+// check makes sure that s answers Lookup(7), a floor anything, before it
+// is measured.
+func check(ctx context.Context, s *server) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	answer, err := lookup7(ctx, s)
+	if err != nil || (!s.floor && !strings.Contains(answer, "INVALID_API_KEY")) {
+		return fmt.Errorf("%s server: Lookup(7) = %q, %v; want INVALID_API_KEY", s.name, answer, err)
+	}
+	return nil
+}
+
+// lookup7 returns the answer of s to Lookup(7), or the gRPC floor's to a
+// health check.
+func lookup7(ctx context.Context, s *server) (string, error) {
+	if !s.grpc {
+		b, err := httpGet(ctx, "http://"+s.addr+"/v1/statuses/7")
+		return string(b), err
+	}
+	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if s.floor {
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		return resp.GetStatus().String(), err
+	}
+	resp, err := tmdbstatusv1.NewStatusServiceClient(conn).Lookup(ctx, &tmdbstatusv1.LookupRequest{Code: 7})
+	return resp.GetEntry().GetReason(), err
+}
+
+// httpGet returns the body of url's 200 answer.
+func httpGet(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s %s", url, resp.Status, b)
+	}
+	return b, err
 }
