@@ -2,25 +2,20 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"io"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// cdnCloudFront is the value of MetadataCDN for TMDB's CDN.
-const cdnCloudFront = "cloudfront"
-
-// maxInflatedBytes bounds what a gzip body is inflated to: TMDB's error
-// bodies are a few hundred bytes, so a compression bomb costs no more than
-// this.
-const maxInflatedBytes = 64 << 10
-
-// maxHeaderMetadata bounds a header value copied into the metadata.
-const maxHeaderMetadata = 128
+const (
+	cdnCloudFront     = "cloudfront" // MetadataCDN's value for TMDB's CDN
+	maxInflatedBytes  = 64 << 10     // what a gzip body, such as a bomb, is inflated to at most
+	maxHeaderMetadata = 128          // the longest header value copied into the metadata
+)
 
 // input is what a TranslateRequest says, once its body and headers are read.
 type input struct {
@@ -39,8 +34,6 @@ type extraMetadata struct {
 	cdn, cdnRequestID, contentType string
 }
 
-func (e extraMetadata) empty() bool { return e == extraMetadata{} }
-
 // addTo adds the keys of e that are set to md.
 func (e extraMetadata) addTo(md map[string]string) {
 	if e.cdn != "" {
@@ -57,16 +50,13 @@ func (e extraMetadata) addTo(md map[string]string) {
 // readRequest reads req: its fields, then its body and headers for what the
 // fields leave unset.
 func readRequest(req *tmdbstatusv1.TranslateRequest) input {
+	h := readHeaders(req.GetHeaders())
 	in := input{
 		code:       req.GetStatusCode(),
 		message:    req.GetStatusMessage(),
 		errs:       req.GetErrors(),
 		httpStatus: int(req.GetHttpStatus()),
-		retryAfter: req.GetRetryAfter(),
-	}
-	h := readHeaders(req.GetHeaders())
-	if in.retryAfter == "" {
-		in.retryAfter = h.retryAfter
+		retryAfter: cmp.Or(req.GetRetryAfter(), h.retryAfter),
 	}
 	raw := req.GetBodyBytes()
 	if len(raw) == 0 && req.GetBody() != "" {
@@ -79,9 +69,7 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 		if in.code == 0 && b.hasCode {
 			in.code = b.statusCode
 		}
-		if in.message == "" {
-			in.message = b.statusMessage
-		}
+		in.message = cmp.Or(in.message, b.statusMessage)
 		if len(in.errs) == 0 {
 			in.errs = b.errors
 		}
@@ -89,10 +77,10 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 	if h.cdn {
 		in.extra.cdn = cdnCloudFront
 	}
-	in.extra.cdnRequestID = metadataValue(h.cfID)
+	in.extra.cdnRequestID, _ = truncate(h.cfID, maxHeaderMetadata)
 	if in.hasBody && !in.bodyRead && h.contentType != "" {
 		if mt, _, err := mime.ParseMediaType(h.contentType); err == nil {
-			in.extra.contentType = metadataValue(mt)
+			in.extra.contentType, _ = truncate(mt, maxHeaderMetadata)
 		}
 	}
 	return in
@@ -133,59 +121,33 @@ func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	return r
 }
 
-// decodeBody returns the bytes of a response body to read as TMDB's JSON:
-// inflated if it starts with gzip's magic bytes, whatever Content-Encoding
-// says (a decoded JSON or HTML body never does), as it is with no encoding,
-// identity or gzip (a body already decoded), and nil with another encoding
-// (br, deflate, zstd), whose bytes are no text.
+// decodeBody returns the bytes of a body to read as TMDB's JSON: inflated if
+// it starts with gzip's magic bytes, whatever Content-Encoding says (a
+// decoded JSON or HTML body never does); as it is with no encoding, identity
+// or gzip (a body already decoded); and nil with another encoding (br,
+// deflate, zstd), whose bytes are no text.
 func decodeBody(b []byte, contentEncoding string) []byte {
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		return inflate(b)
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil
+		}
+		out, _ := io.ReadAll(io.LimitReader(zr, maxInflatedBytes)) // what inflated before b ends or breaks
+		return out
 	}
-	switch {
-	case contentEncoding == "", strings.EqualFold(contentEncoding, "identity"),
-		strings.EqualFold(contentEncoding, "gzip"), strings.EqualFold(contentEncoding, "x-gzip"):
+	switch strings.ToLower(contentEncoding) {
+	case "", "identity", "gzip", "x-gzip":
 		return b
 	}
 	return nil
 }
 
-// inflate returns the first maxInflatedBytes of the gzip data b, or what
-// could be inflated before b ends or breaks.
-func inflate(b []byte) []byte {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil
-	}
-	out, _ := io.ReadAll(io.LimitReader(zr, maxInflatedBytes))
-	return out
-}
-
-// metadataValue makes a header value fit for the metadata: valid UTF-8, no
-// credential, at most maxHeaderMetadata bytes.
-func metadataValue(v string) string {
-	if v == "" {
-		return ""
-	}
-	v = redact(strings.ToValidUTF8(v, "\uFFFD"))
-	if len(v) > maxHeaderMetadata {
-		n := maxHeaderMetadata
-		for n > 0 && !utf8.RuneStart(v[n]) {
-			n--
-		}
-		v = v[:n]
-	}
-	return v
-}
-
-// hasPrefixFold reports whether s starts with the lowercase ASCII prefix,
-// ignoring case.
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// containsFold reports whether s holds the lowercase ASCII sub, ignoring
-// case.
+// containsFold reports whether s holds sub, ignoring ASCII case.
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if strings.EqualFold(s[i:i+len(sub)], sub) {
