@@ -6,14 +6,13 @@ import (
 	"time"
 )
 
-// maxRetryAfter bounds the delay read from Retry-After: a larger value is
-// more likely a mistake than advice, and durationpb must not overflow.
+// maxRetryAfter bounds a retry delay: a larger one is more likely a mistake
+// than advice.
 const maxRetryAfter = 24 * time.Hour
 
-// parseRetryAfter reads an HTTP Retry-After value (RFC 9110 10.2.3):
-// delay-seconds or an HTTP-date, which is turned into a delay from now (zero
-// if it has passed). It reports false for an empty or invalid value, which
-// callers ignore, as an HTTP client would. now is called only for a date.
+// parseRetryAfter reads an HTTP Retry-After value (RFC 9110 10.2.3),
+// delay-seconds or an HTTP-date, as a delay from now, zero if passed. It
+// reports false for an empty or invalid value, which callers ignore.
 func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {

@@ -85,7 +85,10 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 		return translateEntry(e, in, now), nil
 	}
 	if in.code == 0 && in.httpStatus == 0 {
-		return nil, missingStatus(in.hasBody && !in.bodyRead)
+		if in.hasBody && !in.bodyRead {
+			return nil, errBodyNotTMDB
+		}
+		return nil, errMissingStatus
 	}
 	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
 	if in.code != 0 {
