@@ -27,45 +27,64 @@ var ServiceDomain = enumOption(tmdbstatusv1.ErrorReason_MISSING_STATUS, tmdbstat
 // of tmdbstatus.v1.ErrorReason values, whose comments in the proto say when
 // each is sent, with which gRPC code and metadata.
 var (
-	// Reasons in Domain.
-	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String() // a code not in TMDB's table
-	ReasonNoStatusCode      = tmdbstatusv1.ErrorReason_NO_STATUS_CODE.String()      // a failure without a code
+	// ReasonUnknownStatusCode, in Domain, is for a code not in TMDB's table.
+	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String()
+	// ReasonNoStatusCode, in Domain, is for a failure TMDB gave no code for.
+	ReasonNoStatusCode = tmdbstatusv1.ErrorReason_NO_STATUS_CODE.String()
 
-	// Reasons in ServiceDomain.
-	ReasonMissingStatus     = tmdbstatusv1.ErrorReason_MISSING_STATUS.String()      // nothing to translate
-	ReasonInvalidHTTPStatus = tmdbstatusv1.ErrorReason_INVALID_HTTP_STATUS.String() // an HTTP status outside 100-599
-	ReasonInvalidCode       = tmdbstatusv1.ErrorReason_INVALID_CODE.String()        // a Lookup of a code of zero or less
-	ReasonUnknownCode       = tmdbstatusv1.ErrorReason_UNKNOWN_CODE.String()        // a Lookup of a code not in the table
-	ReasonInternalError     = tmdbstatusv1.ErrorReason_INTERNAL_ERROR.String()      // a handler that panicked
+	// ReasonMissingStatus is for a Translate request with nothing to translate.
+	ReasonMissingStatus = tmdbstatusv1.ErrorReason_MISSING_STATUS.String()
+	// ReasonInvalidHTTPStatus is for an HTTP status outside 100-599.
+	ReasonInvalidHTTPStatus = tmdbstatusv1.ErrorReason_INVALID_HTTP_STATUS.String()
+	// ReasonInvalidCode is for a Lookup of a code of zero or less.
+	ReasonInvalidCode = tmdbstatusv1.ErrorReason_INVALID_CODE.String()
+	// ReasonUnknownCode is for a Lookup of a code not in TMDB's table.
+	ReasonUnknownCode = tmdbstatusv1.ErrorReason_UNKNOWN_CODE.String()
+	// ReasonInternalError is for a request whose handler panicked.
+	ReasonInternalError = tmdbstatusv1.ErrorReason_INTERNAL_ERROR.String()
 
-	// Reasons in ServiceDomain of the REST gateway's own errors.
-	ReasonMalformedRequest = tmdbstatusv1.ErrorReason_MALFORMED_REQUEST.String()  // a body or parameter that does not decode
-	ReasonRouteNotFound    = tmdbstatusv1.ErrorReason_ROUTE_NOT_FOUND.String()    // a path the API does not have
-	ReasonMethodNotAllowed = tmdbstatusv1.ErrorReason_METHOD_NOT_ALLOWED.String() // a known path with the wrong method
-	ReasonBodyTooLarge     = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()     // a body over the gateway's limit
+	// ReasonMalformedRequest is for a REST body or path parameter that does
+	// not decode.
+	ReasonMalformedRequest = tmdbstatusv1.ErrorReason_MALFORMED_REQUEST.String()
+	// ReasonRouteNotFound is for a REST path the API does not have.
+	ReasonRouteNotFound = tmdbstatusv1.ErrorReason_ROUTE_NOT_FOUND.String()
+	// ReasonMethodNotAllowed is for a known REST path with the wrong method.
+	ReasonMethodNotAllowed = tmdbstatusv1.ErrorReason_METHOD_NOT_ALLOWED.String()
+	// ReasonBodyTooLarge is for a REST request body over the gateway's limit.
+	ReasonBodyTooLarge = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()
 )
 
 // ErrorInfo metadata keys: the (tmdbstatus.v1.metadata_key) options of
 // tmdbstatus.v1.MetadataKey values, whose comments in the proto say what
 // each holds. Keys are only ever added, never renamed or removed.
 var (
-	MetadataTMDBStatusCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_TMDB_STATUS_CODE) // TMDB's code as sent
-	MetadataHTTPStatus     = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_HTTP_STATUS)      // the HTTP status as received
-	MetadataRequestCount   = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_COUNT)    // in code 25's message
-	MetadataRequestLimit   = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_LIMIT)    // in code 25's message
-	MetadataCDN            = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN)              // "cloudfront" if it answered or relayed
-	MetadataCDNRequestID   = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN_REQUEST_ID)   // the X-Amz-Cf-Id header
-	MetadataContentType    = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CONTENT_TYPE)     // of a body not TMDB's JSON
+	// MetadataTMDBStatusCode is TMDB's status code, as TMDB sent it.
+	MetadataTMDBStatusCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_TMDB_STATUS_CODE)
+	// MetadataHTTPStatus is the HTTP status of TMDB's answer, as received.
+	MetadataHTTPStatus = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_HTTP_STATUS)
+	// MetadataRequestCount is the request count in TMDB's message of code 25.
+	MetadataRequestCount = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_COUNT)
+	// MetadataRequestLimit is the request limit in TMDB's message of code 25.
+	MetadataRequestLimit = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_LIMIT)
+	// MetadataCDN is "cloudfront" when TMDB's CDN answered or relayed the failure.
+	MetadataCDN = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN)
+	// MetadataCDNRequestID is the X-Amz-Cf-Id header, which TMDB's support asks for.
+	MetadataCDNRequestID = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN_REQUEST_ID)
+	// MetadataContentType is the media type of a body that was not TMDB's JSON.
+	MetadataContentType = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CONTENT_TYPE)
 
 	metadataCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CODE) // a Lookup's code
 )
 
 // enumOption returns the string option xt of the enum value v.
 func enumOption(v protoreflect.Enum, xt protoreflect.ExtensionType) string {
-	return proto.GetExtension(v.Descriptor().Values().ByNumber(v.Number()).Options(), xt).(string)
+	opts := v.Descriptor().Values().ByNumber(v.Number()).Options()
+	return proto.GetExtension(opts, xt).(string)
 }
 
-func metadataKey(k tmdbstatusv1.MetadataKey) string { return enumOption(k, tmdbstatusv1.E_MetadataKey) }
+func metadataKey(k tmdbstatusv1.MetadataKey) string {
+	return enumOption(k, tmdbstatusv1.E_MetadataKey)
+}
 
 // RequestStatus returns an error of tmdbstatus itself, for a request it
 // cannot answer: code c, message msg, a google.rpc.ErrorInfo in
@@ -90,7 +109,8 @@ func RequestStatus(c codes.Code, reason, msg string, md map[string]string, field
 
 var (
 	errMissingStatus = RequestStatus(codes.InvalidArgument, ReasonMissingStatus,
-		"nothing to translate: give status_code, http_status, or a body holding TMDB's status_code", nil, "status_code").Err()
+		"nothing to translate: give status_code, http_status, or a body holding TMDB's status_code",
+		nil, "status_code").Err()
 	errBodyNotTMDB = RequestStatus(codes.InvalidArgument, ReasonMissingStatus,
 		"body is not a TMDB JSON error body and no http_status was given", nil, "body").Err()
 )

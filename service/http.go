@@ -96,10 +96,13 @@ func responseBody(resp *http.Response) []byte {
 	return nil
 }
 
+// readHeaderNames are the headers Translate reads, in canonical form.
+var readHeaderNames = []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"}
+
 // translateResponse translates resp, whose body's first bytes are body.
 func translateResponse(resp *http.Response, body []byte) *status.Status {
 	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body}
-	for _, name := range []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"} {
+	for _, name := range readHeaderNames {
 		for _, v := range resp.Header.Values(name) {
 			req.Headers = append(req.Headers, &tmdbstatusv1.Header{Name: name, Value: v})
 		}

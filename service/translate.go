@@ -93,9 +93,9 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
 	if in.code != 0 {
 		// An unknown code is never OK: TMDB sends some failures with a 200.
-		t.reason, t.code = ReasonUnknownStatusCode, codes.Unknown
-		if c := codeFromHTTP(in.httpStatus); in.httpStatus != 0 && c != codes.OK {
-			t.code = c
+		t.reason, t.code = ReasonUnknownStatusCode, codeFromHTTP(in.httpStatus)
+		if t.code == codes.OK {
+			t.code = codes.Unknown
 		}
 		if t.message == "" {
 			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
@@ -110,7 +110,8 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 			t.delay, given = d, true
 		}
 	}
-	if in.code == 0 && in.message == "" && len(in.errs) == 0 && !given && in.extra == (extraMetadata{}) {
+	onlyHTTP := in.code == 0 && in.message == "" && len(in.errs) == 0 && in.extra == (extraMetadata{})
+	if onlyHTTP && !given {
 		return httpOnly(in.httpStatus), nil
 	}
 	if t.message == "" {
@@ -130,18 +131,15 @@ func translateEntry(e *entry, in input, now func() time.Time) *built {
 			delay, given = d, true
 		}
 	}
-	if (in.message == "" || in.message == e.Message) && (in.httpStatus == 0 || in.httpStatus == e.HTTPStatus) &&
-		len(in.errs) == 0 && in.extra == (extraMetadata{}) {
+	sameMessage := in.message == "" || in.message == e.Message
+	sameHTTP := in.httpStatus == 0 || in.httpStatus == e.HTTPStatus
+	if sameMessage && sameHTTP && len(in.errs) == 0 && in.extra == (extraMetadata{}) {
 		if !given {
 			return e.translation
 		}
 		return &built{entry: e, pb: e.translation.withRetryInfo(delay)}
 	}
-	message := in.message
-	if message == "" {
-		message = e.Message
-	}
-	t := e.translate(message, in.httpStatus, in.errs, delay)
+	t := e.translate(cmp.Or(in.message, e.Message), in.httpStatus, in.errs, delay)
 	t.extra = in.extra
 	return &built{entry: e, pb: t.status()}
 }
@@ -320,7 +318,7 @@ var httpCodes = map[int]codes.Code{
 	http.StatusTooManyRequests:    codes.ResourceExhausted,
 	499:                           codes.Canceled, // Client Closed Request
 	http.StatusNotImplemented:     codes.Unimplemented,
-	http.StatusBadGateway:         codes.Unavailable, // a proxy that could not reach TMDB, as TMDB's code 43
+	http.StatusBadGateway:         codes.Unavailable, // a proxy that could not reach TMDB, as code 43
 	http.StatusServiceUnavailable: codes.Unavailable,
 	http.StatusGatewayTimeout:     codes.DeadlineExceeded,
 }
