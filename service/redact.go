@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
-// redacted replaces a credential in what tmdbstatus writes.
-const redacted = "REDACTED"
+const (
+	redacted        = "REDACTED" // what replaces a credential in what tmdbstatus writes
+	maxMessageBytes = 1024       // the longest status message taken from a response
+)
 
 // credentialPattern matches the value of a query parameter that carries a
 // TMDB credential, and a bearer token.
@@ -21,6 +24,29 @@ func redact(s string) string {
 		return s
 	}
 	return credentialPattern.ReplaceAllString(s, "${1}${2}"+redacted)
+}
+
+// clip makes s fit for a status message: valid UTF-8, no credential, at most
+// maxMessageBytes and an ellipsis if cut.
+func clip(s string) string {
+	s, cut := truncate(s, maxMessageBytes)
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// truncate returns s with invalid UTF-8 replaced by U+FFFD and credentials by
+// REDACTED, cut at a rune boundary to at most n bytes, and whether it was cut.
+func truncate(s string, n int) (string, bool) {
+	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
 }
 
 // RedactURL returns err with the TMDB credentials in the URL of an

@@ -3,15 +3,11 @@ package service
 import (
 	"fmt"
 	"sync/atomic"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -65,21 +61,6 @@ func httpOnly(httpStatus int) *built {
 	}, nil)
 	httpOnlyTranslations[httpStatus].Store(b) // two callers may build equal ones
 	return b
-}
-
-// withRetryInfo returns the status of b, a retryable entry's shared
-// translation, with its RetryInfo replaced by one of delay, sharing b's
-// other details.
-func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
-	ri, err := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
-	if err != nil {
-		return marshalFailed(err)
-	}
-	d := b.pb.GetDetails()
-	details := make([]*anypb.Any, 0, len(d))
-	details = append(details, d[0], ri)
-	details = append(details, d[2:]...)
-	return &spb.Status{Code: b.pb.GetCode(), Message: b.pb.GetMessage(), Details: details}
 }
 
 // SharedResponses returns every response message Server shares between

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -19,9 +18,6 @@ import (
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
-
-// maxMessageBytes bounds a status message taken from a response.
-const maxMessageBytes = 1024
 
 // Links to TMDB's documentation, for the Help detail.
 var (
@@ -142,6 +138,21 @@ func translateEntry(e *entry, in input, now func() time.Time) *built {
 	t := e.translate(cmp.Or(in.message, e.Message), in.httpStatus, in.errs, delay)
 	t.extra = in.extra
 	return &built{entry: e, pb: t.status()}
+}
+
+// withRetryInfo returns the status of b, a retryable entry's shared
+// translation, with its RetryInfo replaced by one of delay, sharing b's
+// other details.
+func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
+	ri, err := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
+	if err != nil {
+		return marshalFailed(err)
+	}
+	d := b.pb.GetDetails()
+	details := make([]*anypb.Any, 0, len(d))
+	details = append(details, d[0], ri)
+	details = append(details, d[2:]...)
+	return &spb.Status{Code: b.pb.GetCode(), Message: b.pb.GetMessage(), Details: details}
 }
 
 // httpMessage is the status message of a failure TMDB gave no message for.
@@ -265,29 +276,6 @@ func marshalDetail(d proto.Message) (*anypb.Any, error) {
 // marshalFailed is the status of a translation whose details did not marshal.
 func marshalFailed(err error) *spb.Status {
 	return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
-}
-
-// clip makes s fit for a status message: valid UTF-8, no credential, at most
-// maxMessageBytes and an ellipsis if cut.
-func clip(s string) string {
-	s, cut := truncate(s, maxMessageBytes)
-	if cut {
-		s += "…"
-	}
-	return s
-}
-
-// truncate returns s with invalid UTF-8 replaced by U+FFFD and credentials by
-// REDACTED, cut at a rune boundary to at most n bytes, and whether it was cut.
-func truncate(s string, n int) (string, bool) {
-	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) <= n {
-		return s, false
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n], true
 }
 
 // codeFromHTTP maps an HTTP status to a gRPC code by meaning, as
