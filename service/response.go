@@ -26,8 +26,7 @@ type input struct {
 	errs       []string
 	httpStatus int
 	retryAfter string
-	hasBody    bool // a body was given
-	bodyRead   bool // and it was TMDB's JSON
+	badBody    bool // a body was given that is not TMDB's JSON
 	extra      extraMetadata
 }
 
@@ -64,10 +63,9 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 	if len(raw) == 0 && req.GetBody() != "" {
 		raw = []byte(req.GetBody())
 	}
-	in.hasBody = len(raw) > 0
-	if in.hasBody {
+	if len(raw) > 0 {
 		b, ok := parseBody(decodeBody(raw, h.contentEncoding))
-		in.bodyRead = ok
+		in.badBody = !ok
 		if in.code == 0 && b.hasCode {
 			in.code = b.statusCode
 		}
@@ -80,7 +78,7 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 		in.extra.cdn = cdnCloudFront
 	}
 	in.extra.cdnRequestID, _ = truncate(h.cfID, maxHeaderMetadata)
-	if in.hasBody && !in.bodyRead && h.contentType != "" {
+	if in.badBody && h.contentType != "" {
 		if mt, _, err := mime.ParseMediaType(h.contentType); err == nil {
 			in.extra.contentType, _ = truncate(mt, maxHeaderMetadata)
 		}

@@ -81,7 +81,7 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 		return translateEntry(e, in, now), nil
 	}
 	if in.code == 0 && in.httpStatus == 0 {
-		if in.hasBody && !in.bodyRead {
+		if in.badBody {
 			return nil, errBodyNotTMDB
 		}
 		return nil, errMissingStatus
@@ -144,10 +144,7 @@ func translateEntry(e *entry, in input, now func() time.Time) *built {
 // translation, with its RetryInfo replaced by one of delay, sharing b's
 // other details.
 func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
-	ri, err := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
-	if err != nil {
-		return marshalFailed(err)
-	}
+	ri, _ := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // no string to fail on
 	d := b.pb.GetDetails()
 	details := make([]*anypb.Any, 0, len(d))
 	details = append(details, d[0], ri)
@@ -173,7 +170,6 @@ func (e *entry) translate(message string, httpStatus int, errs []string, delay t
 		errors:   errs,
 		retry:    e.Retryable,
 		delay:    delay,
-		quota:    e.Status == tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED,
 	}
 }
 
@@ -189,7 +185,6 @@ type translation struct {
 	errors   []string      // TMDB's errors list
 	retry    bool          // add RetryInfo with delay
 	delay    time.Duration // Retry-After's, or the default
-	quota    bool          // add QuotaFailure
 	extra    extraMetadata // metadata read from the headers
 }
 
@@ -213,7 +208,7 @@ func (t translation) status() *spb.Status {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(t.delay)})
 	}
 	links := []*errdetails.Help_Link{errorsLink}
-	if t.quota {
+	if t.tmdbCode == int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED) {
 		details = append(details, quotaFailure(msg, md))
 		links = append(links, rateLimitLink)
 	}
