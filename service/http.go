@@ -99,14 +99,20 @@ func responseBody(resp *http.Response) []byte {
 // readHeaderNames are the headers Translate reads, in canonical form.
 var readHeaderNames = []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"}
 
-// translateResponse translates resp, whose body's first bytes are body.
-func translateResponse(resp *http.Response, body []byte) *status.Status {
-	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body}
+// headersOf returns the headers of h that Translate reads, each value once.
+func headersOf(h http.Header) []*tmdbstatusv1.Header {
+	var hs []*tmdbstatusv1.Header
 	for _, name := range readHeaderNames {
-		for _, v := range resp.Header.Values(name) {
-			req.Headers = append(req.Headers, &tmdbstatusv1.Header{Name: name, Value: v})
+		for _, v := range h.Values(name) {
+			hs = append(hs, &tmdbstatusv1.Header{Name: name, Value: v})
 		}
 	}
+	return hs
+}
+
+// translateResponse translates resp, whose body's first bytes are body.
+func translateResponse(resp *http.Response, body []byte) *status.Status {
+	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
 	if resp.StatusCode >= 100 && resp.StatusCode <= 599 {
 		req.HttpStatus = int32(resp.StatusCode)
 	}
@@ -131,21 +137,26 @@ func peekBody(resp *http.Response, limit int64) []byte {
 		return nil
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
-	var rest io.Reader = resp.Body
-	if err != nil {
-		rest = errReader{err}
-	}
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), rest), resp.Body}
+	resp.Body = &replayBody{head: bytes.NewReader(b), err: err, rest: resp.Body}
 	return b
 }
 
-// readCloser is a body read from one reader and closed by another.
-type readCloser struct {
-	io.Reader
-	io.Closer
+// replayBody is peekBody's body; it costs fewer allocations than
+// io.MultiReader.
+type replayBody struct {
+	head *bytes.Reader
+	err  error
+	rest io.ReadCloser
 }
 
-// errReader is a reader that fails with err.
-type errReader struct{ err error }
+func (b *replayBody) Read(p []byte) (int, error) {
+	switch {
+	case b.head.Len() > 0:
+		return b.head.Read(p)
+	case b.err != nil:
+		return 0, b.err
+	}
+	return b.rest.Read(p)
+}
 
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+func (b *replayBody) Close() error { return b.rest.Close() }
