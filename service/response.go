@@ -96,24 +96,19 @@ type responseHeaders struct {
 // first value counts, but any X-Cache or Via may name CloudFront.
 func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	var r responseHeaders
-	first := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = strings.TrimSpace(v)
-		}
-	}
 	for _, h := range hs {
-		name, v := h.GetName(), h.GetValue()
+		name, v := h.GetName(), strings.TrimSpace(h.GetValue())
 		switch {
-		case strings.EqualFold(name, "Retry-After"):
-			first(&r.retryAfter, v)
-		case strings.EqualFold(name, "Content-Type"):
-			first(&r.contentType, v)
-		case strings.EqualFold(name, "Content-Encoding"):
-			first(&r.contentEncoding, v)
-		case strings.EqualFold(name, "X-Amz-Cf-Id"):
-			first(&r.cfID, v)
+		case strings.EqualFold(name, "Retry-After") && r.retryAfter == "":
+			r.retryAfter = v
+		case strings.EqualFold(name, "Content-Type") && r.contentType == "":
+			r.contentType = v
+		case strings.EqualFold(name, "Content-Encoding") && r.contentEncoding == "":
+			r.contentEncoding = v
+		case strings.EqualFold(name, "X-Amz-Cf-Id") && r.cfID == "":
+			r.cfID = v
 		case strings.EqualFold(name, "X-Cache"):
-			r.cdn = r.cdn || hasPrefixFold(strings.TrimSpace(v), "error from cloudfront")
+			r.cdn = r.cdn || hasPrefixFold(v, "error from cloudfront")
 		case strings.EqualFold(name, "Via"):
 			r.cdn = r.cdn || containsFold(v, "cloudfront")
 		}
