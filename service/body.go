@@ -101,16 +101,19 @@ func (p *bodyParser) release() {
 // the next read), and if array is true an array's string elements. ok is
 // false if the value is not complete, as parseBody has it.
 func (p *bodyParser) value(array bool) (t jsontext.Token, errs []string, ok bool) {
-	t, err := p.dec.ReadToken()
-	switch kind := t.Kind(); {
-	case err != nil:
-		return jsontext.Token{}, nil, false
-	case kind == '{' || kind == '[' && !array:
-		return jsontext.Token{}, nil, p.skip()
-	case kind == '[':
+	switch kind := p.dec.PeekKind(); {
+	case kind == '[' && array:
+		p.dec.ReadToken() // the '[' peeked
 		errs, ok = p.array()
 		return jsontext.Token{}, errs, ok
-	case kind == '"':
+	case kind == '{' || kind == '[':
+		return jsontext.Token{}, nil, p.dec.SkipValue() == nil
+	}
+	t, err := p.dec.ReadToken()
+	switch {
+	case err != nil:
+		return jsontext.Token{}, nil, false
+	case t.Kind() == '"':
 		return t, nil, true
 	}
 	next := p.dec.UnreadBuffer() // the rest of the body
@@ -121,29 +124,20 @@ func (p *bodyParser) value(array bool) (t jsontext.Token, errs []string, ok bool
 // elements, up to maxErrors.
 func (p *bodyParser) array() (errs []string, ok bool) {
 	for {
+		if kind := p.dec.PeekKind(); kind == '{' || kind == '[' {
+			if p.dec.SkipValue() != nil {
+				return nil, false
+			}
+			continue
+		}
 		t, err := p.dec.ReadToken()
 		switch kind := t.Kind(); {
 		case err != nil:
 			return nil, false
 		case kind == ']':
 			return errs, true
-		case kind == '{' || kind == '[':
-			if !p.skip() {
-				return nil, false
-			}
 		case kind == '"' && len(errs) < maxErrors:
 			errs = append(errs, t.String())
 		}
 	}
-}
-
-// skip reads the rest of the object or array just opened, and reports
-// whether it got to its end before a syntax error.
-func (p *bodyParser) skip() bool {
-	for depth := p.dec.StackDepth(); p.dec.StackDepth() >= depth; {
-		if _, err := p.dec.ReadToken(); err != nil {
-			return false
-		}
-	}
-	return true
 }
