@@ -17,8 +17,7 @@ import (
 // response body, so a huge or endless body costs nothing.
 const MaxBodyBytes = 64 << 10
 
-// maxStatusBodyBytes is the longest 2xx body read as a possible TMDB status
-// body; TMDB's are under 200 bytes.
+// maxStatusBodyBytes is the longest 2xx body read as a TMDB status body.
 const maxStatusBodyBytes = 1 << 10
 
 // FromResponse translates a response TMDB gave into a gRPC status, as
