@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,18 +129,12 @@ func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if v[0] >= '0' && v[0] <= '9' {
-		var secs int64
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			if secs <= int64(maxRetryAfter/time.Second) {
-				secs = secs*10 + int64(c-'0')
-			}
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64) // fails only on a huge number
+		if err != nil || secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
 		}
-		return min(time.Duration(secs)*time.Second, maxRetryAfter), true
+		return time.Duration(secs) * time.Second, true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
