@@ -10,60 +10,51 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures:
-// "api.themoviedb.org", the (tmdbstatus.v1.error_domain) of NO_STATUS_CODE
-// and UNKNOWN_STATUS_CODE in the proto, and of every reason of TMDB's table.
-var Domain = errorDomain(tmdbstatusv1.ErrorReason_NO_STATUS_CODE)
+// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures,
+// "api.themoviedb.org".
+var Domain = enumOption(tmdbstatusv1.ErrorReason_NO_STATUS_CODE, tmdbstatusv1.E_ErrorDomain)
 
-// ServiceDomain is the google.rpc.ErrorInfo domain of errors of tmdbstatus
-// itself, requests it cannot answer: "tmdbstatus.github.io", the
-// (tmdbstatus.v1.error_domain) of the reasons below in the proto.
-var ServiceDomain = errorDomain(tmdbstatusv1.ErrorReason_MISSING_STATUS)
+// ServiceDomain is the google.rpc.ErrorInfo domain of the errors of
+// tmdbstatus itself, for requests it cannot answer: "tmdbstatus.github.io".
+var ServiceDomain = enumOption(tmdbstatusv1.ErrorReason_MISSING_STATUS, tmdbstatusv1.E_ErrorDomain)
 
-// ErrorInfo reasons tmdbstatus sends besides those of TMDB's table: the
-// names of tmdbstatus.v1.ErrorReason values, whose comments in the proto
-// say when each is sent.
+// ErrorInfo reasons tmdbstatus sends besides those of TMDB's table: the names
+// of tmdbstatus.v1.ErrorReason values, whose comments in the proto say when
+// each is sent, with which gRPC code and metadata.
 var (
-	// ReasonUnknownStatusCode, in Domain: a TMDB status code that TMDB's
-	// table does not define. The gRPC code then follows the HTTP status, or
-	// is UNKNOWN without one.
+	// ReasonUnknownStatusCode, in Domain, is for a code not in TMDB's table.
 	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String()
-	// ReasonNoStatusCode, in Domain: a failure TMDB gave no status code for
-	// (a proxy's error page, TMDB's {"errors": [...]} shape). The gRPC code
-	// follows the HTTP status.
+	// ReasonNoStatusCode, in Domain, is for a failure TMDB gave no code for.
 	ReasonNoStatusCode = tmdbstatusv1.ErrorReason_NO_STATUS_CODE.String()
 
-	// The reasons below are in ServiceDomain.
-
-	// ReasonMissingStatus: a Translate request with nothing to translate.
+	// ReasonMissingStatus is for a Translate request with nothing to translate.
 	ReasonMissingStatus = tmdbstatusv1.ErrorReason_MISSING_STATUS.String()
-	// ReasonInvalidHTTPStatus: an HTTP status outside 100-599.
+	// ReasonInvalidHTTPStatus is for an HTTP status outside 100-599.
 	ReasonInvalidHTTPStatus = tmdbstatusv1.ErrorReason_INVALID_HTTP_STATUS.String()
-	// ReasonInvalidCode: a Lookup of a code of zero or less.
+	// ReasonInvalidCode is for a Lookup of a code of zero or less.
 	ReasonInvalidCode = tmdbstatusv1.ErrorReason_INVALID_CODE.String()
-	// ReasonUnknownCode: a Lookup of a code TMDB's table does not define.
+	// ReasonUnknownCode is for a Lookup of a code not in TMDB's table.
 	ReasonUnknownCode = tmdbstatusv1.ErrorReason_UNKNOWN_CODE.String()
-	// ReasonInternalError: a request whose handler panicked.
+	// ReasonInternalError is for a request whose handler panicked.
 	ReasonInternalError = tmdbstatusv1.ErrorReason_INTERNAL_ERROR.String()
 
-	// The reasons of the REST gateway's own errors, for requests that never
-	// reach the service.
-
-	// ReasonMalformedRequest: a body or path parameter that does not decode.
+	// ReasonMalformedRequest is for a REST body or path parameter that does
+	// not decode.
 	ReasonMalformedRequest = tmdbstatusv1.ErrorReason_MALFORMED_REQUEST.String()
-	// ReasonRouteNotFound: a path the API does not have.
+	// ReasonRouteNotFound is for a REST path the API does not have.
 	ReasonRouteNotFound = tmdbstatusv1.ErrorReason_ROUTE_NOT_FOUND.String()
-	// ReasonMethodNotAllowed: a known path with the wrong HTTP method.
+	// ReasonMethodNotAllowed is for a known REST path with the wrong method.
 	ReasonMethodNotAllowed = tmdbstatusv1.ErrorReason_METHOD_NOT_ALLOWED.String()
-	// ReasonBodyTooLarge: a request body over the gateway's limit.
+	// ReasonBodyTooLarge is for a REST request body over the gateway's limit.
 	ReasonBodyTooLarge = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()
 )
 
-// ErrorInfo metadata keys, the (tmdbstatus.v1.metadata_key) options of
+// ErrorInfo metadata keys: the (tmdbstatus.v1.metadata_key) options of
 // tmdbstatus.v1.MetadataKey values, whose comments in the proto say what
 // each holds. Keys are only ever added, never renamed or removed.
 var (
@@ -71,44 +62,36 @@ var (
 	MetadataTMDBStatusCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_TMDB_STATUS_CODE)
 	// MetadataHTTPStatus is the HTTP status of TMDB's answer, as received.
 	MetadataHTTPStatus = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_HTTP_STATUS)
-	// MetadataRequestCount is the caller's request count in TMDB's message
-	// of code 25.
+	// MetadataRequestCount is the request count in TMDB's message of code 25.
 	MetadataRequestCount = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_COUNT)
 	// MetadataRequestLimit is the request limit in TMDB's message of code 25.
 	MetadataRequestLimit = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_REQUEST_LIMIT)
-	// MetadataCDN is "cloudfront" when TMDB's CDN answered or relayed the
-	// failure: an X-Cache of "Error from cloudfront", or a Via naming
-	// CloudFront.
+	// MetadataCDN is "cloudfront" when TMDB's CDN answered or relayed the failure.
 	MetadataCDN = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN)
-	// MetadataCDNRequestID is the X-Amz-Cf-Id header of the response, the
-	// CDN's request id that TMDB's support asks for.
+	// MetadataCDNRequestID is the X-Amz-Cf-Id header, which TMDB's support asks for.
 	MetadataCDNRequestID = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CDN_REQUEST_ID)
-	// MetadataContentType is the media type of a body that was not TMDB's
-	// JSON, such as the CDN's text/html page.
+	// MetadataContentType is the media type of a body that was not TMDB's JSON.
 	MetadataContentType = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CONTENT_TYPE)
 
-	// metadataCode is the code of a Lookup, in ServiceDomain.
-	metadataCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CODE)
+	metadataCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_CODE) // a Lookup's code
 )
 
-// errorDomain returns the (tmdbstatus.v1.error_domain) option of r.
-func errorDomain(r tmdbstatusv1.ErrorReason) string {
-	opts := r.Descriptor().Values().ByNumber(r.Number()).Options()
-	return proto.GetExtension(opts, tmdbstatusv1.E_ErrorDomain).(string)
+// enumOption returns the string option xt of the enum value v.
+func enumOption(v protoreflect.Enum, xt protoreflect.ExtensionType) string {
+	opts := v.Descriptor().Values().ByNumber(v.Number()).Options()
+	return proto.GetExtension(opts, xt).(string)
 }
 
-// metadataKey returns the (tmdbstatus.v1.metadata_key) option of k.
 func metadataKey(k tmdbstatusv1.MetadataKey) string {
-	opts := k.Descriptor().Values().ByNumber(k.Number()).Options()
-	return proto.GetExtension(opts, tmdbstatusv1.E_MetadataKey).(string)
+	return enumOption(k, tmdbstatusv1.E_MetadataKey)
 }
 
 // RequestStatus returns an error of tmdbstatus itself, for a request it
 // cannot answer: code c, message msg, a google.rpc.ErrorInfo in
 // ServiceDomain with reason and metadata md and, when field is not empty, a
-// google.rpc.BadRequest naming it. Invalid UTF-8 in msg or in md's values
-// (they may quote a request's path or headers) becomes U+FFFD, as no proto
-// string may hold it. The REST gateway answers its own errors with it.
+// google.rpc.BadRequest naming it. Invalid UTF-8 in msg or md, which may
+// quote a request, becomes U+FFFD. The REST gateway answers its own errors
+// with it.
 func RequestStatus(c codes.Code, reason, msg string, md map[string]string, field string) *status.Status {
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	clean := make(map[string]string, len(md))
@@ -124,56 +107,43 @@ func RequestStatus(c codes.Code, reason, msg string, md map[string]string, field
 	return status.FromProto(newStatus(c, msg, details...))
 }
 
-// requestError is RequestStatus as an error.
-func requestError(c codes.Code, reason, msg string, md map[string]string, field string) error {
-	return RequestStatus(c, reason, msg, md, field).Err()
-}
-
 var (
-	errMissingStatus = requestError(codes.InvalidArgument, ReasonMissingStatus,
-		"nothing to translate: give status_code, http_status, or a body holding TMDB's status_code", nil, "status_code")
-	errBodyNotTMDB = requestError(codes.InvalidArgument, ReasonMissingStatus,
-		"body is not a TMDB JSON error body and no http_status was given", nil, "body")
+	errMissingStatus = RequestStatus(codes.InvalidArgument, ReasonMissingStatus,
+		"nothing to translate: give status_code, http_status, or a body holding TMDB's status_code",
+		nil, "status_code").Err()
+	errBodyNotTMDB = RequestStatus(codes.InvalidArgument, ReasonMissingStatus,
+		"body is not a TMDB JSON error body and no http_status was given", nil, "body").Err()
 )
 
-func missingStatus(badBody bool) error {
-	if badBody {
-		return errBodyNotTMDB
-	}
-	return errMissingStatus
-}
-
 func invalidHTTPStatus(h int) error {
-	return requestError(codes.InvalidArgument, ReasonInvalidHTTPStatus,
+	return RequestStatus(codes.InvalidArgument, ReasonInvalidHTTPStatus,
 		fmt.Sprintf("http_status %d is not an HTTP status (100-599)", h),
-		map[string]string{MetadataHTTPStatus: strconv.Itoa(h)}, "http_status")
+		map[string]string{MetadataHTTPStatus: strconv.Itoa(h)}, "http_status").Err()
 }
 
-// lookupErrorCache holds the errors of Lookup for the small codes, built on
-// first use: a client probing codes near the table's gets them without the
-// cost of building a status.
-var lookupErrorCache [1024]atomic.Pointer[error]
+// lookupErrors holds, built on first use, Lookup's errors for the small
+// codes, which a client probing near the table's gets without building one.
+var lookupErrors [1024]atomic.Pointer[error]
 
 // lookupError is the error of Lookup for a code with no entry.
 func lookupError(code int32) error {
-	if code < 0 || int(code) >= len(lookupErrorCache) {
+	if code < 0 || int(code) >= len(lookupErrors) {
 		return newLookupError(code)
 	}
-	if p := lookupErrorCache[code].Load(); p != nil {
+	if p := lookupErrors[code].Load(); p != nil {
 		return *p
 	}
 	err := newLookupError(code)
-	// Two callers may both build it; the results are equal.
-	lookupErrorCache[code].Store(&err)
+	lookupErrors[code].Store(&err) // two callers may build equal ones
 	return err
 }
 
 func newLookupError(code int32) error {
 	md := map[string]string{metadataCode: strconv.Itoa(int(code))}
 	if code <= 0 {
-		return requestError(codes.InvalidArgument, ReasonInvalidCode,
-			fmt.Sprintf("code %d is not a TMDB status code: codes start at 1", code), md, "code")
+		return RequestStatus(codes.InvalidArgument, ReasonInvalidCode,
+			fmt.Sprintf("code %d is not a TMDB status code: codes start at 1", code), md, "code").Err()
 	}
-	return requestError(codes.NotFound, ReasonUnknownCode,
-		fmt.Sprintf("TMDB status code %d is not in TMDB's table", code), md, "")
+	return RequestStatus(codes.NotFound, ReasonUnknownCode,
+		fmt.Sprintf("TMDB status code %d is not in TMDB's table", code), md, "").Err()
 }

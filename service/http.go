@@ -14,14 +14,15 @@ import (
 )
 
 // MaxBodyBytes is the most FromResponse and CheckResponse read of a
-// response body. TMDB's error bodies are a few hundred bytes; what lies past the bound
-// is not read, so a huge or endless body costs nothing.
+// response body, so a huge or endless body costs nothing.
 const MaxBodyBytes = 64 << 10
+
+// maxStatusBodyBytes is the longest 2xx body read as a TMDB status body.
+const maxStatusBodyBytes = 1 << 10
 
 // FromResponse translates a response TMDB gave into a gRPC status, as
 // Translate does with its HTTP status, headers and body: OK for a success,
 // else an error status with an ErrorInfo and the other details that help.
-// Its Err() can be returned from a gRPC handler as it is.
 //
 // It reads at most MaxBodyBytes of resp.Body, or of a 2xx JSON body at most
 // its first KiB (a longer one is TMDB's data, not a status: a success), and
@@ -41,12 +42,10 @@ func FromResponse(resp *http.Response) *status.Status {
 var noResponse = status.FromProto(translation{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
 
 // CheckResponse returns nil if resp is a success as FromResponse translates
-// it, and else a *ResponseError carrying that translation, as googleapi's
-// CheckResponse does for Google's APIs: status.FromError, status.Code,
-// IsRetryable and RetryDelay read it, and a gRPC handler can return it as it
-// is. Call it after http.Client.Do, whose error, if any, is about the
-// transport, not TMDB's answer. It reads resp.Body as FromResponse does and
-// leaves it readable again; closing it is the caller's.
+// it, else a *ResponseError carrying that translation, as googleapi's
+// CheckResponse does for Google's APIs. Call it after http.Client.Do, whose
+// error is about the transport, not TMDB's answer. It reads resp.Body as
+// FromResponse does and leaves it readable again; closing it is the caller's.
 func CheckResponse(resp *http.Response) error {
 	if resp == nil {
 		return noResponse.Err()
@@ -59,53 +58,18 @@ func CheckResponse(resp *http.Response) error {
 	return &ResponseError{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Status: st}
 }
 
-// responseBody reads what FromResponse translates of resp's body, and puts
-// back a body that yields it all again.
-func responseBody(resp *http.Response) []byte {
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		body, _ := peekBody(resp, MaxBodyBytes)
-		return body
-	}
-	if !isJSON(resp.Header.Get("Content-Type")) {
-		return nil
-	}
-	// TMDB answers "entry not found", code 21, with 200: read enough to
-	// see a status body, which is under 200 bytes.
-	body, _ := peekBody(resp, maxStatusBodyBytes+1)
-	if len(body) > maxStatusBodyBytes {
-		return nil
-	}
-	return body
-}
-
-// maxStatusBodyBytes is the longest 2xx body read as a possible TMDB status
-// body; TMDB's are under 200 bytes.
-const maxStatusBodyBytes = 1 << 10
-
-// isJSON reports whether a Content-Type header names JSON, as TMDB's API
-// answers.
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
-}
-
 // ResponseError is the error CheckResponse returns for a TMDB response that
-// is not a success.
+// is not a success. status.FromError, IsRetryable and RetryDelay read its
+// Status, and a gRPC handler can return it as it is.
 type ResponseError struct {
-	// StatusCode is the response's HTTP status.
-	StatusCode int
-	// Header is the response's header.
-	Header http.Header
-	// Body is the start of the response's body as read, at most
-	// MaxBodyBytes.
-	Body []byte
-	// Status is the response's translation, as FromResponse gives it: never
-	// OK.
-	Status *status.Status
+	StatusCode int            // the response's HTTP status
+	Header     http.Header    // the response's header
+	Body       []byte         // the start of the response's body, at most MaxBodyBytes
+	Status     *status.Status // the response's translation by FromResponse: never OK
 }
 
-// Error returns the HTTP status and the message of the translated status,
-// which holds no credential.
+// Error returns the HTTP status and the translated status's code and
+// message, which holds no credential.
 func (e *ResponseError) Error() string {
 	return fmt.Sprintf("tmdb answered HTTP %d: %s: %s", e.StatusCode, e.Status.Code(), e.Status.Message())
 }
@@ -114,25 +78,21 @@ func (e *ResponseError) Error() string {
 // StatusOf.
 func (e *ResponseError) GRPCStatus() *status.Status { return e.Status }
 
-// translateResponse translates resp, whose body's first bytes are body.
-func translateResponse(resp *http.Response, body []byte) *status.Status {
-	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
-	valid := resp.StatusCode >= 100 && resp.StatusCode <= 599
-	if valid {
-		req.HttpStatus = int32(resp.StatusCode)
+// responseBody reads what FromResponse translates of resp's body, and puts
+// back a body that yields it all again.
+func responseBody(resp *http.Response) []byte {
+	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return peekBody(resp, MaxBodyBytes)
 	}
-	t, err := Translate(req)
-	if err == nil {
-		return t.Status
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil
 	}
-	// Translate refuses only a request with nothing to read: here, no TMDB
-	// body and an HTTP status that is no HTTP status.
-	return status.FromProto(translation{
-		code:    codes.Unknown,
-		reason:  ReasonNoStatusCode,
-		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
-		http:    resp.StatusCode,
-	}.status())
+	// TMDB answers "entry not found", code 21, with 200.
+	if body := peekBody(resp, maxStatusBodyBytes+1); len(body) <= maxStatusBodyBytes {
+		return body
+	}
+	return nil
 }
 
 // readHeaderNames are the headers Translate reads, in canonical form.
@@ -149,21 +109,39 @@ func headersOf(h http.Header) []*tmdbstatusv1.Header {
 	return hs
 }
 
+// translateResponse translates resp, whose body's first bytes are body.
+func translateResponse(resp *http.Response, body []byte) *status.Status {
+	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
+	if resp.StatusCode >= 100 && resp.StatusCode <= 599 {
+		req.HttpStatus = int32(resp.StatusCode)
+	}
+	if t, err := Translate(req); err == nil {
+		return t.Status
+	}
+	// Translate refuses only a request with nothing to read: here, no TMDB
+	// body and an HTTP status that is no HTTP status.
+	return status.FromProto(translation{
+		code:    codes.Unknown,
+		reason:  ReasonNoStatusCode,
+		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
+		http:    resp.StatusCode,
+	}.status())
+}
+
 // peekBody reads at most limit bytes of resp.Body and puts back a body that
-// yields those bytes, then the rest of the original. It returns the bytes
-// read and the error that stopped the read early, if any (not io.EOF).
-func peekBody(resp *http.Response, limit int64) ([]byte, error) {
+// yields those bytes, then the error that stopped the read, if any, or else
+// the rest of the original.
+func peekBody(resp *http.Response, limit int64) []byte {
 	if resp.Body == nil || resp.Body == http.NoBody {
-		return nil, nil
+		return nil
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	resp.Body = &replayBody{head: bytes.NewReader(b), err: err, rest: resp.Body}
-	return b, err
+	return b
 }
 
-// replayBody is a response body that was partly read: it yields the bytes
-// read (head), then the error that stopped that read, if any, or else the
-// rest of the original body.
+// replayBody is peekBody's body; it costs fewer allocations than
+// io.MultiReader.
 type replayBody struct {
 	head *bytes.Reader
 	err  error
@@ -171,10 +149,10 @@ type replayBody struct {
 }
 
 func (b *replayBody) Read(p []byte) (int, error) {
-	if b.head.Len() > 0 {
+	switch {
+	case b.head.Len() > 0:
 		return b.head.Read(p)
-	}
-	if b.err != nil {
+	case b.err != nil:
 		return 0, b.err
 	}
 	return b.rest.Read(p)

@@ -5,18 +5,20 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
-// redacted replaces a credential in what tmdbstatus writes.
-const redacted = "REDACTED"
+const (
+	redacted        = "REDACTED" // what replaces a credential in what tmdbstatus writes
+	maxMessageBytes = 1024       // the longest status message taken from a response
+)
 
-// credentialPattern matches the TMDB credentials a URL, a header or a
-// message may quote: the value of a query parameter that carries one, and a
-// bearer token.
+// credentialPattern matches the value of a query parameter that carries a
+// TMDB credential, and a bearer token.
 var credentialPattern = regexp.MustCompile(`(?i)\b((?:api_key|session_id|guest_session_id|request_token|access_token|password)=)[^&\s"'<>#]*|\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
 
-// redact returns s with the value of every credential it quotes replaced
-// by REDACTED. Text without "=" or "bearer" costs one scan.
+// redact returns s with every credential it quotes replaced by REDACTED.
+// Text without "=" or "bearer" costs one scan.
 func redact(s string) string {
 	if !strings.Contains(s, "=") && !containsFold(s, "bearer") {
 		return s
@@ -24,18 +26,38 @@ func redact(s string) string {
 	return credentialPattern.ReplaceAllString(s, "${1}${2}"+redacted)
 }
 
-// RedactURL returns err with the TMDB credentials of the URL an http.Client
-// put into it replaced by REDACTED: the api_key, session_id,
-// guest_session_id, request_token, access_token and password query
-// parameters, and a bearer token. An http.Client's errors are *url.Error
-// values whose message holds the request's URL, and so whatever credential
-// the URL carries; log or return RedactURL(err), not err.
+// clip makes s fit for a status message: valid UTF-8, no credential, at most
+// maxMessageBytes and an ellipsis if cut.
+func clip(s string) string {
+	s, cut := truncate(s, maxMessageBytes)
+	if cut {
+		s += "…"
+	}
+	return s
+}
+
+// truncate returns s with invalid UTF-8 replaced by U+FFFD and credentials by
+// REDACTED, cut at a rune boundary to at most n bytes, and whether it was cut.
+func truncate(s string, n int) (string, bool) {
+	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
+}
+
+// RedactURL returns err with the TMDB credentials in the URL of an
+// http.Client's *url.Error replaced by REDACTED: the api_key, session_id,
+// guest_session_id, request_token, access_token and password parameters, and
+// a bearer token. Log or return RedactURL(err), not err.
 //
-// If err is a *url.Error, the result is a copy with the URL redacted and the
-// same Op and Err, so errors.Is and errors.As still reach what it wraps. If
-// err wraps one, the result's message is err's, redacted, and it unwraps to
-// the redacted *url.Error (the wrappers between are left out, as they hold
-// the URL in their messages). Any other error is returned as it is.
+// A *url.Error gives a copy with the same Op and Err, so errors.Is and
+// errors.As still reach what it wraps. An error that wraps one gives its
+// message, redacted, unwrapping to the redacted *url.Error (the wrappers
+// between hold the URL in their messages). Any other error is returned as is.
 func RedactURL(err error) error {
 	var ue *url.Error
 	if !errors.As(err, &ue) {

@@ -2,25 +2,23 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"io"
 	"mime"
+	"net/http"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// cdnCloudFront is the value of MetadataCDN for TMDB's CDN.
-const cdnCloudFront = "cloudfront"
-
-// maxInflatedBytes bounds what a gzip body is inflated to: TMDB's error
-// bodies are a few hundred bytes, so a compression bomb costs no more than
-// this.
-const maxInflatedBytes = 64 << 10
-
-// maxHeaderMetadata bounds a header value copied into the metadata.
-const maxHeaderMetadata = 128
+const (
+	cdnCloudFront     = "cloudfront" // MetadataCDN's value for TMDB's CDN
+	maxInflatedBytes  = 64 << 10     // what a gzip body, such as a bomb, is inflated to at most
+	maxHeaderMetadata = 128          // the longest header value copied into the metadata
+)
 
 // input is what a TranslateRequest says, once its body and headers are read.
 type input struct {
@@ -29,8 +27,7 @@ type input struct {
 	errs       []string
 	httpStatus int
 	retryAfter string
-	hasBody    bool // a body was given
-	bodyRead   bool // and it was TMDB's JSON
+	badBody    bool // a body was given that is not TMDB's JSON
 	extra      extraMetadata
 }
 
@@ -38,8 +35,6 @@ type input struct {
 type extraMetadata struct {
 	cdn, cdnRequestID, contentType string
 }
-
-func (e extraMetadata) empty() bool { return e == extraMetadata{} }
 
 // addTo adds the keys of e that are set to md.
 func (e extraMetadata) addTo(md map[string]string) {
@@ -57,31 +52,25 @@ func (e extraMetadata) addTo(md map[string]string) {
 // readRequest reads req: its fields, then its body and headers for what the
 // fields leave unset.
 func readRequest(req *tmdbstatusv1.TranslateRequest) input {
+	h := readHeaders(req.GetHeaders())
 	in := input{
 		code:       req.GetStatusCode(),
 		message:    req.GetStatusMessage(),
 		errs:       req.GetErrors(),
 		httpStatus: int(req.GetHttpStatus()),
-		retryAfter: req.GetRetryAfter(),
-	}
-	h := readHeaders(req.GetHeaders())
-	if in.retryAfter == "" {
-		in.retryAfter = h.retryAfter
+		retryAfter: cmp.Or(req.GetRetryAfter(), h.retryAfter),
 	}
 	raw := req.GetBodyBytes()
 	if len(raw) == 0 && req.GetBody() != "" {
 		raw = []byte(req.GetBody())
 	}
-	in.hasBody = len(raw) > 0
-	if in.hasBody {
+	if len(raw) > 0 {
 		b, ok := parseBody(decodeBody(raw, h.contentEncoding))
-		in.bodyRead = ok
+		in.badBody = !ok
 		if in.code == 0 && b.hasCode {
 			in.code = b.statusCode
 		}
-		if in.message == "" {
-			in.message = b.statusMessage
-		}
+		in.message = cmp.Or(in.message, b.statusMessage)
 		if len(in.errs) == 0 {
 			in.errs = b.errors
 		}
@@ -89,10 +78,10 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 	if h.cdn {
 		in.extra.cdn = cdnCloudFront
 	}
-	in.extra.cdnRequestID = metadataValue(h.cfID)
-	if in.hasBody && !in.bodyRead && h.contentType != "" {
+	in.extra.cdnRequestID, _ = truncate(h.cfID, maxHeaderMetadata)
+	if in.badBody && h.contentType != "" {
 		if mt, _, err := mime.ParseMediaType(h.contentType); err == nil {
-			in.extra.contentType = metadataValue(mt)
+			in.extra.contentType, _ = truncate(mt, maxHeaderMetadata)
 		}
 	}
 	return in
@@ -108,24 +97,19 @@ type responseHeaders struct {
 // first value counts, but any X-Cache or Via may name CloudFront.
 func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	var r responseHeaders
-	first := func(dst *string, v string) {
-		if *dst == "" {
-			*dst = strings.TrimSpace(v)
-		}
-	}
 	for _, h := range hs {
-		name, v := h.GetName(), h.GetValue()
+		name, v := h.GetName(), strings.TrimSpace(h.GetValue())
 		switch {
-		case strings.EqualFold(name, "Retry-After"):
-			first(&r.retryAfter, v)
-		case strings.EqualFold(name, "Content-Type"):
-			first(&r.contentType, v)
-		case strings.EqualFold(name, "Content-Encoding"):
-			first(&r.contentEncoding, v)
-		case strings.EqualFold(name, "X-Amz-Cf-Id"):
-			first(&r.cfID, v)
+		case strings.EqualFold(name, "Retry-After") && r.retryAfter == "":
+			r.retryAfter = v
+		case strings.EqualFold(name, "Content-Type") && r.contentType == "":
+			r.contentType = v
+		case strings.EqualFold(name, "Content-Encoding") && r.contentEncoding == "":
+			r.contentEncoding = v
+		case strings.EqualFold(name, "X-Amz-Cf-Id") && r.cfID == "":
+			r.cfID = v
 		case strings.EqualFold(name, "X-Cache"):
-			r.cdn = r.cdn || hasPrefixFold(strings.TrimSpace(v), "error from cloudfront")
+			r.cdn = r.cdn || hasPrefixFold(v, "error from cloudfront")
 		case strings.EqualFold(name, "Via"):
 			r.cdn = r.cdn || containsFold(v, "cloudfront")
 		}
@@ -133,59 +117,59 @@ func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	return r
 }
 
-// decodeBody returns the bytes of a response body to read as TMDB's JSON:
-// inflated if it starts with gzip's magic bytes, whatever Content-Encoding
-// says (a decoded JSON or HTML body never does), as it is with no encoding,
-// identity or gzip (a body already decoded), and nil with another encoding
-// (br, deflate, zstd), whose bytes are no text.
+// maxRetryAfter bounds a retry delay: a larger one is more likely a mistake
+// than advice.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads an HTTP Retry-After value (RFC 9110 10.2.3),
+// delay-seconds or an HTTP-date, as a delay from now, zero if passed. It
+// reports false for an empty or invalid value, which callers ignore.
+func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if strings.Trim(v, "0123456789") == "" {
+		secs, err := strconv.ParseInt(v, 10, 64) // fails only on a huge number
+		if err != nil || secs > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now()), 0), maxRetryAfter), true
+}
+
+// decodeBody returns the bytes of a body to read as TMDB's JSON: inflated if
+// it starts with gzip's magic bytes, whatever Content-Encoding says (a
+// decoded JSON or HTML body never does); as it is with no encoding, identity
+// or gzip (a body already decoded); and nil with another encoding (br,
+// deflate, zstd), whose bytes are no text.
 func decodeBody(b []byte, contentEncoding string) []byte {
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
-		return inflate(b)
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil
+		}
+		out, _ := io.ReadAll(io.LimitReader(zr, maxInflatedBytes)) // what inflates before a break
+		return out
 	}
-	switch {
-	case contentEncoding == "", strings.EqualFold(contentEncoding, "identity"),
-		strings.EqualFold(contentEncoding, "gzip"), strings.EqualFold(contentEncoding, "x-gzip"):
+	switch strings.ToLower(contentEncoding) {
+	case "", "identity", "gzip", "x-gzip":
 		return b
 	}
 	return nil
 }
 
-// inflate returns the first maxInflatedBytes of the gzip data b, or what
-// could be inflated before b ends or breaks.
-func inflate(b []byte) []byte {
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil
-	}
-	out, _ := io.ReadAll(io.LimitReader(zr, maxInflatedBytes))
-	return out
-}
-
-// metadataValue makes a header value fit for the metadata: valid UTF-8, no
-// credential, at most maxHeaderMetadata bytes.
-func metadataValue(v string) string {
-	if v == "" {
-		return ""
-	}
-	v = redact(strings.ToValidUTF8(v, "\uFFFD"))
-	if len(v) > maxHeaderMetadata {
-		n := maxHeaderMetadata
-		for n > 0 && !utf8.RuneStart(v[n]) {
-			n--
-		}
-		v = v[:n]
-	}
-	return v
-}
-
-// hasPrefixFold reports whether s starts with the lowercase ASCII prefix,
-// ignoring case.
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// containsFold reports whether s holds the lowercase ASCII sub, ignoring
-// case.
+// containsFold reports whether s holds sub, ignoring ASCII case.
 func containsFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
 		if strings.EqualFold(s[i:i+len(sub)], sub) {

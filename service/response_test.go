@@ -3,6 +3,7 @@ package service
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"maps"
 	"runtime"
 	"strings"
@@ -110,7 +111,17 @@ func TestBodiesAndHeaders(t *testing.T) {
 // TestGzipBomb inflates a body of 64 MiB of zeros compressed to some
 // 64 KiB: translating it must read no more than maxInflatedBytes of it.
 func TestGzipBomb(t *testing.T) {
-	bomb := gzipped(t, append([]byte(`{"status_code":34,"padding":"`), make([]byte, 64<<20)...))
+	// A gzip stream may hold several members, read as one: a member of the
+	// body and 1 MiB of zeros, then 63 of 1 MiB of zeros, inflate to 64 MiB
+	// and take a fraction of the time compressing 64 MiB would.
+	bomb := gzipped(t, append([]byte(`{"status_code":34,"padding":"`), make([]byte, 1<<20)...))
+	zeros := gzipped(t, make([]byte, 1<<20))
+	for range 63 {
+		bomb = append(bomb, zeros...)
+	}
+	if n := inflatedSize(t, bomb); n < 64<<20 {
+		t.Fatalf("the gzip bomb inflates to %d bytes; want at least 64 MiB", n)
+	}
 	req := &tmdbstatusv1.TranslateRequest{HttpStatus: 404, BodyBytes: bomb}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -125,6 +136,20 @@ func TestGzipBomb(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
 		t.Errorf("translate(gzip bomb of %d bytes) allocated %d bytes; want at most 1 MiB", len(bomb), got)
 	}
+}
+
+// inflatedSize returns the size of the gzip data b once inflated.
+func inflatedSize(t *testing.T, b []byte) int64 {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestRedact checks that the credentials a message or header may quote are

@@ -7,11 +7,10 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Server is the StatusService: a thin gRPC layer over Lookup, Entries and
-// Translate. Its answers for the table's entries are built once, at start-up,
-// and shared by every call: a response it returns, and every message in it,
-// must be treated as read-only (grpc-go and grpc-gateway only marshal them).
-// An interceptor or caller that wants to change one must proto.Clone it.
+// Server is the StatusService, a thin gRPC layer over Lookup, Entries and
+// Translate. The responses it returns may be shared between calls (see
+// SharedResponses) and must be treated as read-only: an interceptor that
+// wants to change one must proto.Clone it.
 type Server struct {
 	tmdbstatusv1.UnimplementedStatusServiceServer
 }
@@ -23,11 +22,10 @@ func New() *Server { return &Server{} }
 
 // Lookup returns the table entry of one TMDB status code.
 func (*Server) Lookup(_ context.Context, req *tmdbstatusv1.LookupRequest) (*tmdbstatusv1.LookupResponse, error) {
-	e := tmdb.entry(req.GetCode())
-	if e == nil {
-		return nil, lookupError(req.GetCode())
+	if e := tmdb.entry(req.GetCode()); e != nil {
+		return e.lookup, nil
 	}
-	return e.lookup, nil
+	return nil, lookupError(req.GetCode())
 }
 
 // ListStatuses returns TMDB's whole table in code order.
@@ -35,8 +33,8 @@ func (*Server) ListStatuses(context.Context, *tmdbstatusv1.ListStatusesRequest) 
 	return tmdb.list, nil
 }
 
-// Translate maps what TMDB answered to a google.rpc.Status; see the package
-// function Translate.
+// Translate maps what TMDB answered to a google.rpc.Status, as the package
+// function Translate does.
 func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
 	b, err := translate(req, time.Now)
 	switch {

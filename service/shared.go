@@ -3,24 +3,19 @@ package service
 import (
 	"fmt"
 	"sync/atomic"
-	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// built is a translation built into the forms its callers take: the
-// status as a proto, for Server, and the entry of its code (nil if none).
-// One built once and shared also holds the status as a *status.Status and
-// its error, for Go callers, and the TranslateResponse Server returns;
-// nothing may change it once built.
+// built is a translation in the forms its callers take: the status as a
+// proto, for Server, and the entry of its code (nil if none). One built
+// once and shared also holds the *status.Status, its error and Server's
+// TranslateResponse; nothing may change it once built.
 type built struct {
 	entry *entry
 	pb    *spb.Status
@@ -29,8 +24,7 @@ type built struct {
 	resp  *tmdbstatusv1.TranslateResponse
 }
 
-// newShared builds t into a translation to share; e is the entry of its
-// code, or nil.
+// newShared builds t, of entry e or nil, into a translation to share.
 func newShared(t translation, e *entry) (*built, error) {
 	pb := t.status()
 	if t.code != codes.OK && len(pb.GetDetails()) == 0 {
@@ -47,8 +41,8 @@ func newShared(t translation, e *entry) (*built, error) {
 // okTranslation is the translation of a success without an entry.
 var okTranslation, _ = newShared(translation{code: codes.OK}, nil)
 
-// httpOnlyTranslations holds the translations of responses that carry
-// nothing but an HTTP status, built on first use: they are all alike.
+// httpOnlyTranslations holds, built on first use, the translations of
+// responses that carry nothing but an HTTP status.
 var httpOnlyTranslations [600]atomic.Pointer[built]
 
 // httpOnly returns the translation of a response holding only an HTTP
@@ -65,34 +59,16 @@ func httpOnly(httpStatus int) *built {
 		retry:   retryableHTTP(httpStatus),
 		delay:   tmdb.fallbackDelay,
 	}, nil)
-	// Two callers may both build it; the results are equal.
-	httpOnlyTranslations[httpStatus].Store(b)
+	httpOnlyTranslations[httpStatus].Store(b) // two callers may build equal ones
 	return b
 }
 
-// withRetryInfo returns the status of b, the shared translation of a
-// retryable entry, with the RetryInfo after its ErrorInfo replaced by one of
-// delay: what translation.status builds with that delay, at the cost of one
-// small detail. The other details are b's, shared as b's whole status is.
-func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
-	ri, err := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)})
-	if err != nil {
-		return marshalFailed(err)
-	}
-	d := b.pb.GetDetails()
-	details := make([]*anypb.Any, 0, len(d))
-	details = append(details, d[0], ri)
-	details = append(details, d[2:]...)
-	return &spb.Status{Code: b.pb.GetCode(), Message: b.pb.GetMessage(), Details: details}
-}
-
 // SharedResponses returns every response message Server shares between
-// calls: the ListStatuses answer, the Lookup answer of each entry of the
-// table, and the Translate answers built once (an entry's code alone, an
-// HTTP status alone, success). A response Server returns is either one of
-// these very pointers or a message built for its call. They are read-only,
-// so a transport may encode each once and reuse the bytes. The slice is new
-// at each call; the messages are not.
+// calls: the ListStatuses answer, each entry's Lookup answer, and the
+// Translate answers built once (an entry's code alone, an HTTP status alone,
+// success). Any other response Server returns is built for its call. They
+// are read-only, so a transport may encode each once and reuse the bytes.
+// The slice is new at each call; the messages are not.
 func SharedResponses() []proto.Message {
 	shared := []proto.Message{tmdb.list, okTranslation.resp}
 	for _, e := range tmdb.byCode {

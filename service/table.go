@@ -3,39 +3,31 @@ package service
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// reasonPrefix is the prefix every TmdbStatus value name carries; the rest of
-// the name is the ErrorInfo reason.
+// reasonPrefix starts every TmdbStatus value name; the rest is the reason.
 const reasonPrefix = "TMDB_STATUS_"
 
 // Entry is one row of TMDB's status-code table with the gRPC mapping
 // tmdbstatus gives it. It is a plain value: changing it changes nothing else.
 type Entry struct {
-	// Status is the TMDB status code as an enum value; its number is the code.
-	Status tmdbstatusv1.TmdbStatus
-	// HTTPStatus is the HTTP status TMDB answers with for this code.
-	HTTPStatus int
-	// Message is TMDB's message for this code, verbatim.
-	Message string
-	// Code is the canonical gRPC code the TMDB code maps to.
-	Code codes.Code
-	// Reason is the google.rpc.ErrorInfo reason: the enum name without its
-	// TMDB_STATUS_ prefix.
-	Reason string
-	// Retryable reports whether the same request may succeed if retried.
-	Retryable bool
-	// RetryDelay is the delay of the RetryInfo of a retryable code when TMDB
-	// sent no Retry-After (the entry's default_retry_delay); zero otherwise.
-	RetryDelay time.Duration
+	Status     tmdbstatusv1.TmdbStatus // TMDB's code as an enum value
+	HTTPStatus int                     // the HTTP status TMDB answers with
+	Message    string                  // TMDB's message, verbatim
+	Code       codes.Code              // the canonical gRPC code
+	Reason     string                  // the ErrorInfo reason: the enum name without TMDB_STATUS_
+	Retryable  bool                    // whether the same request may succeed if retried
+	RetryDelay time.Duration           // a retryable code's default_retry_delay; else zero
 }
 
 // TMDBCode returns the TMDB status code of e.
@@ -44,24 +36,21 @@ func (e Entry) TMDBCode() int32 { return int32(e.Status) }
 // entry is an Entry with the messages built once for it.
 type entry struct {
 	Entry
-	fields []string // request parameters for BadRequest violations
-
+	fields      []string // request parameters for BadRequest violations
 	pb          *tmdbstatusv1.StatusEntry
 	lookup      *tmdbstatusv1.LookupResponse
 	translation *built // of a response holding only this code
 }
 
-// table is TMDB's table, indexed by code; codes TMDB does not define are nil.
+// table is TMDB's table; byCode[code] is nil for a code TMDB does not define.
 type table struct {
-	byCode  []*entry // byCode[code]
-	entries []Entry
-	list    *tmdbstatusv1.ListStatusesResponse
-	// fallbackDelay is the delay of the RetryInfo of a retryable HTTP
-	// fallback without Retry-After: the enum's fallback_retry_delay.
-	fallbackDelay time.Duration
+	byCode        []*entry
+	entries       []Entry
+	list          *tmdbstatusv1.ListStatusesResponse
+	fallbackDelay time.Duration // the enum's fallback_retry_delay
 }
 
-// tmdb is the table built from the proto descriptors at start-up.
+// tmdb is the table built from the proto at start-up.
 var tmdb = mustBuildTable()
 
 func mustBuildTable() *table {
@@ -71,25 +60,26 @@ func mustBuildTable() *table {
 		t.fallbackDelay, err = fallbackRetryDelay(enum.Options())
 	}
 	if err != nil {
-		// The table is compiled in: a broken one is a build defect.
-		panic("tmdbstatus: " + err.Error())
+		panic("tmdbstatus: " + err.Error()) // the table is compiled in
 	}
 	return t
 }
 
-// fallbackRetryDelay reads the fallback_retry_delay of the enum's
-// TableSpec option, which must be a positive delay.
-func fallbackRetryDelay(opts proto.Message) (time.Duration, error) {
-	spec, _ := proto.GetExtension(opts, tmdbstatusv1.E_Table).(*tmdbstatusv1.TableSpec)
-	d := spec.GetFallbackRetryDelay()
-	if d.CheckValid() != nil || d.AsDuration() <= 0 || d.AsDuration() > maxRetryAfter {
-		return 0, fmt.Errorf("TmdbStatus: (tmdbstatus.v1.table) option lacks a fallback_retry_delay of up to %v", maxRetryAfter)
-	}
-	return d.AsDuration(), nil
+// validDelay reports whether d is a positive delay of up to maxRetryAfter.
+func validDelay(d *durationpb.Duration) bool {
+	return d.CheckValid() == nil && d.AsDuration() > 0 && d.AsDuration() <= maxRetryAfter
 }
 
-// buildTable reads the StatusSpec option of every enum value. It fails if a
-// value lacks the option or holds an impossible one.
+// fallbackRetryDelay returns the fallback_retry_delay of the enum's TableSpec.
+func fallbackRetryDelay(opts proto.Message) (time.Duration, error) {
+	spec, _ := proto.GetExtension(opts, tmdbstatusv1.E_Table).(*tmdbstatusv1.TableSpec)
+	if d := spec.GetFallbackRetryDelay(); validDelay(d) {
+		return d.AsDuration(), nil
+	}
+	return 0, fmt.Errorf("TmdbStatus: (tmdbstatus.v1.table) option lacks a fallback_retry_delay of up to %v", maxRetryAfter)
+}
+
+// buildTable reads the StatusSpec option of every enum value but zero.
 func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 	t := &table{list: &tmdbstatusv1.ListStatusesResponse{}}
 	for i := range values.Len() {
@@ -113,75 +103,52 @@ func buildTable(values protoreflect.EnumValueDescriptors) (*table, error) {
 
 // entryOf checks the StatusSpec option of v and builds its entry.
 func entryOf(v protoreflect.EnumValueDescriptor) (*entry, error) {
-	code := v.Number()
-	if code < 0 {
-		return nil, fmt.Errorf("negative code %d", code)
-	}
 	spec, _ := proto.GetExtension(v.Options(), tmdbstatusv1.E_Status).(*tmdbstatusv1.StatusSpec)
-	if spec == nil || spec.GetMessage() == "" {
+	c, name, delay := codes.Code(spec.GetGrpcCode()), string(v.Name()), spec.GetDefaultRetryDelay()
+	switch {
+	case v.Number() < 0:
+		return nil, fmt.Errorf("negative code %d", v.Number())
+	case spec.GetMessage() == "":
 		return nil, errors.New("missing (tmdbstatus.v1.status) option")
-	}
-	if h := spec.GetHttpStatus(); h < 100 || h > 599 {
-		return nil, fmt.Errorf("http_status %d outside 100-599", h)
-	}
-	c := codes.Code(spec.GetGrpcCode())
-	if c > codes.Unauthenticated {
+	case spec.GetHttpStatus() < 100 || spec.GetHttpStatus() > 599:
+		return nil, fmt.Errorf("http_status %d outside 100-599", spec.GetHttpStatus())
+	case c > codes.Unauthenticated:
 		return nil, fmt.Errorf("grpc_code %d is not a gRPC code", c)
-	}
-	name := string(v.Name())
-	if !strings.HasPrefix(name, reasonPrefix) {
+	case !strings.HasPrefix(name, reasonPrefix):
 		return nil, fmt.Errorf("name lacks the %s prefix", reasonPrefix)
-	}
-	if c == codes.OK && spec.GetRetryable() {
+	case c == codes.OK && spec.GetRetryable():
 		return nil, errors.New("a success code cannot be retryable")
-	}
-	delay, err := retryDelayOf(spec)
-	if err != nil {
-		return nil, err
+	case !spec.GetRetryable() && delay != nil:
+		return nil, errors.New("default_retry_delay on a code that is not retryable")
+	case spec.GetRetryable() && !validDelay(delay):
+		return nil, fmt.Errorf("a retryable code needs a default_retry_delay of up to %v", maxRetryAfter)
 	}
 	e := &entry{
 		Entry: Entry{
-			Status:     tmdbstatusv1.TmdbStatus(code),
+			Status:     tmdbstatusv1.TmdbStatus(v.Number()),
 			HTTPStatus: int(spec.GetHttpStatus()),
 			Message:    spec.GetMessage(),
 			Code:       c,
 			Reason:     strings.TrimPrefix(name, reasonPrefix),
 			Retryable:  spec.GetRetryable(),
-			RetryDelay: delay,
+			RetryDelay: delay.AsDuration(),
 		},
 		fields: spec.GetFields(),
 	}
 	e.pb = &tmdbstatusv1.StatusEntry{
-		Status:     e.Status,
-		Code:       int32(code),
-		HttpStatus: int32(e.HTTPStatus),
-		Message:    e.Message,
-		GrpcCode:   spec.GetGrpcCode(),
-		Reason:     e.Reason,
-		Retryable:  e.Retryable,
-	}
-	if e.Retryable {
-		e.pb.DefaultRetryDelay = spec.GetDefaultRetryDelay()
+		Status:            e.Status,
+		Code:              int32(v.Number()),
+		HttpStatus:        spec.GetHttpStatus(),
+		Message:           e.Message,
+		GrpcCode:          spec.GetGrpcCode(),
+		Reason:            e.Reason,
+		Retryable:         e.Retryable,
+		DefaultRetryDelay: delay,
 	}
 	e.lookup = &tmdbstatusv1.LookupResponse{Entry: e.pb}
+	var err error
 	e.translation, err = newShared(e.translate(e.Message, 0, nil, e.RetryDelay), e)
 	return e, err
-}
-
-// retryDelayOf returns the default_retry_delay of spec: positive, at most
-// maxRetryAfter, on a retryable entry, and absent from every other.
-func retryDelayOf(spec *tmdbstatusv1.StatusSpec) (time.Duration, error) {
-	d := spec.GetDefaultRetryDelay()
-	if !spec.GetRetryable() {
-		if d != nil {
-			return 0, errors.New("default_retry_delay on a code that is not retryable")
-		}
-		return 0, nil
-	}
-	if d.CheckValid() != nil || d.AsDuration() <= 0 || d.AsDuration() > maxRetryAfter {
-		return 0, fmt.Errorf("a retryable code needs a default_retry_delay of up to %v", maxRetryAfter)
-	}
-	return d.AsDuration(), nil
 }
 
 // entry returns the entry of code, or nil if TMDB does not define it.
@@ -195,14 +162,11 @@ func (t *table) entry(code int32) *entry {
 // Lookup returns the table entry of a TMDB status code. It reports false if
 // TMDB's table does not define the code.
 func Lookup(code int32) (Entry, bool) {
-	e := tmdb.entry(code)
-	if e == nil {
-		return Entry{}, false
+	if e := tmdb.entry(code); e != nil {
+		return e.Entry, true
 	}
-	return e.Entry, true
+	return Entry{}, false
 }
 
-// Entries returns TMDB's whole table in code order. The slice is a copy.
-func Entries() []Entry {
-	return append([]Entry(nil), tmdb.entries...)
-}
+// Entries returns a copy of TMDB's whole table in code order.
+func Entries() []Entry { return slices.Clone(tmdb.entries) }

@@ -1,12 +1,12 @@
 package service
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -19,25 +19,28 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// maxMessageBytes bounds the status message taken from a response, so a
-// huge body cannot make a huge status.
-const maxMessageBytes = 1024
-
 // Links to TMDB's documentation, for the Help detail.
 var (
 	errorsLink    = &errdetails.Help_Link{Description: "TMDB API errors", Url: "https://developer.themoviedb.org/docs/errors"}
 	rateLimitLink = &errdetails.Help_Link{Description: "TMDB API rate limiting", Url: "https://developer.themoviedb.org/docs/rate-limiting"}
 )
 
+// Translation is the result of Translate.
+type Translation struct {
+	// Status is the gRPC status of TMDB's answer; its Err() is nil for
+	// success, else an error a gRPC handler can return as it is.
+	Status *status.Status
+	// Entry is the table entry of TMDB's status code, or the zero Entry.
+	Entry Entry
+}
+
 // Translate maps what TMDB answered to a gRPC status: OK for TMDB's success
 // codes and for a 2xx answer without a status code, else an error status
 // whose details hold exactly one google.rpc.ErrorInfo and, where they help,
 // RetryInfo, QuotaFailure, BadRequest and Help. It returns an INVALID_ARGUMENT
 // error only when req says nothing to translate (no status code, HTTP status
-// or body holding a code) or holds an impossible HTTP status.
-//
-// The returned status may be shared with other callers; *status.Status only
-// hands out copies, so that is safe.
+// or body holding a code) or holds an impossible HTTP status. The returned
+// status may be shared; *status.Status only hands out copies.
 func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	b, err := translate(req, time.Now)
 	if err != nil {
@@ -53,21 +56,10 @@ func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	return t, nil
 }
 
-// Translation is the result of Translate.
-type Translation struct {
-	// Status is the gRPC status of TMDB's answer; Status.Err() is nil for
-	// success and otherwise an error a gRPC handler can return as is.
-	Status *status.Status
-	// Entry is the table entry of TMDB's status code; its Status is
-	// TMDB_STATUS_UNSPECIFIED when the code is absent or not in the table.
-	Entry Entry
-}
-
 // Error returns the error TMDB means by a status code, as Translate gives it
 // for a response holding only that code: nil for TMDB's success codes, else
-// an error carrying a *status.Status (status.FromError reads it back). A code
-// TMDB does not define gives an UNKNOWN error with reason UNKNOWN_STATUS_CODE;
-// zero, which is no code, gives an INVALID_ARGUMENT error.
+// an error carrying a *status.Status. A code TMDB does not define gives an
+// UNKNOWN error with reason UNKNOWN_STATUS_CODE; zero gives INVALID_ARGUMENT.
 func Error(code int32) error {
 	if e := tmdb.entry(code); e != nil {
 		return e.translation.err
@@ -79,10 +71,7 @@ func Error(code int32) error {
 	return t.Status.Err()
 }
 
-// translate does the work of Translate and Server.Translate. A response that
-// adds nothing to what is known in advance (an entry's code alone, an HTTP
-// status alone, success) gets a translation built once and shared, which
-// costs no allocation.
+// translate does the work of Translate and Server.Translate.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built, error) {
 	in := readRequest(req)
 	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
@@ -92,24 +81,23 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 		return translateEntry(e, in, now), nil
 	}
 	if in.code == 0 && in.httpStatus == 0 {
-		return nil, missingStatus(in.hasBody && !in.bodyRead)
+		if in.badBody {
+			return nil, errBodyNotTMDB
+		}
+		return nil, errMissingStatus
 	}
 	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
 	if in.code != 0 {
-		t.reason, t.code = ReasonUnknownStatusCode, codes.Unknown
-		// A status code is there but unknown: TMDB's codes are mostly
-		// failures (21 comes with a 200), so never call it OK.
-		if c := codeFromHTTP(in.httpStatus); in.httpStatus != 0 && c != codes.OK {
-			t.code = c
+		// An unknown code is never OK: TMDB sends some failures with a 200.
+		t.reason, t.code = ReasonUnknownStatusCode, codeFromHTTP(in.httpStatus)
+		if t.code == codes.OK {
+			t.code = codes.Unknown
 		}
 		if t.message == "" {
 			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
 		}
-	} else {
-		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus)
-		if t.code == codes.OK {
-			return okTranslation, nil
-		}
+	} else if t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus); t.code == codes.OK {
+		return okTranslation, nil
 	}
 	given := false
 	if retryableHTTP(in.httpStatus) {
@@ -118,8 +106,8 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 			t.delay, given = d, true
 		}
 	}
-	if in.code == 0 && in.message == "" && len(in.errs) == 0 && !given && in.extra.empty() {
-		// Nothing but an HTTP status: the translation is always the same.
+	onlyHTTP := in.code == 0 && in.message == "" && len(in.errs) == 0 && in.extra == (extraMetadata{})
+	if onlyHTTP && !given {
 		return httpOnly(in.httpStatus), nil
 	}
 	if t.message == "" {
@@ -139,20 +127,29 @@ func translateEntry(e *entry, in input, now func() time.Time) *built {
 			delay, given = d, true
 		}
 	}
-	if (in.message == "" || in.message == e.Message) && (in.httpStatus == 0 || in.httpStatus == e.HTTPStatus) && len(in.errs) == 0 && in.extra.empty() {
+	sameMessage := in.message == "" || in.message == e.Message
+	sameHTTP := in.httpStatus == 0 || in.httpStatus == e.HTTPStatus
+	if sameMessage && sameHTTP && len(in.errs) == 0 && in.extra == (extraMetadata{}) {
 		if !given {
 			return e.translation
 		}
-		// Only the delay adds to the entry's translation.
 		return &built{entry: e, pb: e.translation.withRetryInfo(delay)}
 	}
-	message := in.message
-	if message == "" {
-		message = e.Message
-	}
-	t := e.translate(message, in.httpStatus, in.errs, delay)
+	t := e.translate(cmp.Or(in.message, e.Message), in.httpStatus, in.errs, delay)
 	t.extra = in.extra
 	return &built{entry: e, pb: t.status()}
+}
+
+// withRetryInfo returns the status of b, a retryable entry's shared
+// translation, with its RetryInfo replaced by one of delay, sharing b's
+// other details.
+func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
+	ri, _ := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // no string to fail on
+	d := b.pb.GetDetails()
+	details := make([]*anypb.Any, 0, len(d))
+	details = append(details, d[0], ri)
+	details = append(details, d[2:]...)
+	return &spb.Status{Code: b.pb.GetCode(), Message: b.pb.GetMessage(), Details: details}
 }
 
 // httpMessage is the status message of a failure TMDB gave no message for.
@@ -163,25 +160,21 @@ func httpMessage(httpStatus int) string {
 // translate returns the translation of a response with e's code and what
 // the response adds; delay is that of its RetryInfo if e is retryable.
 func (e *entry) translate(message string, httpStatus int, errs []string, delay time.Duration) translation {
-	if httpStatus == 0 {
-		httpStatus = e.HTTPStatus
-	}
 	return translation{
 		code:     e.Code,
 		message:  message,
 		reason:   e.Reason,
 		tmdbCode: int32(e.Status),
-		http:     httpStatus,
+		http:     cmp.Or(httpStatus, e.HTTPStatus),
 		fields:   e.fields,
 		errors:   errs,
 		retry:    e.Retryable,
 		delay:    delay,
-		quota:    e.Status == tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED,
 	}
 }
 
 // translation is what a TMDB response means, before it is built into a
-// google.rpc.Status: the code, the message and what each detail says.
+// google.rpc.Status.
 type translation struct {
 	code     codes.Code
 	message  string
@@ -192,7 +185,6 @@ type translation struct {
 	errors   []string      // TMDB's errors list
 	retry    bool          // add RetryInfo with delay
 	delay    time.Duration // Retry-After's, or the default
-	quota    bool          // add QuotaFailure
 	extra    extraMetadata // metadata read from the headers
 }
 
@@ -211,23 +203,17 @@ func (t translation) status() *spb.Status {
 	if t.http != 0 {
 		md[MetadataHTTPStatus] = strconv.Itoa(t.http)
 	}
-	var quota *errdetails.QuotaFailure
-	if t.quota {
-		quota = quotaFailure(msg, md)
-	}
 	details := []proto.Message{&errdetails.ErrorInfo{Reason: t.reason, Domain: Domain, Metadata: md}}
 	if t.retry {
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(t.delay)})
 	}
-	if quota != nil {
-		details = append(details, quota)
+	links := []*errdetails.Help_Link{errorsLink}
+	if t.tmdbCode == int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED) {
+		details = append(details, quotaFailure(msg, md))
+		links = append(links, rateLimitLink)
 	}
 	if len(t.fields) > 0 || len(t.errors) > 0 {
 		details = append(details, t.badRequest(msg))
-	}
-	links := []*errdetails.Help_Link{errorsLink}
-	if t.quota {
-		links = append(links, rateLimitLink)
 	}
 	details = append(details, &errdetails.Help{Links: links})
 	return newStatus(t.code, msg, details...)
@@ -246,14 +232,13 @@ func quotaFailure(msg string, md map[string]string) *errdetails.QuotaFailure {
 	return &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
 }
 
-// badRequest returns the BadRequest of t: a violation for each parameter of
-// its code, described by msg, then one for each of TMDB's errors.
+// badRequest returns a violation for each parameter of t's code, described
+// by msg, then one for each of TMDB's errors, up to maxErrors.
 func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	br := &errdetails.BadRequest{}
 	for _, name := range t.fields {
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: name, Description: msg, Reason: t.reason})
 	}
-	// Explicit errors are bounded as parsed ones are (maxErrors).
 	for _, e := range t.errors[:min(len(t.errors), maxErrors)] {
 		e = clip(e)
 		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: paramOf(e), Description: e})
@@ -261,9 +246,8 @@ func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	return br
 }
 
-// newStatus builds a google.rpc.Status. Marshalling the fixed detail types
-// into Any cannot fail; if it ever did, the status says so rather than
-// dropping details silently.
+// newStatus builds a google.rpc.Status; one whose details do not marshal
+// (they always do) says so rather than dropping them.
 func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
 	for _, d := range details {
@@ -276,8 +260,8 @@ func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	return s
 }
 
-// marshalDetail returns d in an Any, deterministically: ErrorInfo's
-// metadata is a map, and equal statuses should have equal bytes.
+// marshalDetail returns d in an Any, deterministically, so that equal
+// statuses have equal bytes whatever the order of a map.
 func marshalDetail(d proto.Message) (*anypb.Any, error) {
 	a := &anypb.Any{}
 	err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true})
@@ -289,41 +273,45 @@ func marshalFailed(err error) *spb.Status {
 	return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
 }
 
-// clip bounds s to maxMessageBytes, cutting at a rune boundary, replaces
-// invalid UTF-8 (which only a Go caller can pass) with U+FFFD, and the
-// credentials it quotes with REDACTED.
-func clip(s string) string {
-	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
-	if len(s) <= maxMessageBytes {
-		return s
+// codeFromHTTP maps an HTTP status to a gRPC code by meaning, as
+// google/rpc/code.proto does, for a failure without a code in TMDB's table.
+// It is not the gRPC spec's HTTP-to-gRPC table, which is for clients that
+// got no gRPC status at all and turns 404 into UNIMPLEMENTED.
+func codeFromHTTP(httpStatus int) codes.Code {
+	if c, ok := httpCodes[httpStatus]; ok {
+		return c
 	}
-	cut := maxMessageBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	switch httpStatus / 100 {
+	case 2:
+		return codes.OK
+	case 4:
+		return codes.InvalidArgument // the request is at fault
+	case 5:
+		return codes.Internal
 	}
-	return s[:cut] + "…"
+	return codes.Unknown // 1xx and 3xx are no failures TMDB's body explains
 }
 
-// quotaNumbers reads the request count and the limit from TMDB's message of
-// code 25, "Your request count (45) is over the allowed limit of (40).".
-func quotaNumbers(msg string) (count, limit string, ok bool) {
-	var nums [2]string
-	n := 0
-	for rest := msg; n < 2; {
-		open := strings.IndexByte(rest, '(')
-		if open < 0 {
-			break
-		}
-		rest = rest[open+1:]
-		end := strings.IndexByte(rest, ')')
-		if end < 0 {
-			break
-		}
-		if num := rest[:end]; num != "" && strings.Trim(num, "0123456789") == "" {
-			nums[n] = num
-			n++
-		}
-		rest = rest[end+1:]
+// httpCodes are the HTTP statuses whose code is not their class's.
+var httpCodes = map[int]codes.Code{
+	http.StatusUnauthorized:       codes.Unauthenticated,
+	http.StatusForbidden:          codes.PermissionDenied,
+	http.StatusNotFound:           codes.NotFound,
+	http.StatusConflict:           codes.Aborted,
+	http.StatusTooManyRequests:    codes.ResourceExhausted,
+	499:                           codes.Canceled, // Client Closed Request
+	http.StatusNotImplemented:     codes.Unimplemented,
+	http.StatusBadGateway:         codes.Unavailable, // a proxy that could not reach TMDB, as code 43
+	http.StatusServiceUnavailable: codes.Unavailable,
+	http.StatusGatewayTimeout:     codes.DeadlineExceeded,
+}
+
+// retryableHTTP reports whether a failure with this HTTP status may succeed
+// if retried: rate limiting and the transient gateway and server errors.
+func retryableHTTP(httpStatus int) bool {
+	switch httpStatus {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
 	}
-	return nums[0], nums[1], n == 2
+	return false
 }
