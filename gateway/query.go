@@ -1,169 +1,172 @@
 package gateway
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // queryFields are the request fields each RPC also takes as query
-// parameters, by proto name; a parameter may be given by its JSON name
-// too, as in a body. Translate takes those a caller knows from the
-// headers of TMDB's answer rather than its body, so that the body can be
-// posted as TMDB sent it. Any other parameter, on any route, is an error.
+// parameters, by proto name (the JSON name is taken too): Translate's come
+// from the headers of TMDB's answer, so that its body can be posted as it
+// came. Any other parameter, on any route, is an error.
 var queryFields = map[string][]protoreflect.Name{
 	tmdbstatusv1.StatusService_Translate_FullMethodName: {"http_status", "retry_after"},
 }
 
-// queryRule is what one route accepts in its query.
-type queryRule struct {
-	route  string                                  // "POST /v1/statuses:translate", for messages.
-	fields map[string]protoreflect.FieldDescriptor // By proto and JSON name.
-	names  string                                  // "http_status and retry_after", or "".
-	input  protoreflect.MessageType                // nil: no field.
-	page   bool                                    // Not a route of the API: its query is not checked.
+// A rule is what checkRequest knows of one route.
+type rule struct {
+	route string                                  // "POST /v1/statuses:translate", for messages.
+	input protoreflect.MessageType                // The RPC's request type.
+	query map[string]protoreflect.FieldDescriptor // By proto and JSON name.
+	takes string                                  // "takes only http_status and retry_after".
+	page  bool                                    // Not a route of the API: nothing is checked.
 }
 
-// checkQuery refuses a request whose query has a parameter its route does
-// not take, with MALFORMED_REQUEST naming it, and reads those it takes
-// into a message of the route's request type, which the decoder merges
-// into the request's body (fields of the body win). A request without a
-// query costs one comparison.
-func checkQuery(mux *runtime.ServeMux, m runtime.Marshaler) runtime.Middleware {
-	return func(next runtime.HandlerFunc) runtime.HandlerFunc {
-		var rule atomic.Pointer[queryRule] // The rule of this route, once known.
-		return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-			if r.URL.RawQuery == "" {
-				next(w, r, pathParams)
-				return
-			}
-			qr := rule.Load()
-			if qr == nil {
-				qr = ruleOf(r)
-				rule.Store(qr)
-			}
-			if qr.page { // A page ignores its query, as web pages do.
-				next(w, r, pathParams)
-				return
-			}
-			msg, err := qr.read(r.URL.RawQuery)
-			if err != nil {
-				writeError(mux, m, w, r, err)
-				return
-			}
-			if body, ok := r.Body.(*requestBody); ok && msg != nil {
-				body.query = msg
-			}
-			next(w, r, pathParams)
+// checkRequest is the middleware that refuses, in this order, a query
+// parameter the route does not take or whose value does not parse, a POST
+// whose body is not read as JSON (415), and a path parameter that does not
+// parse. It keeps the fields the query sets on the requestBody, for the
+// decoder.
+func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
+	var cached atomic.Pointer[rule] // This route's, once known.
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		rl := cached.Load()
+		if rl == nil {
+			rl = ruleOf(r)
+			cached.Store(rl)
 		}
+		if err := rl.check(w, r, pathParams); err != nil {
+			runtime.HTTPError(r.Context(), mux, m, w, r, err)
+			return
+		}
+		next(w, r, pathParams)
 	}
 }
 
-// ruleOf returns the query rule of the route r was routed to.
-func ruleOf(r *http.Request) *queryRule {
+// ruleOf returns the rule of the route r was routed to.
+func ruleOf(r *http.Request) *rule {
 	p, _ := runtime.HTTPPattern(r.Context())
 	rt, ok := routeOf(r.Method, p)
 	if !ok {
-		return &queryRule{page: true}
+		return &rule{page: true}
 	}
-	qr := &queryRule{route: rt.Method + " " + rt.Template, fields: map[string]protoreflect.FieldDescriptor{}}
-	names := queryFields[rt.rpc]
-	if len(names) == 0 {
-		return qr
-	}
-	qr.input = rt.input
-	var quoted []string
-	for _, name := range names {
+	rl := &rule{route: rt.Method + " " + rt.Template, input: rt.input, query: map[string]protoreflect.FieldDescriptor{}}
+	var names []string
+	for _, name := range queryFields[rt.rpc] {
 		fd := rt.input.Descriptor().Fields().ByName(name)
-		qr.fields[string(fd.Name())] = fd
-		qr.fields[fd.JSONName()] = fd
-		quoted = append(quoted, string(name))
+		rl.query[string(name)] = fd
+		rl.query[fd.JSONName()] = fd
+		names = append(names, string(name))
 	}
-	qr.names = strings.Join(quoted, " and ")
-	return qr
+	rl.takes = "takes no query parameter"
+	if names != nil {
+		rl.takes = "takes only " + strings.Join(names, " and ")
+	}
+	return rl
+}
+
+// check returns the error of r, routed to rl's route, or nil.
+func (rl *rule) check(w http.ResponseWriter, r *http.Request, pathParams map[string]string) error {
+	if rl.page {
+		return nil
+	}
+	body, _ := r.Body.(*requestBody) // A POST's.
+	if r.URL.RawQuery != "" {
+		msg, err := rl.read(r.URL.RawQuery)
+		if err != nil {
+			return err
+		}
+		if body != nil {
+			body.query = msg
+		}
+	}
+	if body != nil && !readsAsJSON(body) {
+		w.Header().Set("Accept-Post", "application/json")
+		ctype := clip(body.contentType)
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusUnsupportedMediaType,
+			Err: service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+				fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "").Err(),
+		}
+	}
+	for name, value := range pathParams {
+		fd := rl.input.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if _, err := runtime.Int32(value); err != nil && fd != nil && fd.Kind() == protoreflect.Int32Kind {
+			value = clip(value)
+			msg := fmt.Sprintf("%s %q is not an integer", name, value)
+			if errors.Is(err, strconv.ErrRange) {
+				msg = fmt.Sprintf("%s %q is out of range", name, value)
+			}
+			return malformed(msg, map[string]string{name: value}, name).Err()
+		}
+	}
+	return nil
+}
+
+// readsAsJSON reports whether body is read as JSON: a Content-Type of
+// application/json (whatever its parameters: JSON is UTF-8), none, or
+// application/x-www-form-urlencoded with a body that is empty or starts as
+// a JSON object, which is what `curl -d '{...}'` sends.
+func readsAsJSON(body *requestBody) bool {
+	ctype := body.contentType
+	if ctype != "" && ctype != "application/json" {
+		mt, _, _ := strings.Cut(ctype, ";")
+		ctype = strings.ToLower(strings.TrimSpace(mt))
+	}
+	switch ctype {
+	case "", "application/json":
+		return true
+	case "application/x-www-form-urlencoded":
+		data := bytes.TrimLeft(body.data, " \t\r\n")
+		return len(data) == 0 || data[0] == '{'
+	}
+	return false
 }
 
 // read returns the message the query parameters of rawQuery set, or an
-// error naming the first one that the route does not take or whose value
-// does not parse.
-func (qr *queryRule) read(rawQuery string) (proto.Message, error) {
+// error naming the first one, in sorted order, that the route does not
+// take or whose value grpc-gateway's parser does not parse.
+func (rl *rule) read(rawQuery string) (proto.Message, error) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, malformed("the query string is not well formed", nil, "").Err()
 	}
 	var msg proto.Message
-	for key := range strings.SplitSeq(rawQuery, "&") {
-		key, _, _ = strings.Cut(key, "=")
-		key, _ = url.QueryUnescape(key) // ParseQuery has unescaped it already.
-		vals, seen := values[key]
-		if !seen {
-			continue // Read already, or an empty element ("a=1&&b=2").
-		}
-		delete(values, key)
-		fd, ok := qr.fields[key]
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		fd, ok := rl.query[key]
 		if !ok {
-			return nil, qr.unknown(key)
+			key = clip(key)
+			return nil, malformed(fmt.Sprintf("unknown query parameter %q: %s %s", key, rl.route, rl.takes),
+				map[string]string{"parameter": key}, "").Err()
+		}
+		name, vals := string(fd.Name()), values[key]
+		md := map[string]string{"parameter": name}
+		if len(vals) > 1 && !fd.IsList() {
+			return nil, malformed(fmt.Sprintf("query parameter %s is given %d times; want once", name, len(vals)), md, name).Err()
 		}
 		if msg == nil {
-			msg = qr.input.New().Interface()
+			msg = rl.input.New().Interface()
 		}
-		if err := setQueryField(msg, fd, key, vals); err != nil {
-			return nil, err
+		if runtime.PopulateQueryParameters(msg, url.Values{name: vals}, utilities.NewDoubleArray(nil)) != nil {
+			return nil, malformed(fmt.Sprintf("query parameter %s: invalid value for %s (%s)", clip(key), name, typeName(fd)), md, name).Err()
 		}
 	}
 	return msg, nil
-}
-
-// unknown is the error of the query parameter name, which the route does
-// not take.
-func (qr *queryRule) unknown(name string) error {
-	takes := "takes no query parameter"
-	if qr.names != "" {
-		takes = "takes only " + qr.names
-	}
-	name = clip(name)
-	return malformed(fmt.Sprintf("unknown query parameter %q: %s %s", name, qr.route, takes),
-		map[string]string{"parameter": name}, "").Err()
-}
-
-// setQueryField sets the field fd of msg to vals, the values of the query
-// parameter key, with grpc-gateway's own query parser.
-func setQueryField(msg proto.Message, fd protoreflect.FieldDescriptor, key string, vals []string) error {
-	name := string(fd.Name())
-	if len(vals) > 1 && !fd.IsList() {
-		return malformed(fmt.Sprintf("query parameter %s is given %d times; want once", name, len(vals)),
-			map[string]string{"parameter": name}, name).Err()
-	}
-	err := runtime.PopulateQueryParameters(msg, url.Values{name: vals}, utilities.NewDoubleArray(nil))
-	if err != nil {
-		return malformed(fmt.Sprintf("query parameter %s: invalid value for %s (%s)", clip(key), name, typeName(fd)),
-			map[string]string{"parameter": name}, name).Err()
-	}
-	return nil
-}
-
-// maxEcho is the most bytes of a client's input an error quotes.
-const maxEcho = 64
-
-// clip returns s cut to maxEcho bytes, on a rune boundary, with "..."
-// when it was cut: an error quotes what it refuses, never all of it.
-func clip(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	n := maxEcho
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
 }

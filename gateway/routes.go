@@ -26,8 +26,7 @@ type Route struct {
 }
 
 // routes are the HTTP rules of StatusService, read from the annotations
-// of service.proto, in the order of its methods. The mux learns its
-// routes from the code generated from the same annotations.
+// of service.proto, from which the mux's routes are generated too.
 var routes = readRoutes()
 
 // Routes returns the HTTP rules of the REST API, in the order of the
