@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -21,8 +21,17 @@ type Route struct {
 	Method   string // "GET", "POST", ...
 	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
 
-	rpc   string                   // "/tmdbstatus.v1.StatusService/Lookup"
-	input protoreflect.MessageType // The RPC's request type.
+	input protoreflect.MessageType                // The RPC's request type; nil for a page.
+	query map[string]protoreflect.FieldDescriptor // The fields it takes as query parameters.
+	takes string                                  // "takes only http_status and retry_after".
+}
+
+// queryFields are the request fields each method also takes as query
+// parameters, by proto name (the JSON name is taken too): Translate's come
+// from the headers of TMDB's answer, so that its body can be posted as it
+// came. Any other parameter, on any route, is an error.
+var queryFields = map[protoreflect.Name][]protoreflect.Name{
+	"Translate": {"http_status", "retry_after"},
 }
 
 // routes are the HTTP rules of StatusService, read from the annotations
@@ -41,27 +50,34 @@ func readRoutes() []Route {
 	for i := range methods.Len() {
 		md := methods.Get(i)
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
-		var rt Route
+		rt := Route{query: map[string]protoreflect.FieldDescriptor{}, takes: "takes no query parameter"}
 		switch p := rule.GetPattern().(type) {
 		case *annotations.HttpRule_Get:
-			rt = Route{Method: http.MethodGet, Template: p.Get}
+			rt.Method, rt.Template = http.MethodGet, p.Get
 		case *annotations.HttpRule_Post:
-			rt = Route{Method: http.MethodPost, Template: p.Post}
+			rt.Method, rt.Template = http.MethodPost, p.Post
 		case *annotations.HttpRule_Put:
-			rt = Route{Method: http.MethodPut, Template: p.Put}
+			rt.Method, rt.Template = http.MethodPut, p.Put
 		case *annotations.HttpRule_Patch:
-			rt = Route{Method: http.MethodPatch, Template: p.Patch}
+			rt.Method, rt.Template = http.MethodPatch, p.Patch
 		case *annotations.HttpRule_Delete:
-			rt = Route{Method: http.MethodDelete, Template: p.Delete}
+			rt.Method, rt.Template = http.MethodDelete, p.Delete
 		default:
 			continue
 		}
-		rt.rpc = "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-		input, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
-		if err != nil {
+		var err error
+		if rt.input, err = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()); err != nil {
 			panic(fmt.Sprintf("gateway: the request type of %s: %v", md.FullName(), err))
 		}
-		rt.input = input
+		var names []string
+		for _, name := range queryFields[md.Name()] {
+			fd := md.Input().Fields().ByName(name)
+			rt.query[string(name)], rt.query[fd.JSONName()] = fd, fd
+			names = append(names, string(name))
+		}
+		if names != nil {
+			rt.takes = "takes only " + strings.Join(names, " and ")
+		}
 		rs = append(rs, rt)
 	}
 	return rs
@@ -71,14 +87,14 @@ func readRoutes() []Route {
 // "{code=*}", whose name the template writes alone, "{code}".
 var captureVariable = regexp.MustCompile(`\{([^=}]+)=\*\}`)
 
-// routeOf returns the route of the API the mux matched with the pattern p
-// for method, or false for another route (a page).
-func routeOf(method string, p runtime.Pattern) (Route, bool) {
+// routeOf returns the route the mux matched with the pattern p for method,
+// or a Route without input for a page.
+func routeOf(method string, p runtime.Pattern) *Route {
 	template := captureVariable.ReplaceAllString(p.String(), "{$1}")
-	for _, rt := range routes {
+	for i, rt := range routes {
 		if rt.Method == method && rt.Template == template {
-			return rt, true
+			return &routes[i]
 		}
 	}
-	return Route{}, false
+	return &Route{}
 }
