@@ -5,13 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
@@ -130,22 +132,18 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-// tooLarge is the error of a body over limit bytes: RESOURCE_EXHAUSTED, as
-// a grpc-go server answers a message over its receive limit, and HTTP 413.
-func tooLarge(limit int64) error {
-	return &runtime.HTTPStatusError{
-		HTTPStatus: http.StatusRequestEntityTooLarge,
-		Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
-			fmt.Sprintf("request body larger than %d bytes", limit),
-			map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
-	}
-}
-
-// readError is the error of a body that could not be read whole: too
-// large, not sent in time, or cut short; net/http's errors name addresses.
+// readError is the error of a body that could not be read whole: over
+// limit bytes (413, RESOURCE_EXHAUSTED, as grpc-go answers a message over
+// its limit), not sent in time (408), or cut short; never net/http's, which
+// name addresses.
 func readError(err error, limit int64) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return tooLarge(limit)
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestEntityTooLarge,
+			Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", limit),
+				map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
+		}
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		return &runtime.HTTPStatusError{
@@ -158,55 +156,39 @@ func readError(err error, limit int64) error {
 }
 
 // bodyError returns the error of data, a body protojson failed to
-// unmarshal into pm, naming the top-level field at fault; or nil if data
-// is a JSON object that unmarshals followed by more, which is read as
-// JSONPb reads it: the first value alone. It runs on the error path only,
-// and finds the field by unmarshalling each one alone.
+// unmarshal into pm, naming the top-level field at fault, the first in
+// sorted order, found by unmarshalling each one alone; or nil for a JSON
+// object that unmarshals followed by more, of which JSONPb reads the
+// object alone.
 func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
 	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
 		return malformed("request body is not a JSON object", nil, "")
 	}
-	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true))
+	var members map[string]jsontext.Value
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if err := json.UnmarshalDecode(dec, &members); err != nil {
+		if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
+			err = serr.Err
+		}
+		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
+	}
 	fields := pm.ProtoReflect().Descriptor().Fields()
 	seen := map[protoreflect.FieldNumber]bool{}
-	_, err := dec.ReadToken()
-	for err == nil && dec.PeekKind() != '}' {
-		var tok jsontext.Token
-		var value jsontext.Value
-		if tok, err = dec.ReadToken(); err != nil {
-			break
-		}
-		name := tok.String()
-		if value, err = dec.ReadValue(); err != nil {
-			break
-		}
+	for _, name := range slices.Sorted(maps.Keys(members)) {
 		fd := fields.ByJSONName(name)
 		if fd == nil {
 			fd = fields.ByName(protoreflect.Name(name))
 		}
 		switch {
 		case fd == nil: // Unknown: ignored.
+			continue
 		case seen[fd.Number()]: // Each is fine alone: no one field is at fault.
 			return malformed("request body: a field is given twice", nil, "")
-		case m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), value), pm) != nil:
+		case m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil:
 			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
 				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
 		}
-		if fd != nil {
-			seen[fd.Number()] = true
-		}
-	}
-	if err == nil {
-		_, err = dec.ReadToken()
-	}
-	if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
-		err = serr.Err
-	}
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	if err != nil {
-		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
+		seen[fd.Number()] = true
 	}
 	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
 		return malformed("request body is not valid JSON", nil, "")

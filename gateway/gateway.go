@@ -1,27 +1,17 @@
 // Package gateway serves the REST/JSON API of tmdbstatus.v1.StatusService,
-// as the google.api.http annotations of proto/tmdbstatus/v1/service.proto
-// define it, by calling a StatusServiceServer in-process through
-// grpc-gateway's generated handlers: there is no gRPC hop, and so no gRPC
-// interceptor runs. docs/rest.md describes the API as a client sees it.
+// as the google.api.http annotations of service.proto define it, by calling
+// a StatusServiceServer in-process through grpc-gateway's generated
+// handlers: no gRPC hop, so no gRPC interceptor runs. docs/rest.md gives the
+// API as a client sees it.
 //
-// One runtime.ServeMux routes, decodes and renders every request; what the
-// gateway adds are options of it (a marshaler, error handlers, middlewares,
-// a forward-response option) and front, which runs before it: nosniff,
-// HEAD served as GET, and the body of a POST read whole, up to its limit.
-//
-// What makes it fast is work done once: the JSON of the responses the
-// service shares between calls (service.SharedResponses) is marshalled,
-// with its ETag and Content-Length, when the handler is made, and a body
-// is read once and unmarshalled once (jsonMarshaler).
-//
-// A request is checked in this order: body size (413, 408), route (404,
-// 405), query (400), Content-Type (415), path and body decoding (400); only
-// then is the service called. The errors of the service pass through
-// untouched. The gateway's own carry one ErrorInfo in service.ServiceDomain
-// (MALFORMED_REQUEST, ROUTE_NOT_FOUND, METHOD_NOT_ALLOWED, BODY_TOO_LARGE)
-// and, for a field, a BadRequest; they quote a client's input cut to 64
-// bytes and never name an address or a library. Nothing a client sends
-// makes grpc-gateway log.
+// One runtime.ServeMux routes, decodes and renders every request, through
+// its options; front runs before it. The JSON of service.SharedResponses is
+// marshalled once, with its ETag and Content-Length, and a body is read and
+// unmarshalled once (jsonMarshaler). A request is checked in this order:
+// body size (413, 408), route (404, 405), query (400), Content-Type (415),
+// path and body decoding (400). The gateway's own errors carry one
+// ErrorInfo in service.ServiceDomain, quote input cut to 64 bytes, and name
+// no address or library; nothing a client sends makes grpc-gateway log.
 package gateway
 
 import (

@@ -51,17 +51,16 @@ func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler
 			mux.ServeHTTP(w, r)
 			return
 		}
-		if r.ContentLength > limit {
-			runtime.HTTPError(r.Context(), mux, m, w, r, tooLarge(limit))
-			return
-		}
 		var body []byte
-		if r.ContentLength != 0 { // Known and short enough, or unknown (-1).
-			var err error
-			if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit)); err != nil {
-				runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
-				return
-			}
+		var err error
+		if r.ContentLength > limit {
+			err = &http.MaxBytesError{Limit: limit}
+		} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		}
+		if err != nil {
+			runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
+			return
 		}
 		r.Body = newRequestBody(body, ctype)
 		mux.ServeHTTP(w, r)
