@@ -1,14 +1,12 @@
 package gateway
 
 import (
-	"context"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // CacheControl is the Cache-Control of the answers that carry an ETag:
@@ -79,24 +77,6 @@ func parsable(values []string) bool {
 		}
 	}
 	return true
-}
-
-// cacheHeaders is the forward-response option of the mux: it writes the
-// headers of a shared answer, computed with its JSON: its Content-Length
-// (which HEAD needs, as a long answer would otherwise be chunked) and, for
-// Lookup and ListStatuses, its ETag and Cache-Control.
-func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
-	a, ok := s[resp]
-	if !ok {
-		return nil
-	}
-	h := w.Header()
-	h["Content-Length"] = a.contentLength
-	if a.etag != nil {
-		h["Etag"] = a.etag
-		h["Cache-Control"] = cacheControl
-	}
-	return nil
 }
 
 // answer is the last middleware, so that its answerWriter sees the headers

@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -23,16 +25,18 @@ import (
 // grpc-gateway's JSONPb with EmitDefaultValues (EmitUnpopulated would
 // write unset message fields as null) and DiscardUnknown, but for work done
 // once instead of per request: Marshal writes the responses of
-// service.SharedResponses from their JSON, marshalled when it is made (a
-// map fixed at construction, keyed by the messages' pointers), and its
-// decoder unmarshals the body front read in one pass, where JSONPb's reads
-// the first JSON value and then runs protojson over it.
+// service.SharedResponses from their JSON, marshalled when it is made, and
+// its decoder unmarshals the body front read in one pass, where JSONPb's
+// reads the first JSON value and then runs protojson over it.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
 }
 
-// sharedAnswers are the answers of service.SharedResponses, by message.
+var _ runtime.Marshaler = (*jsonMarshaler)(nil)
+
+// sharedAnswers are the answers of service.SharedResponses, by message: a
+// map fixed at construction, keyed by the messages' pointers.
 type sharedAnswers map[proto.Message]*sharedAnswer
 
 // sharedAnswer is the JSON of one shared response and its header values,
@@ -43,10 +47,6 @@ type sharedAnswer struct {
 	etag          []string // nil: a Translate answer, which has no validator.
 }
 
-var _ runtime.Marshaler = (*jsonMarshaler)(nil)
-
-// newMarshaler returns the marshaler of the handler, the JSON of the
-// service's shared responses computed.
 func newMarshaler() *jsonMarshaler {
 	m := &jsonMarshaler{JSONPb: runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
@@ -62,8 +62,7 @@ func newMarshaler() *jsonMarshaler {
 		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
 		switch resp.(type) {
 		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
-			// A strong entity tag: a hash of the bytes, the same in every
-			// process of one build.
+			// A strong entity tag: a hash of the bytes, the same in every process of a build.
 			sum := sha256.Sum256(b)
 			a.etag = []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 		}
@@ -82,30 +81,43 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	return m.JSONPb.Marshal(v)
 }
 
-// Unmarshal decodes the JSON data into v.
-func (m *jsonMarshaler) Unmarshal(data []byte, v any) error {
-	_, err := m.decode(data, v)
-	return err
+// cacheHeaders is the forward-response option of the mux: it writes the
+// header values of a shared answer: its Content-Length (which HEAD needs,
+// as a long answer would otherwise be chunked) and, for Lookup and
+// ListStatuses, its ETag and Cache-Control.
+func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
+	if a, ok := s[resp]; ok {
+		h := w.Header()
+		h["Content-Length"] = a.contentLength
+		if a.etag != nil {
+			h["Etag"] = a.etag
+			h["Cache-Control"] = cacheControl
+		}
+	}
+	return nil
 }
 
-// NewDecoder returns a decoder of the JSON body r: the request body as
-// front kept it, or any reader, read whole. It completes the fields the
-// body leaves unset with those the query set (see checkRequest), and
-// leaves the status of a body that does not decode on it, for
-// errorHandler.
+// NewDecoder returns a decoder of the body r. A requestBody of whitespace
+// alone is io.EOF, which the generated handlers read as an empty request;
+// the fields it leaves unset take the query's (checkRequest); one that does
+// not decode leaves its status on the body, for errorHandler. Another
+// reader is decoded by JSONPb.
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
 		body, ok := r.(*requestBody)
-		if !ok {
-			data, err := io.ReadAll(r)
-			if err != nil {
-				return err
-			}
-			body = &requestBody{data: data}
+		pm, isProto := v.(proto.Message)
+		if !ok || !isProto {
+			return m.JSONPb.NewDecoder(r).Decode(v)
 		}
-		st, err := m.decode(body.data, v)
-		body.fault = st
-		if pm, ok := v.(proto.Message); ok && body.query != nil && (err == nil || err == io.EOF) {
+		var err error
+		if len(bytes.TrimLeft(body.data, " \t\r\n")) == 0 {
+			err = io.EOF
+		} else if m.UnmarshalOptions.Unmarshal(body.data, pm) != nil {
+			if body.fault = m.bodyError(body.data, pm); body.fault != nil {
+				return errors.New(body.fault.Message())
+			}
+		}
+		if body.query != nil {
 			d := pm.ProtoReflect()
 			body.query.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 				if !d.Has(fd) {
@@ -118,34 +130,13 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	})
 }
 
-// decode unmarshals data into v. A body of whitespace alone is io.EOF,
-// which the generated handlers read as an empty request. A body that does
-// not decode gives its MALFORMED_REQUEST status (bodyError) and an error
-// of its message.
-func (m *jsonMarshaler) decode(data []byte, v any) (*status.Status, error) {
-	pm, ok := v.(proto.Message)
-	if !ok {
-		return nil, m.JSONPb.Unmarshal(data, v)
-	}
-	if len(bytes.TrimLeft(data, " \t\r\n")) == 0 {
-		return nil, io.EOF
-	}
-	if m.UnmarshalOptions.Unmarshal(data, pm) == nil {
-		return nil, nil
-	}
-	if st := m.bodyError(data, pm); st != nil {
-		return st, errors.New(st.Message())
-	}
-	return nil, nil
-}
-
 // requestBody is the body of a POST, which front read whole: the decoder
 // takes its bytes without copying them. It carries what the middlewares
 // and errorHandler learn of the request.
 type requestBody struct {
 	bytes.Reader
 	data        []byte
-	contentType string         // The request's Content-Type, "" if none.
+	contentType string         // The request's, which front may take out of its headers.
 	query       proto.Message  // Fields set by query parameters, or nil.
 	fault       *status.Status // The status of a body that does not decode.
 }
