@@ -84,8 +84,8 @@ func parsable(values []string) bool {
 func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		aw := &answerWriter{ResponseWriter: w}
-		if inm, ok := r.Header["If-None-Match"]; ok && r.Method == http.MethodGet {
-			aw.ifNoneMatch = inm
+		if r.Method == http.MethodGet {
+			aw.ifNoneMatch = r.Header["If-None-Match"]
 		}
 		next(aw, r, pathParams)
 	}
@@ -98,29 +98,27 @@ func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 type answerWriter struct {
 	http.ResponseWriter
 	ifNoneMatch []string // nil: not a conditional GET.
-	wrote       bool
-	notModified bool
+	code        int      // The status written, or 0.
 }
 
 func (a *answerWriter) WriteHeader(code int) {
-	if a.wrote {
+	if a.code != 0 {
 		return
 	}
-	a.wrote = true
 	h := a.Header()
 	if code == http.StatusOK && a.ifNoneMatch != nil && noneMatch(a.ifNoneMatch, h.Get("Etag")) {
 		// A 304 has the validator and cache headers of the 200, none of its content.
-		a.notModified = true
 		code = http.StatusNotModified
 		h.Del("Content-Type")
 		h.Del("Content-Length")
 	}
+	a.code = code
 	a.ResponseWriter.WriteHeader(code)
 }
 
 func (a *answerWriter) Write(p []byte) (int, error) {
 	a.WriteHeader(http.StatusOK)
-	if !a.notModified {
+	if a.code != http.StatusNotModified {
 		_, _ = a.ResponseWriter.Write(p)
 	}
 	return len(p), nil
