@@ -89,7 +89,7 @@ func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, share
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(append(mws, answer)...),
+		runtime.WithMiddlewares(mws...),
 		runtime.WithForwardResponseOption(shared.cacheHeaders),
 		// The service reads no metadata, and grpc-gateway logs every header
 		// it cannot forward (a non-ASCII User-Agent, say).

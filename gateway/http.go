@@ -33,8 +33,12 @@ var (
 // requestBody); and reads the body of a POST whole, up to limit bytes, so
 // that a longer one is 413 rather than the 400 of a failed decoding.
 func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["X-Content-Type-Options"] = nosniff
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		rw.Header()["X-Content-Type-Options"] = nosniff
+		w := &answerWriter{ResponseWriter: rw}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			w.ifNoneMatch = r.Header["If-None-Match"]
+		}
 		if r.Method == http.MethodHead {
 			r = r.WithContext(r.Context())
 			r.Method = http.MethodGet
@@ -54,7 +58,7 @@ func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler
 		if r.ContentLength > limit {
 			err = &http.MaxBytesError{Limit: limit}
 		} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
-			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+			body, err = io.ReadAll(http.MaxBytesReader(rw, r.Body, limit))
 		}
 		if err != nil {
 			runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
@@ -77,18 +81,6 @@ func parsable(values []string) bool {
 		}
 	}
 	return true
-}
-
-// answer is the last middleware, so that its answerWriter sees the headers
-// the handler sets.
-func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		aw := &answerWriter{ResponseWriter: w}
-		if r.Method == http.MethodGet {
-			aw.ifNoneMatch = r.Header["If-None-Match"]
-		}
-		next(aw, r, pathParams)
-	}
 }
 
 // answerWriter answers a GET whose If-None-Match matches the ETag of its

@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -117,14 +116,10 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 				return errors.New(body.fault.Message())
 			}
 		}
-		if body.query != nil {
-			d := pm.ProtoReflect()
-			body.query.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-				if !d.Has(fd) {
-					d.Set(fd, v)
-				}
-				return true
-			})
+		if body.query != nil { // The body's fields win.
+			proto.Merge(body.query, pm)
+			proto.Reset(pm)
+			proto.Merge(pm, body.query)
 		}
 		return err
 	})
