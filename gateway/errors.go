@@ -1,24 +1,18 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -29,10 +23,9 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 	return service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
 }
 
-// routingError answers a request the mux has no route for: 404
-// ROUTE_NOT_FOUND; for a path with routes, 405 METHOD_NOT_ALLOWED (not
-// the 501 of UNIMPLEMENTED) or, to OPTIONS, 204, both with Allow (RFC
-// 9110, sections 9.3.7 and 15.5.6); for a target that is not a path, 400.
+// routingError answers a request the mux has no route for: 404; for a path
+// with routes, 405 (not the 501 of UNIMPLEMENTED) or, to OPTIONS, 204, both
+// with Allow (RFC 9110, sections 9.3.7 and 15.5.6); else 400.
 func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	if ctx.Value(probeKey{}) != nil {
 		w.WriteHeader(httpStatus)
@@ -57,12 +50,10 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
-// probeKey marks the requests allowed sends to learn which methods the
-// mux routes for a path.
+// probeKey marks the requests of allowed.
 type probeKey struct{}
 
-// probed is the first middleware: it answers a probe with 204 as soon as
-// the mux has routed it.
+// probed is the first middleware: it answers a probe with 204 once routed.
 func probed(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		if r.Context().Value(probeKey{}) != nil {
@@ -73,9 +64,8 @@ func probed(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-// allowed returns the Allow header of the path of r: the methods the mux
-// routes for it, HEAD after GET, then OPTIONS; or "". grpc-gateway itself
-// matches the routes, on the 405 path alone.
+// allowed returns the Allow header of the path of r, or "": the methods the
+// mux itself routes for it, probed one by one, HEAD after GET, then OPTIONS.
 func allowed(mux *runtime.ServeMux, r *http.Request) string {
 	var methods []string
 	ctx := context.WithValue(r.Context(), probeKey{}, true)
@@ -106,12 +96,10 @@ func (c *codeRecorder) Header() http.Header         { return c.header }
 func (c *codeRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (c *codeRecorder) WriteHeader(code int)        { c.code = code }
 
-// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl,
-// without the ETag and length of an answer that failed after its headers
-// were set. An error without an ErrorInfo that would be a 400 is one of
-// grpc-gateway's own (a body or a Grpc-Timeout that does not decode): it
-// becomes MALFORMED_REQUEST, with the status the decoder left on the body
-// if there is one. Any other error passes untouched.
+// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl and
+// without the headers of a failed answer. An error without an ErrorInfo that
+// would be a 400, grpc-gateway's own, becomes MALFORMED_REQUEST: the status
+// the decoder left on the body, if any. Any other error passes untouched.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h["Cache-Control"] = errCacheControl
@@ -132,10 +120,9 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-// readError is the error of a body that could not be read whole: over
-// limit bytes (413, RESOURCE_EXHAUSTED, as grpc-go answers a message over
-// its limit), not sent in time (408), or cut short; never net/http's, which
-// name addresses.
+// readError is the error of a body not read whole: over limit bytes (413,
+// RESOURCE_EXHAUSTED, as grpc-go answers), not sent in time (408), or cut
+// short; never net/http's own, which name addresses.
 func readError(err error, limit int64) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return &runtime.HTTPStatusError{
@@ -155,49 +142,7 @@ func readError(err error, limit int64) error {
 	return malformed("request body could not be read whole", nil, "").Err()
 }
 
-// bodyError returns the error of data, a body protojson failed to
-// unmarshal into pm, naming the top-level field at fault, the first in
-// sorted order, found by unmarshalling each one alone; or nil for a JSON
-// object that unmarshals followed by more, of which JSONPb reads the
-// object alone.
-func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
-	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
-		return malformed("request body is not a JSON object", nil, "")
-	}
-	var members map[string]jsontext.Value
-	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
-	if err := json.UnmarshalDecode(dec, &members); err != nil {
-		if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
-			err = serr.Err
-		}
-		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
-	}
-	fields := pm.ProtoReflect().Descriptor().Fields()
-	seen := map[protoreflect.FieldNumber]bool{}
-	for _, name := range slices.Sorted(maps.Keys(members)) {
-		fd := fields.ByJSONName(name)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(name))
-		}
-		switch {
-		case fd == nil: // Unknown: ignored.
-			continue
-		case seen[fd.Number()]: // Each is fine alone: no one field is at fault.
-			return malformed("request body: a field is given twice", nil, "")
-		case m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil:
-			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
-				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
-		}
-		seen[fd.Number()] = true
-	}
-	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
-		return malformed("request body is not valid JSON", nil, "")
-	}
-	return nil
-}
-
-// typeName returns the type of field fd as the proto declares it: "int32",
-// "repeated string".
+// typeName returns the type of fd as the proto declares it: "repeated string".
 func typeName(fd protoreflect.FieldDescriptor) string {
 	if fd.IsList() {
 		return "repeated " + fd.Kind().String()
@@ -205,8 +150,7 @@ func typeName(fd protoreflect.FieldDescriptor) string {
 	return fd.Kind().String()
 }
 
-// clip returns s cut to 64 bytes, on a rune boundary, with "..." when it
-// was cut: an error quotes what it refuses, never all of it.
+// clip returns s cut to 64 bytes on a rune boundary, with "..." if cut.
 func clip(s string) string {
 	const maxEcho = 64
 	if len(s) <= maxEcho {

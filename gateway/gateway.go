@@ -28,9 +28,8 @@ import (
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
 )
 
-// DefaultMaxBodyBytes is the largest request body, in bytes, a handler made
-// without WithMaxBodyBytes reads: 4 MiB, the largest message a grpc-go server
-// receives by default, so that both transports refuse the same requests.
+// DefaultMaxBodyBytes is the largest request body a handler reads by
+// default: 4 MiB, the largest message a grpc-go server receives by default.
 const DefaultMaxBodyBytes = 4 << 20
 
 // An Option configures the handler New returns.
@@ -42,33 +41,27 @@ type config struct {
 	pages        map[string]http.Handler
 }
 
-// WithMiddlewares adds mws to the middlewares the mux runs once it has
-// routed a request, after the gateway's own: runtime.HTTPPattern(ctx) is
-// the route matched. Requests the mux does not route (404, 405) or that
-// front refuses (413) do not reach them.
+// WithMiddlewares adds mws to the middlewares the mux runs, after the
+// gateway's own, on a request it has routed: runtime.HTTPPattern(ctx) is set.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
 
 // WithMaxBodyBytes sets the largest request body, in bytes, the handler
-// reads. A longer body is answered with 413 Request Entity Too Large and a
-// RESOURCE_EXHAUSTED google.rpc.Status; the service is not called. A negative
-// n counts as zero: only empty bodies are accepted.
+// reads; a longer one is 413, RESOURCE_EXHAUSTED. A negative n counts as 0.
 func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
-// WithPage serves h at path, a literal path such as "/", for GET, HEAD
-// (h sees a GET) and OPTIONS, as a route of the mux beside the API's: the
-// other methods are 405, and a GET whose If-None-Match matches the ETag h
-// sets is answered 304. Its answers carry CacheControl; its query is not
-// checked. New panics if path is not a path template.
+// WithPage serves h at path, a literal path such as "/", as a route of the
+// mux for GET, HEAD and OPTIONS, with CacheControl and If-None-Match
+// answered from the ETag h sets; its query is not checked. New panics if
+// path is not a path template.
 func WithPage(path string, h http.Handler) Option {
 	return func(c *config) { c.pages[path] = h }
 }
 
-// New returns an http.Handler that serves the REST/JSON API of srv. srv
-// must not be nil.
+// New returns an http.Handler that serves the REST/JSON API of srv, not nil.
 func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	cfg := config{maxBodyBytes: DefaultMaxBodyBytes, pages: map[string]http.Handler{}}
 	for _, opt := range opts {
@@ -78,11 +71,9 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	return newHandler(srv, m, m.shared, cfg)
 }
 
-// newHandler returns the handler of srv, reading and writing JSON with m
-// and writing the headers of the shared answers.
+// newHandler returns the handler of srv, with marshaler m.
 func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
-	var mux *runtime.ServeMux
-	// mux is set by the time a request arrives.
+	var mux *runtime.ServeMux // Set by the time a request arrives.
 	check := func(next runtime.HandlerFunc) runtime.HandlerFunc { return checkRequest(mux, m, next) }
 	mws := append([]runtime.Middleware{probed, check}, cfg.middlewares...)
 	mux = runtime.NewServeMux(

@@ -9,15 +9,12 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 )
 
-// CacheControl is the Cache-Control of the answers that carry an ETag:
-// those of Lookup and ListStatuses, and the pages (WithPage). The table is
-// fixed for a build, so a cache may keep an answer five minutes and then
-// revalidate it with If-None-Match.
+// CacheControl is the Cache-Control of the answers with an ETag, Lookup's,
+// ListStatuses' and the pages': the table is fixed for a build.
 const CacheControl = "max-age=300"
 
-// ErrorCacheControl is the Cache-Control of every error, the 404 of an
-// unknown code included: an error answers one request, not a resource, and
-// a later build may define the code.
+// ErrorCacheControl is the Cache-Control of every error: an error answers
+// one request, not a resource.
 const ErrorCacheControl = "no-store"
 
 // Header values set on every answer, allocated once.
@@ -27,11 +24,10 @@ var (
 	errCacheControl = []string{ErrorCacheControl}
 )
 
-// front runs before mux routes a request. It sets nosniff; serves HEAD as
-// GET (the server drops the body); takes out a Content-Type that
-// grpc-gateway would log as unparsable (a POST keeps it in its
-// requestBody); and reads the body of a POST whole, up to limit bytes, so
-// that a longer one is 413 rather than the 400 of a failed decoding.
+// front runs before mux: it sets nosniff, wraps w in an answerWriter,
+// serves HEAD as GET (the server drops the body), takes out a Content-Type
+// grpc-gateway would log as unparsable, and reads a POST's body whole, up
+// to limit bytes, so that a longer one is 413, not a decoding's 400.
 func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		rw.Header()["X-Content-Type-Options"] = nosniff
@@ -69,8 +65,7 @@ func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler
 	})
 }
 
-// parsable reports whether mime.ParseMediaType parses every one of the
-// Content-Type values.
+// parsable reports whether mime.ParseMediaType parses every value.
 func parsable(values []string) bool {
 	for _, v := range values {
 		if v == "application/json" {
@@ -84,9 +79,8 @@ func parsable(values []string) bool {
 }
 
 // answerWriter answers a GET whose If-None-Match matches the ETag of its
-// 200 with 304 Not Modified (RFC 9110, section 13.1.2), and keeps write
-// errors from grpc-gateway, which logs each one: a failed write means the
-// client has gone, and the request's context ends with it.
+// 200 with 304 (RFC 9110, section 13.1.2), and keeps write errors, a client
+// gone, from grpc-gateway, which would log each one.
 type answerWriter struct {
 	http.ResponseWriter
 	ifNoneMatch []string // nil: not a conditional GET.
@@ -99,7 +93,7 @@ func (a *answerWriter) WriteHeader(code int) {
 	}
 	h := a.Header()
 	if code == http.StatusOK && a.ifNoneMatch != nil && noneMatch(a.ifNoneMatch, h.Get("Etag")) {
-		// A 304 has the validator and cache headers of the 200, none of its content.
+		// The 200's validator and cache headers, none of its content.
 		code = http.StatusNotModified
 		h.Del("Content-Type")
 		h.Del("Content-Length")
@@ -119,10 +113,9 @@ func (a *answerWriter) Write(p []byte) (int, error) {
 // Unwrap returns the ResponseWriter a wraps, for http.ResponseController.
 func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
-// noneMatch reports whether the If-None-Match values match etag: "*", or
-// an entity tag equal to it in the weak comparison (W/"x" matches "x").
-// Hand-written, as net/http's parser is not exported; splitting the list
-// at commas is exact for our tags, which hold none.
+// noneMatch reports whether the If-None-Match values hold "*" or a tag
+// weakly equal to etag. Hand-written, as net/http's parser is not exported;
+// splitting at commas is exact for our tags, which hold none.
 func noneMatch(values []string, etag string) bool {
 	for _, v := range values {
 		for tag := range strings.SplitSeq(v, ",") {

@@ -8,25 +8,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// jsonMarshaler reads and writes every message, errors included. It is
-// grpc-gateway's JSONPb with EmitDefaultValues (EmitUnpopulated would
-// write unset message fields as null) and DiscardUnknown, but for work done
-// once instead of per request: Marshal writes the responses of
-// service.SharedResponses from their JSON, marshalled when it is made, and
-// its decoder unmarshals the body front read in one pass, where JSONPb's
-// reads the first JSON value and then runs protojson over it.
+// jsonMarshaler is grpc-gateway's JSONPb with EmitDefaultValues (not
+// EmitUnpopulated, which writes null) and DiscardUnknown, which writes a
+// shared response from the JSON marshalled at start-up, and whose decoder
+// unmarshals the body front read in one pass, not two as JSONPb's does.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
@@ -34,12 +36,10 @@ type jsonMarshaler struct {
 
 var _ runtime.Marshaler = (*jsonMarshaler)(nil)
 
-// sharedAnswers are the answers of service.SharedResponses, by message: a
-// map fixed at construction, keyed by the messages' pointers.
+// sharedAnswers are the answers of service.SharedResponses, by pointer.
 type sharedAnswers map[proto.Message]*sharedAnswer
 
-// sharedAnswer is the JSON of one shared response and its header values,
-// computed once; net/http only reads them.
+// sharedAnswer is the JSON of a shared response and its header values.
 type sharedAnswer struct {
 	json          []byte
 	contentLength []string
@@ -61,7 +61,7 @@ func newMarshaler() *jsonMarshaler {
 		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
 		switch resp.(type) {
 		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
-			// A strong entity tag: a hash of the bytes, the same in every process of a build.
+			// A strong ETag, the same in every process of a build.
 			sum := sha256.Sum256(b)
 			a.etag = []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 		}
@@ -80,10 +80,9 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	return m.JSONPb.Marshal(v)
 }
 
-// cacheHeaders is the forward-response option of the mux: it writes the
-// header values of a shared answer: its Content-Length (which HEAD needs,
-// as a long answer would otherwise be chunked) and, for Lookup and
-// ListStatuses, its ETag and Cache-Control.
+// cacheHeaders, a forward-response option, writes the headers of a shared
+// answer: Content-Length (which HEAD needs) and, if it has one, its ETag and
+// CacheControl.
 func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
 	if a, ok := s[resp]; ok {
 		h := w.Header()
@@ -96,11 +95,10 @@ func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, re
 	return nil
 }
 
-// NewDecoder returns a decoder of the body r. A requestBody of whitespace
-// alone is io.EOF, which the generated handlers read as an empty request;
-// the fields it leaves unset take the query's (checkRequest); one that does
-// not decode leaves its status on the body, for errorHandler. Another
-// reader is decoded by JSONPb.
+// NewDecoder returns a decoder of r. A requestBody of whitespace is io.EOF,
+// an empty request; the query's fields fill those it leaves unset; one that
+// does not decode leaves its status on the body for errorHandler. JSONPb
+// decodes any other reader.
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
 		body, ok := r.(*requestBody)
@@ -125,9 +123,48 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	})
 }
 
-// requestBody is the body of a POST, which front read whole: the decoder
-// takes its bytes without copying them. It carries what the middlewares
-// and errorHandler learn of the request.
+// bodyError returns the error of data, which protojson failed to unmarshal
+// into pm, naming the first field at fault, found by unmarshalling each one
+// alone; or nil if data is an object that unmarshals followed by more, of
+// which JSONPb reads the object alone, as this does into pm.
+func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
+	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
+		return malformed("request body is not a JSON object", nil, "")
+	}
+	var members map[string]jsontext.Value
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if err := json.UnmarshalDecode(dec, &members); err != nil {
+		if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
+			err = serr.Err
+		}
+		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
+	}
+	fields := pm.ProtoReflect().Descriptor().Fields()
+	seen := map[protoreflect.FieldNumber]bool{}
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		fd := fields.ByJSONName(name)
+		if fd == nil {
+			fd = fields.ByName(protoreflect.Name(name))
+		}
+		switch {
+		case fd == nil: // Unknown: ignored.
+			continue
+		case seen[fd.Number()]: // Each is fine alone: no one field is at fault.
+			return malformed("request body: a field is given twice", nil, "")
+		case m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil:
+			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
+				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
+		}
+		seen[fd.Number()] = true
+	}
+	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
+		return malformed("request body is not valid JSON", nil, "")
+	}
+	return nil
+}
+
+// requestBody is the body of a POST, which front read whole, and what the
+// middlewares and errorHandler learn of the request.
 type requestBody struct {
 	bytes.Reader
 	data        []byte

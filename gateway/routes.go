@@ -36,16 +36,13 @@ type Route struct {
 	takes string                                  // "takes only http_status and retry_after".
 }
 
-// queryFields are the request fields each method also takes as query
-// parameters, by proto name (the JSON name is taken too): Translate's come
-// from the headers of TMDB's answer, so that its body can be posted as it
-// came. Any other parameter, on any route, is an error.
+// queryFields are the fields each method takes as query parameters, by
+// proto or JSON name: Translate's come from the headers of TMDB's answer.
 var queryFields = map[protoreflect.Name][]protoreflect.Name{
 	"Translate": {"http_status", "retry_after"},
 }
 
-// routes are the HTTP rules of StatusService, read from the annotations
-// of service.proto, from which the mux's routes are generated too.
+// routes are read from the annotations the mux's routes are generated from.
 var routes = readRoutes()
 
 // Routes returns the HTTP rules of the REST API, in the order of the
@@ -87,11 +84,10 @@ func readRoutes() []Route {
 }
 
 // captureVariable matches a variable of a runtime.Pattern's String(),
-// "{code=*}", whose name the template writes alone, "{code}".
+// "{code=*}", which a template writes "{code}".
 var captureVariable = regexp.MustCompile(`\{([^=}]+)=\*\}`)
 
-// routeOf returns the route the mux matched with the pattern p for method,
-// or a Route without input for a page.
+// routeOf returns the route of method and p, or a Route without input for a page.
 func routeOf(method string, p runtime.Pattern) *Route {
 	template := captureVariable.ReplaceAllString(p.String(), "{$1}")
 	for i, rt := range routes {
@@ -102,11 +98,8 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// checkRequest is the middleware that refuses, in this order, a query
-// parameter the route does not take or whose value does not parse, a POST
-// whose body is not read as JSON (415), and a path parameter that does not
-// parse. It keeps the fields the query sets on the requestBody, for the
-// decoder.
+// checkRequest is the middleware that refuses a bad query, a POST whose
+// body is not read as JSON (415), or a path parameter that does not parse.
 func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
 	var route atomic.Pointer[Route] // This route, once known.
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
@@ -126,7 +119,7 @@ func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.Handl
 
 // check returns the error of r, routed to rt, or nil.
 func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[string]string) error {
-	if rt.input == nil { // A page, which ignores its query as web pages do.
+	if rt.input == nil { // A page ignores its query, as web pages do.
 		return nil
 	}
 	body, _ := r.Body.(*requestBody) // A POST's.
@@ -162,10 +155,9 @@ func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[st
 	return nil
 }
 
-// readsAsJSON reports whether body is read as JSON: a Content-Type of
-// application/json (whatever its parameters: JSON is UTF-8), none, or
-// application/x-www-form-urlencoded with a body that is empty or starts as
-// a JSON object, which is what `curl -d '{...}'` sends.
+// readsAsJSON reports whether body is read as JSON: Content-Type
+// application/json, whatever its parameters, none, or what `curl -d '{...}'`
+// sends, application/x-www-form-urlencoded with an empty body or an object.
 func readsAsJSON(body *requestBody) bool {
 	ctype := body.contentType
 	if ctype != "" && ctype != "application/json" {
@@ -182,9 +174,8 @@ func readsAsJSON(body *requestBody) bool {
 	return false
 }
 
-// readQuery returns the message the query parameters of rawQuery set, or
-// an error naming the first one, in sorted order, that rt does not take or
-// whose value grpc-gateway's parser does not parse.
+// readQuery returns the message the parameters of rawQuery set, or an error
+// naming the first one rt does not take or grpc-gateway does not parse.
 func (rt *Route) readQuery(rawQuery string) (proto.Message, error) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
