@@ -53,17 +53,6 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 // probeKey marks the requests of allowed.
 type probeKey struct{}
 
-// probed is the first middleware: it answers a probe with 204 once routed.
-func probed(next runtime.HandlerFunc) runtime.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		if r.Context().Value(probeKey{}) != nil {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next(w, r, pathParams)
-	}
-}
-
 // allowed returns the Allow header of the path of r, or "": the methods the
 // mux itself routes for it, probed one by one, HEAD after GET, then OPTIONS.
 func allowed(mux *runtime.ServeMux, r *http.Request) string {

@@ -140,25 +140,19 @@ func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status 
 		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
 	}
 	fields := pm.ProtoReflect().Descriptor().Fields()
-	seen := map[protoreflect.FieldNumber]bool{}
 	for _, name := range slices.Sorted(maps.Keys(members)) {
 		fd := fields.ByJSONName(name)
 		if fd == nil {
 			fd = fields.ByName(protoreflect.Name(name))
 		}
-		switch {
-		case fd == nil: // Unknown: ignored.
-			continue
-		case seen[fd.Number()]: // Each is fine alone: no one field is at fault.
-			return malformed("request body: a field is given twice", nil, "")
-		case m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil:
+		if fd != nil && m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil {
 			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
 				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
 		}
-		seen[fd.Number()] = true
 	}
 	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
-		return malformed("request body is not valid JSON", nil, "")
+		// Each member is fine alone: a field is given by both its names.
+		return malformed("request body: a field is given twice", nil, "")
 	}
 	return nil
 }

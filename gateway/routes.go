@@ -65,10 +65,7 @@ func readRoutes() []Route {
 		}
 		rt := Route{Method: strings.ToUpper(string(fd.Name())), Template: pattern.Get(fd).String()}
 		rt.query, rt.takes = map[string]protoreflect.FieldDescriptor{}, "takes no query parameter"
-		var err error
-		if rt.input, err = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()); err != nil {
-			panic(fmt.Sprintf("gateway: the request type of %s: %v", md.FullName(), err))
-		}
+		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
 		var names []string
 		for _, name := range queryFields[md.Name()] {
 			fd := md.Input().Fields().ByName(name)
@@ -98,11 +95,16 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// checkRequest is the middleware that refuses a bad query, a POST whose
-// body is not read as JSON (415), or a path parameter that does not parse.
+// checkRequest is the first middleware: it answers a probe of allowed with
+// 204, and refuses a bad query, a POST whose body is not read as JSON (415),
+// or a path parameter that does not parse.
 func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
 	var route atomic.Pointer[Route] // This route, once known.
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		if r.Context().Value(probeKey{}) != nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		rt := route.Load()
 		if rt == nil {
 			p, _ := runtime.HTTPPattern(r.Context())
