@@ -161,12 +161,8 @@ func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[st
 // application/json, whatever its parameters, none, or what `curl -d '{...}'`
 // sends, application/x-www-form-urlencoded with an empty body or an object.
 func readsAsJSON(body *requestBody) bool {
-	ctype := body.contentType
-	if ctype != "" && ctype != "application/json" {
-		mt, _, _ := strings.Cut(ctype, ";")
-		ctype = strings.ToLower(strings.TrimSpace(mt))
-	}
-	switch ctype {
+	mt, _, _ := strings.Cut(body.contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
 	case "", "application/json":
 		return true
 	case "application/x-www-form-urlencoded":
