@@ -27,8 +27,7 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 // with routes, 405 (not the 501 of UNIMPLEMENTED) or, to OPTIONS, 204, both
 // with Allow (RFC 9110, sections 9.3.7 and 15.5.6); else 400.
 func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-	if ctx.Value(probeKey{}) != nil {
-		w.WriteHeader(httpStatus)
+	if _, ok := w.(*probe); ok {
 		return
 	}
 	var st *status.Status
@@ -50,18 +49,14 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
-// probeKey marks the requests of allowed.
-type probeKey struct{}
-
 // allowed returns the Allow header of the path of r, or "": the methods the
 // mux itself routes for it, probed one by one, HEAD after GET, then OPTIONS.
 func allowed(mux *runtime.ServeMux, r *http.Request) string {
 	var methods []string
-	ctx := context.WithValue(r.Context(), probeKey{}, true)
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		rec := &codeRecorder{header: http.Header{}}
-		mux.ServeHTTP(rec, (&http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody}).WithContext(ctx))
-		if rec.code != http.StatusNoContent {
+		p := &probe{header: http.Header{}}
+		mux.ServeHTTP(p, &http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody})
+		if !p.routed {
 			continue
 		}
 		methods = append(methods, m)
@@ -75,15 +70,16 @@ func allowed(mux *runtime.ServeMux, r *http.Request) string {
 	return strings.Join(append(methods, http.MethodOptions), ", ")
 }
 
-// codeRecorder is an http.ResponseWriter that keeps only the status code.
-type codeRecorder struct {
+// probe is the ResponseWriter of the requests of allowed, which
+// checkRequest marks routed instead of serving them.
+type probe struct {
 	header http.Header
-	code   int
+	routed bool
 }
 
-func (c *codeRecorder) Header() http.Header         { return c.header }
-func (c *codeRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (c *codeRecorder) WriteHeader(code int)        { c.code = code }
+func (p *probe) Header() http.Header         { return p.header }
+func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probe) WriteHeader(int)             {}
 
 // errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl and
 // without the headers of a failed answer. An error without an ErrorInfo that

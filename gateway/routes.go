@@ -95,14 +95,14 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// checkRequest is the first middleware: it answers a probe of allowed with
-// 204, and refuses a bad query, a POST whose body is not read as JSON (415),
-// or a path parameter that does not parse.
+// checkRequest is the first middleware: it marks a probe routed, and
+// refuses a bad query, a POST whose body is not read as JSON (415), or a
+// path parameter that does not parse.
 func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
 	var route atomic.Pointer[Route] // This route, once known.
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
-		if r.Context().Value(probeKey{}) != nil {
-			w.WriteHeader(http.StatusNoContent)
+		if p, ok := w.(*probe); ok {
+			p.routed = true
 			return
 		}
 		rt := route.Load()
