@@ -55,7 +55,8 @@ type config struct {
 }
 
 // WithMiddlewares adds mws to the middlewares the mux runs, after the
-// gateway's own, on a request it has routed: runtime.HTTPPattern(ctx) is set.
+// gateway's own, on a request it has routed: runtime.HTTPPattern(ctx) is
+// set, and the ResponseWriter is the one the handler was given.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
@@ -93,7 +94,7 @@ func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, share
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(mws...),
+		runtime.WithMiddlewares(append(mws, answer)...),
 		runtime.WithForwardResponseOption(shared.cacheHeaders),
 		// The service reads no metadata, and grpc-gateway logs every header
 		// it cannot forward (a non-ASCII User-Agent, say).
@@ -125,17 +126,13 @@ var (
 	errCacheControl = []string{ErrorCacheControl}
 )
 
-// front runs before mux: it sets nosniff, wraps w in an answerWriter,
-// serves HEAD as GET (the server drops the body), takes out a Content-Type
-// grpc-gateway would log as unparsable, and reads a POST's body whole, up
-// to limit bytes, so that a longer one is 413, not a decoding's 400.
+// front runs before mux: it sets nosniff, serves HEAD as GET (the server
+// drops the body), takes out a Content-Type grpc-gateway would log as
+// unparsable, and reads a POST's body whole, up to limit bytes, so that a
+// longer one is 413, not a decoding's 400.
 func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		rw.Header()["X-Content-Type-Options"] = nosniff
-		w := &answerWriter{ResponseWriter: rw}
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			w.ifNoneMatch = r.Header["If-None-Match"]
-		}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Content-Type-Options"] = nosniff
 		if r.Method == http.MethodHead {
 			r = r.WithContext(r.Context())
 			r.Method = http.MethodGet
@@ -155,7 +152,7 @@ func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler
 		if r.ContentLength > limit {
 			err = &http.MaxBytesError{Limit: limit}
 		} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
-			body, err = io.ReadAll(http.MaxBytesReader(rw, r.Body, limit))
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		}
 		if err != nil {
 			runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
@@ -177,6 +174,18 @@ func parsable(values []string) bool {
 		}
 	}
 	return true
+}
+
+// answer is the last middleware, so that the others see the ResponseWriter
+// the mux gave and its answerWriter sees the headers the handler sets.
+func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		aw := &answerWriter{ResponseWriter: w}
+		if r.Method == http.MethodGet {
+			aw.ifNoneMatch = r.Header["If-None-Match"]
+		}
+		next(aw, r, pathParams)
+	}
 }
 
 // answerWriter answers a GET whose If-None-Match matches the ETag of its
