@@ -26,9 +26,9 @@ import (
 )
 
 // jsonMarshaler is grpc-gateway's JSONPb with EmitDefaultValues (not
-// EmitUnpopulated, which writes null) and DiscardUnknown, which writes a
-// shared response from the JSON marshalled at start-up, and whose decoder
-// unmarshals the body front read in one pass, not two as JSONPb's does.
+// EmitUnpopulated, which writes null) and DiscardUnknown. It writes a shared
+// response from the JSON marshalled at start-up, and its decoder unmarshals
+// the body front read in one pass, not two as JSONPb's does.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
