@@ -30,10 +30,10 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	if _, ok := w.(*probe); ok {
 		return
 	}
-	var st *status.Status
+	code, reason := codes.InvalidArgument, service.ReasonMalformedRequest // grpc-gateway's 400.
 	switch httpStatus {
 	case http.StatusNotFound:
-		st = service.RequestStatus(codes.NotFound, service.ReasonRouteNotFound, http.StatusText(httpStatus), nil, "")
+		code, reason = codes.NotFound, service.ReasonRouteNotFound
 	case http.StatusMethodNotAllowed:
 		if allow := allowed(mux, r); allow != "" {
 			w.Header().Set("Allow", allow)
@@ -42,10 +42,9 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		st = service.RequestStatus(codes.Unimplemented, service.ReasonMethodNotAllowed, http.StatusText(httpStatus), nil, "")
-	default: // grpc-gateway's one other routing error: 400.
-		st = malformed(http.StatusText(httpStatus), nil, "")
+		code, reason = codes.Unimplemented, service.ReasonMethodNotAllowed
 	}
+	st := service.RequestStatus(code, reason, http.StatusText(httpStatus), nil, "")
 	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 

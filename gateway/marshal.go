@@ -61,8 +61,7 @@ func newMarshaler() *jsonMarshaler {
 		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
 		switch resp.(type) {
 		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
-			// A strong ETag, the same in every process of a build.
-			sum := sha256.Sum256(b)
+			sum := sha256.Sum256(b) // A strong ETag, the same in every process of a build.
 			a.etag = []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 		}
 		m.shared[resp] = a

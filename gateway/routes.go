@@ -38,7 +38,7 @@ type Route struct {
 
 // queryFields are the fields each method takes as query parameters, by
 // proto or JSON name: Translate's come from the headers of TMDB's answer.
-var queryFields = map[protoreflect.Name][]protoreflect.Name{
+var queryFields = map[protoreflect.Name][]string{
 	"Translate": {"http_status", "retry_after"},
 }
 
@@ -66,11 +66,10 @@ func readRoutes() []Route {
 		rt := Route{Method: strings.ToUpper(string(fd.Name())), Template: pattern.Get(fd).String()}
 		rt.query, rt.takes = map[string]protoreflect.FieldDescriptor{}, "takes no query parameter"
 		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
-		var names []string
-		for _, name := range queryFields[md.Name()] {
-			fd := md.Input().Fields().ByName(name)
-			rt.query[string(name)], rt.query[fd.JSONName()] = fd, fd
-			names = append(names, string(name))
+		names := queryFields[md.Name()]
+		for _, name := range names {
+			fd := md.Input().Fields().ByName(protoreflect.Name(name))
+			rt.query[name], rt.query[fd.JSONName()] = fd, fd
 		}
 		if names != nil {
 			rt.takes = "takes only " + strings.Join(names, " and ")
