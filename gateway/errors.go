@@ -1,13 +1,11 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,10 +13,8 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
@@ -27,272 +23,126 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 	return service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
 }
 
-// routingError answers a request the mux has no route for: ROUTE_NOT_FOUND
-// (404), METHOD_NOT_ALLOWED (405, with an Allow header) or, for a request
-// whose path does not start with "/", MALFORMED_REQUEST (400). OPTIONS on
-// a path that has routes is 204 No Content with the same Allow header
-// (RFC 9110, section 9.3.7). A known path
-// with the wrong method is 405 Method Not Allowed, not the 501 Not
-// Implemented its gRPC code UNIMPLEMENTED maps to, as the grpc-gateway
-// documentation shows ("Customizing Routing Errors"). probe tells the
-// methods of the Allow header.
-func routingError(probe *methodProbe) runtime.RoutingErrorHandlerFunc {
-	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-		answerRoutingError(ctx, mux, m, w, r, httpStatus, probe)
+// routingError answers a request the mux has no route for: 404; for a path
+// with routes, 405 (not the 501 of UNIMPLEMENTED) or, to OPTIONS, 204, both
+// with Allow (RFC 9110, sections 9.3.7 and 15.5.6); else 400.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if _, ok := w.(*probe); ok {
+		return
 	}
-}
-
-func answerRoutingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int, probe *methodProbe) {
-	var err error
+	code, reason := codes.InvalidArgument, service.ReasonMalformedRequest // grpc-gateway's 400.
 	switch httpStatus {
 	case http.StatusNotFound:
-		err = service.RequestStatus(codes.NotFound, service.ReasonRouteNotFound, http.StatusText(httpStatus), nil, "").Err()
+		code, reason = codes.NotFound, service.ReasonRouteNotFound
 	case http.StatusMethodNotAllowed:
-		// RFC 9110, section 15.5.6: a 405 lists the methods the path allows.
-		if allow := probe.allowed(r); len(allow) > 0 {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
+		if allow := allowed(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
 		}
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		err = &runtime.HTTPStatusError{
-			HTTPStatus: httpStatus,
-			Err:        service.RequestStatus(codes.Unimplemented, service.ReasonMethodNotAllowed, http.StatusText(httpStatus), nil, "").Err(),
-		}
-	case http.StatusBadRequest:
-		err = malformed(http.StatusText(httpStatus), nil, "").Err()
-	default:
-		// grpc-gateway calls the routing error handler with no other status.
-		runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
-		return
+		code, reason = codes.Unimplemented, service.ReasonMethodNotAllowed
 	}
-	runtime.HTTPError(ctx, mux, m, w, r, err)
+	st := service.RequestStatus(code, reason, http.StatusText(httpStatus), nil, "")
+	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
-// errorHandler is runtime.DefaultHTTPErrorHandler, but for an error that
-// comes without a google.rpc.ErrorInfo and would be a 400: grpc-gateway's
-// own errors for a path parameter, a body or a header that does not decode.
-// It answers those as MALFORMED_REQUEST. An error that has an ErrorInfo, as
-// every error of the service and of the gateway's own handlers has, is
-// passed on untouched; so is any other error without one (none is known).
-// Every error is ErrorCacheControl, without the validator and the length
-// of an answer that failed after its headers were set.
+// allowed returns the Allow header of the path of r, or "": the methods the
+// mux itself routes for it, probed one by one, HEAD after GET, then OPTIONS.
+func allowed(mux *runtime.ServeMux, r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		p := &probe{header: http.Header{}}
+		mux.ServeHTTP(p, &http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody})
+		if !p.routed {
+			continue
+		}
+		methods = append(methods, m)
+		if m == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+	}
+	if len(methods) == 0 {
+		return ""
+	}
+	return strings.Join(append(methods, http.MethodOptions), ", ")
+}
+
+// probe is the ResponseWriter of the requests of allowed, which
+// checkRequest marks routed instead of serving them.
+type probe struct {
+	header http.Header
+	routed bool
+}
+
+func (p *probe) Header() http.Header         { return p.header }
+func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probe) WriteHeader(int)             {}
+
+// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl and
+// without the headers of a failed answer. An error without an ErrorInfo that
+// would be a 400, grpc-gateway's own, becomes MALFORMED_REQUEST: the status
+// the decoder left on the body, if any. Any other error passes untouched.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h["Cache-Control"] = errCacheControl
 	delete(h, "Etag")
 	delete(h, "Content-Length")
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, withErrorInfo(ctx, r, err))
-}
-
-// withErrorInfo returns err with the ErrorInfo errorHandler gives it, or
-// err itself.
-func withErrorInfo(ctx context.Context, r *http.Request, err error) error {
 	inner, httpStatus := err, 0
 	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
 		inner, httpStatus = hs.Err, hs.HTTPStatus
 	}
 	st := status.Convert(inner)
-	if service.Details(st).ErrorInfo != nil || (st.Code() != codes.InvalidArgument && httpStatus != http.StatusBadRequest) {
-		return err
-	}
-	st = decodeError(ctx, r, st.Message())
-	if httpStatus != 0 {
-		return &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()}
-	}
-	return st.Err()
-}
-
-// decodeError returns the MALFORMED_REQUEST error for a request that
-// grpc-gateway refused with the message msg. It looks for the cause in the
-// request, as grpc-gateway's messages do not name it in a way a client can
-// use: for Lookup the {code} path parameter, for Translate the body. When
-// it finds none there (a bad Grpc-Timeout header, say), msg is kept.
-func decodeError(ctx context.Context, r *http.Request, msg string) *status.Status {
-	rpc, _ := runtime.RPCMethod(ctx)
-	switch rpc {
-	case tmdbstatusv1.StatusService_Lookup_FullMethodName:
-		pathParams, _ := ctx.Value(pathParamsKey{}).(map[string]string)
-		if value, ok := pathParams["code"]; ok {
-			if st := badPathParam("code", value); st != nil {
-				return st
-			}
-		}
-	case tmdbstatusv1.StatusService_Translate_FullMethodName:
-		// The decoder left it there.
+	if service.Details(st).ErrorInfo == nil && (st.Code() == codes.InvalidArgument || httpStatus == http.StatusBadRequest) {
 		if body, ok := r.Body.(*requestBody); ok && body.fault != nil {
-			return body.fault
+			err = body.fault.Err()
+		} else {
+			err = malformed(clip(st.Message()), nil, "").Err()
 		}
 	}
-	return malformed(clip(msg), nil, "")
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-// badPathParam returns the error of the int32 path parameter name if value,
-// its value, does not parse as the generated handler parses it; or nil.
-func badPathParam(name, value string) *status.Status {
-	_, err := runtime.Int32(value)
-	if err == nil {
-		return nil
-	}
-	value = clip(value)
-	msg := fmt.Sprintf("%s %q is not an integer", name, value)
-	if errors.Is(err, strconv.ErrRange) {
-		msg = fmt.Sprintf("%s %q is out of range", name, value)
-	}
-	return malformed(msg, map[string]string{name: value}, name)
-}
-
-// protojsonError matches the errors of protojson.Unmarshal: their
-// position, then what is wrong. protojson separates "proto:" from the rest
-// with a space or a no-break space, at random, to keep its messages from
-// being relied on; these are tested against it (TestErrors).
-var protojsonError = regexp.MustCompile(`^proto:[\s\x{00a0}]+(?:syntax error )?\(line (\d+):(\d+)\):[\s\x{00a0}]+(.*)$`)
-
-// fieldError matches what protojson says of a value of the wrong type.
-var fieldError = regexp.MustCompile(`^invalid value for \S+ field (\S+):`)
-
-// bodyError returns the MALFORMED_REQUEST error of the body data, which
-// protojson failed to unmarshal into m, saying what (protojsonFailure of
-// its error) at offset, found when needed; ok is false for an error
-// without a position. It names the field at fault from that one parse:
-// protojson names the field of a scalar of the wrong type, and for
-// anything else gives the position where it stopped, which lies in the
-// value of one top-level key.
-func bodyError(data []byte, m proto.Message, what string, offset func() int, ok bool) *status.Status {
-	if start := bytes.TrimLeft(data, " \t\r\n"); start[0] != '{' {
-		return malformed("request body is not a JSON object", nil, "")
-	}
-	if !ok { // No position: the body ends too soon.
-		return malformed("request body is not valid JSON: unexpected EOF", nil, "")
-	}
-	if strings.HasPrefix(what, "duplicate field") {
-		// Each is fine alone: no one field is at fault.
-		return malformed("request body: a field is given twice", nil, "")
-	}
-	fields := m.ProtoReflect().Descriptor().Fields()
-	var fd protoreflect.FieldDescriptor
-	if f := fieldError.FindStringSubmatch(what); f != nil {
-		fd = fieldNamed(fields, f[1])
-	} else {
-		fd = fieldNamed(fields, keyAt(data, offset()))
-	}
-	if fd == nil {
-		return malformed("request body is not valid JSON: "+clip(what), nil, "")
-	}
-	name := string(fd.Name())
-	return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", name, typeName(fd)),
-		map[string]string{"field": name}, name)
-}
-
-// protojsonFailure returns what the error err of protojson.Unmarshal says
-// is wrong and the 1-based line and column (in runes) where it stopped, or
-// false if err gives no position.
-func protojsonFailure(err error) (what string, line, col int, ok bool) {
-	match := protojsonError.FindStringSubmatch(err.Error())
-	if match == nil {
-		return "", 0, 0, false
-	}
-	line, _ = strconv.Atoi(match[1])
-	col, _ = strconv.Atoi(match[2])
-	return match[3], line, col, true
-}
-
-// fieldNamed returns the field of fields whose JSON or proto name is name,
-// as protojson accepts either; or nil.
-func fieldNamed(fields protoreflect.FieldDescriptors, name string) protoreflect.FieldDescriptor {
-	if fd := fields.ByJSONName(name); fd != nil {
-		return fd
-	}
-	return fields.ByName(protoreflect.Name(name))
-}
-
-// offsetOf returns the byte offset in data of the 1-based line and column
-// (in runes) of a protojson error: in time linear in the offset, at the
-// speed of bytes.IndexByte and utf8.RuneCount for ASCII text.
-func offsetOf(data []byte, line, col int) int {
-	off := 0
-	for ; line > 1 && off < len(data); line-- {
-		i := bytes.IndexByte(data[off:], '\n')
-		if i < 0 {
-			return len(data)
-		}
-		off += i + 1
-	}
-	if end := off + col - 1; end <= len(data) && utf8.RuneCount(data[off:end]) == col-1 {
-		return end // ASCII: a column is a byte.
-	}
-	for ; col > 1 && off < len(data); col-- {
-		_, n := utf8.DecodeRune(data[off:])
-		off += n
-	}
-	return off
-}
-
-// keyAt returns the top-level key of the JSON object data in whose value
-// offset lies, or "" if none does: a scan of the strings and brackets
-// before offset, which the failed parse has already found well formed.
-func keyAt(data []byte, offset int) string {
-	depth, key := 0, ""
-	offset = min(offset, len(data))
-	for i := 0; i < offset; i++ {
-		j := bytes.IndexAny(data[i:offset], `{}[]"`)
-		if j < 0 {
-			break
-		}
-		i += j
-		switch data[i] {
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		case '"':
-			start := i
-			i = stringEnd(data, i+1)
-			if depth == 1 && isKey(data[min(i+1, len(data)):]) {
-				var k string
-				if json.Unmarshal(data[start:min(i+1, len(data))], &k) == nil {
-					key = k
-				}
-			}
+// readError is the error of a body not read whole: over limit bytes (413,
+// RESOURCE_EXHAUSTED, as grpc-go answers), not sent in time (408), or cut
+// short; never net/http's own, which name addresses.
+func readError(err error, limit int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestEntityTooLarge,
+			Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", limit),
+				map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
 		}
 	}
-	return key
-}
-
-// stringEnd returns the index of the quote that ends the JSON string
-// whose content starts at data[i], or len(data).
-func stringEnd(data []byte, i int) int {
-	for i < len(data) {
-		j := bytes.IndexByte(data[i:], '"')
-		if j < 0 {
-			return len(data)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestTimeout,
+			Err: service.RequestStatus(codes.DeadlineExceeded, service.ReasonMalformedRequest,
+				"request body not received within the server's read timeout", nil, "").Err(),
 		}
-		i += j
-		backslashes := 0
-		for k := i - 1; k >= 0 && data[k] == '\\'; k-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return i
-		}
-		i++
 	}
-	return len(data)
+	return malformed("request body could not be read whole", nil, "").Err()
 }
 
-// isKey reports whether rest, what follows a string, starts with the
-// colon that makes the string a key.
-func isKey(rest []byte) bool {
-	rest = bytes.TrimLeft(rest, " \t\r\n")
-	return len(rest) > 0 && rest[0] == ':'
-}
-
-// typeName returns the type of field fd as the proto declares it: "int32",
-// "repeated string".
+// typeName returns the type of fd as the proto declares it: "repeated string".
 func typeName(fd protoreflect.FieldDescriptor) string {
 	if fd.IsList() {
 		return "repeated " + fd.Kind().String()
 	}
 	return fd.Kind().String()
+}
+
+// clip returns s cut to 64 bytes on a rune boundary, with "..." if cut.
+func clip(s string) string {
+	const maxEcho = 64
+	if len(s) <= maxEcho {
+		return s
+	}
+	n := maxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -560,6 +560,11 @@ func TestErrors(t *testing.T) {
 			header: contentType("application/json"), body: `{"status_code": 7, "statusCode": 7}`,
 			want: malformed("", map[string]string{}, ""),
 		},
+		{
+			name: "key given twice", method: http.MethodPost, path: translate,
+			header: contentType("application/json"), body: `{"status_code": 7, "status_code": 8}`,
+			want: malformed("request body is not valid JSON: duplicate object member name", map[string]string{}, ""),
+		},
 
 		// A header that does not decode.
 		{

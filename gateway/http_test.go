@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/grpclog"
 
@@ -324,4 +325,26 @@ func newUnstartedServer(t *testing.T, opts ...gateway.Option) *httptest.Server {
 	ts := httptest.NewUnstartedServer(gateway.New(service.New(), opts...))
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// TestMiddlewaresGetTheWriter checks that a middleware of WithMiddlewares
+// gets the ResponseWriter the handler was given, as an observer that wraps
+// the handler and labels its answer from a middleware needs.
+func TestMiddlewaresGetTheWriter(t *testing.T) {
+	type marked struct{ http.ResponseWriter }
+	var got http.ResponseWriter
+	h := gateway.New(service.New(), gateway.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+			got = w
+			next(w, r, pathParams)
+		}
+	}))
+	for _, path := range []string{"/v1/statuses/7", "/v1/statuses/99"} {
+		got = nil
+		w := &marked{httptest.NewRecorder()}
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if got != w {
+			t.Errorf("GET %s: the middleware got the ResponseWriter %T; want the handler's, %T", path, got, w)
+		}
+	}
 }

@@ -2,12 +2,19 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -18,44 +25,27 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// jsonMarshaler reads and writes every message, errors included. It is
-// grpc-gateway's JSONPb with EmitDefaultValues (EmitUnpopulated would
-// write an unset message field as null: "localizedMessage": null in the
-// field violations of a google.rpc.BadRequest) and DiscardUnknown, and
-// two differences, both work done once instead of per request:
-//
-//   - Marshal writes the responses service.SharedResponses lists from their
-//     JSON, marshalled when the marshaler is made: those messages never
-//     change, so neither does their JSON. The map is fixed at construction
-//     and keyed by the messages' pointers, so it stays bounded whatever
-//     the requests, and serves any server that passes the service's
-//     answers on.
-//   - Its decoder reads the body once and unmarshals it with protojson
-//     once. JSONPb's decoder reads the first JSON value into a
-//     json.RawMessage and then runs protojson over it: two passes. A body
-//     is one JSON object; as with JSONPb, what follows it is not read.
+// jsonMarshaler is grpc-gateway's JSONPb with EmitDefaultValues (not
+// EmitUnpopulated, which writes null) and DiscardUnknown. It writes a shared
+// response from the JSON marshalled at start-up, and its decoder unmarshals
+// the body front read in one pass, not two as JSONPb's does.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
 }
 
-// sharedAnswers are the answers of service.SharedResponses, by message,
-// each marshalled once.
+var _ runtime.Marshaler = (*jsonMarshaler)(nil)
+
+// sharedAnswers are the answers of service.SharedResponses, by pointer.
 type sharedAnswers map[proto.Message]*sharedAnswer
 
-// sharedAnswer is the JSON of one shared response and the headers that go
-// with it, computed once. The header values are shared too: net/http only
-// reads them.
+// sharedAnswer is the JSON of a shared response and its header values.
 type sharedAnswer struct {
 	json          []byte
 	contentLength []string
 	etag          []string // nil: a Translate answer, which has no validator.
 }
 
-var _ runtime.Marshaler = (*jsonMarshaler)(nil)
-
-// newMarshaler returns the marshaler of the handler, the JSON of the
-// service's shared responses computed.
 func newMarshaler() *jsonMarshaler {
 	m := &jsonMarshaler{JSONPb: runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{EmitDefaultValues: true},
@@ -65,30 +55,21 @@ func newMarshaler() *jsonMarshaler {
 	m.shared = make(sharedAnswers, len(answers))
 	for _, resp := range answers {
 		b, err := m.JSONPb.Marshal(resp)
-		if err != nil {
-			// The service's own messages always marshal: a failure is a
-			// programming error.
+		if err != nil { // The service's own messages always marshal.
 			panic(fmt.Sprintf("gateway: marshal %T: %v", resp, err))
 		}
 		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
 		switch resp.(type) {
 		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
-			a.etag = []string{etagOf(b)}
+			sum := sha256.Sum256(b) // A strong ETag, the same in every process of a build.
+			a.etag = []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 		}
 		m.shared[resp] = a
 	}
 	return m
 }
 
-// etagOf returns the strong entity tag of the representation b: a hash of
-// its bytes, the same in every process of one build.
-func etagOf(b []byte) string {
-	sum := sha256.Sum256(b)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-}
-
-// Marshal returns the JSON of v. The bytes of a shared response are
-// shared too: grpc-gateway only writes them.
+// Marshal returns the JSON of v, shared for a shared response.
 func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	if pm, ok := v.(proto.Message); ok {
 		if a, ok := m.shared[pm]; ok {
@@ -98,107 +79,91 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	return m.JSONPb.Marshal(v)
 }
 
-// Unmarshal decodes the JSON data into v, a proto message.
-func (m *jsonMarshaler) Unmarshal(data []byte, v any) error {
-	_, err := m.decode(data, v)
-	return err
+// cacheHeaders, a forward-response option, writes the headers of a shared
+// answer: Content-Length (which HEAD needs) and, if it has one, its ETag and
+// CacheControl.
+func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
+	if a, ok := s[resp]; ok {
+		h := w.Header()
+		h["Content-Length"] = a.contentLength
+		if a.etag != nil {
+			h["Etag"] = a.etag
+			h["Cache-Control"] = cacheControl
+		}
+	}
+	return nil
 }
 
-// NewDecoder returns a decoder of the JSON body r: the request body as
-// front kept it, or any reader, read whole. The fields of a body front
-// kept are completed with the request's query parameters (see
-// checkQuery): what the body sets wins.
+// NewDecoder returns a decoder of r. A requestBody of whitespace is io.EOF,
+// an empty request; the query's fields fill those it leaves unset; one that
+// does not decode leaves its status on the body for errorHandler. JSONPb
+// decodes any other reader.
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
 		body, ok := r.(*requestBody)
-		if !ok {
-			data, err := io.ReadAll(r)
-			if err != nil {
-				return err
-			}
-			body = &requestBody{data: data}
+		pm, isProto := v.(proto.Message)
+		if !ok || !isProto {
+			return m.JSONPb.NewDecoder(r).Decode(v)
 		}
-		st, err := m.decode(body.data, v)
-		body.fault = st
-		if pm, ok := v.(proto.Message); ok && body.query != nil && (err == nil || err == io.EOF) {
-			fillUnset(pm, body.query)
+		var err error
+		if len(bytes.TrimLeft(body.data, " \t\r\n")) == 0 {
+			err = io.EOF
+		} else if m.UnmarshalOptions.Unmarshal(body.data, pm) != nil {
+			if body.fault = m.bodyError(body.data, pm); body.fault != nil {
+				return errors.New(body.fault.Message())
+			}
+		}
+		if body.query != nil { // The body's fields win.
+			proto.Merge(body.query, pm)
+			proto.Reset(pm)
+			proto.Merge(pm, body.query)
 		}
 		return err
 	})
 }
 
-// fillUnset sets each field of dst that is unset to its value in src, a
-// message of the same type.
-func fillUnset(dst, src proto.Message) {
-	d := dst.ProtoReflect()
-	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if !d.Has(fd) {
-			d.Set(fd, v)
+// bodyError returns the error of data, which protojson failed to unmarshal
+// into pm, naming the first field at fault, found by unmarshalling each one
+// alone; or nil if data is an object that unmarshals followed by more, of
+// which JSONPb reads the object alone, as this does into pm.
+func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
+	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
+		return malformed("request body is not a JSON object", nil, "")
+	}
+	var members map[string]jsontext.Value
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if err := json.UnmarshalDecode(dec, &members); err != nil {
+		if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
+			err = serr.Err
 		}
-		return true
-	})
-}
-
-// decode unmarshals data into v. An empty body, or one of whitespace
-// alone, is io.EOF: no message, which the generated handlers read as an
-// empty request. A body that does not decode gives its MALFORMED_REQUEST
-// status, naming the field at fault when there is one, and an error of
-// its message.
-func (m *jsonMarshaler) decode(data []byte, v any) (*status.Status, error) {
-	pm, ok := v.(proto.Message)
-	if !ok {
-		return nil, fmt.Errorf("cannot decode JSON into %T", v)
+		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
 	}
-	if len(bytes.TrimLeft(data, " \t\r\n")) == 0 {
-		return nil, io.EOF
-	}
-	err := m.UnmarshalOptions.Unmarshal(data, pm)
-	if err == nil {
-		return nil, nil
-	}
-	// Like JSONPb's decoder, read the first JSON value and ignore what
-	// follows it: when protojson stopped after a whole object, unmarshal
-	// that object (a second parse, for such bodies alone).
-	// A value of the wrong type needs no position: protojson names its
-	// field. Finding the offset of a line and column is a pass over the
-	// body, done once and only if needed.
-	what, line, col, ok := protojsonFailure(err)
-	at := -1
-	offset := func() int {
-		if at < 0 {
-			at = offsetOf(data, line, col)
+	fields := pm.ProtoReflect().Descriptor().Fields()
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		fd := fields.ByJSONName(name)
+		if fd == nil {
+			fd = fields.ByName(protoreflect.Name(name))
 		}
-		return at
-	}
-	if ok && !fieldError.MatchString(what) && offset() < len(data) && endsObject(data[:offset()]) {
-		if m.UnmarshalOptions.Unmarshal(data[:offset()], pm) == nil {
-			return nil, nil
+		if fd != nil && m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil {
+			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
+				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
 		}
 	}
-	st := bodyError(data, pm, what, offset, ok)
-	return st, fmt.Errorf("%s", st.Message())
+	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
+		// Each member is fine alone: a field is given by both its names.
+		return malformed("request body: a field is given twice", nil, "")
+	}
+	return nil
 }
 
-// endsObject reports whether b, once trailing whitespace is cut, ends as
-// a JSON object does, and holds more than "{}" might: where protojson
-// stops if a whole object is followed by something else.
-func endsObject(b []byte) bool {
-	b = bytes.TrimRight(b, " \t\r\n")
-	return len(b) > 1 && b[len(b)-1] == '}'
-}
-
-// requestBody is the body of a POST, which front read whole: the decoder
-// takes its bytes without copying them, and leaves there the status of a
-// body that does not decode, for errorHandler. It also carries what the
-// middlewares need to know of the request: its Content-Type, which front
-// may take out of the headers (see front), and the fields its query
-// parameters set.
+// requestBody is the body of a POST, which front read whole, and what the
+// middlewares and errorHandler learn of the request.
 type requestBody struct {
 	bytes.Reader
 	data        []byte
-	contentType string        // The request's Content-Type, "" if none.
-	query       proto.Message // Fields set by query parameters, or nil.
-	fault       *status.Status
+	contentType string         // The request's, which front may take out of its headers.
+	query       proto.Message  // Fields set by query parameters, or nil.
+	fault       *status.Status // The status of a body that does not decode.
 }
 
 func newRequestBody(data []byte, contentType string) *requestBody {

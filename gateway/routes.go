@@ -1,18 +1,28 @@
 package gateway
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-
+	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 // A Route is one HTTP rule of the REST API: a method and a path template,
@@ -21,13 +31,18 @@ type Route struct {
 	Method   string // "GET", "POST", ...
 	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
 
-	rpc   string                   // "/tmdbstatus.v1.StatusService/Lookup"
-	input protoreflect.MessageType // The RPC's request type.
+	input protoreflect.MessageType                // The RPC's request type; nil for a page.
+	query map[string]protoreflect.FieldDescriptor // The fields it takes as query parameters.
+	takes string                                  // "takes only http_status and retry_after".
 }
 
-// routes are the HTTP rules of StatusService, read from the annotations
-// of service.proto, in the order of its methods. The mux learns its
-// routes from the code generated from the same annotations.
+// queryFields are the fields each method takes as query parameters, by
+// proto or JSON name: Translate's come from the headers of TMDB's answer.
+var queryFields = map[protoreflect.Name][]string{
+	"Translate": {"http_status", "retry_after"},
+}
+
+// routes are read from the annotations the mux's routes are generated from.
 var routes = readRoutes()
 
 // Routes returns the HTTP rules of the REST API, in the order of the
@@ -42,44 +57,146 @@ func readRoutes() []Route {
 	for i := range methods.Len() {
 		md := methods.Get(i)
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
-		var rt Route
-		switch p := rule.GetPattern().(type) {
-		case *annotations.HttpRule_Get:
-			rt = Route{Method: http.MethodGet, Template: p.Get}
-		case *annotations.HttpRule_Post:
-			rt = Route{Method: http.MethodPost, Template: p.Post}
-		case *annotations.HttpRule_Put:
-			rt = Route{Method: http.MethodPut, Template: p.Put}
-		case *annotations.HttpRule_Patch:
-			rt = Route{Method: http.MethodPatch, Template: p.Patch}
-		case *annotations.HttpRule_Delete:
-			rt = Route{Method: http.MethodDelete, Template: p.Delete}
-		default:
-			continue
+		// The field set in the oneof pattern is the method: get, put, post, ...
+		pattern := rule.ProtoReflect()
+		fd := pattern.WhichOneof(pattern.Descriptor().Oneofs().ByName("pattern"))
+		if fd == nil || fd.Kind() != protoreflect.StringKind {
+			continue // None, or custom.
 		}
-		rt.rpc = "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-		input, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
-		if err != nil {
-			panic(fmt.Sprintf("gateway: the request type of %s: %v", md.FullName(), err))
+		rt := Route{Method: strings.ToUpper(string(fd.Name())), Template: pattern.Get(fd).String()}
+		rt.query, rt.takes = map[string]protoreflect.FieldDescriptor{}, "takes no query parameter"
+		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
+		names := queryFields[md.Name()]
+		for _, name := range names {
+			fd := md.Input().Fields().ByName(protoreflect.Name(name))
+			rt.query[name], rt.query[fd.JSONName()] = fd, fd
 		}
-		rt.input = input
+		if names != nil {
+			rt.takes = "takes only " + strings.Join(names, " and ")
+		}
 		rs = append(rs, rt)
 	}
 	return rs
 }
 
 // captureVariable matches a variable of a runtime.Pattern's String(),
-// "{code=*}", whose name the template writes alone, "{code}".
+// "{code=*}", which a template writes "{code}".
 var captureVariable = regexp.MustCompile(`\{([^=}]+)=\*\}`)
 
-// routeOf returns the route of the API the mux matched with the pattern p
-// for method, or false for another route (a page).
-func routeOf(method string, p runtime.Pattern) (Route, bool) {
+// routeOf returns the route of method and p, or a Route without input for a page.
+func routeOf(method string, p runtime.Pattern) *Route {
 	template := captureVariable.ReplaceAllString(p.String(), "{$1}")
-	for _, rt := range routes {
+	for i, rt := range routes {
 		if rt.Method == method && rt.Template == template {
-			return rt, true
+			return &routes[i]
 		}
 	}
-	return Route{}, false
+	return &Route{}
+}
+
+// checkRequest is the first middleware: it marks a probe routed, and
+// refuses a bad query, a POST whose body is not read as JSON (415), or a
+// path parameter that does not parse.
+func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
+	var route atomic.Pointer[Route] // This route, once known.
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		if p, ok := w.(*probe); ok {
+			p.routed = true
+			return
+		}
+		rt := route.Load()
+		if rt == nil {
+			p, _ := runtime.HTTPPattern(r.Context())
+			rt = routeOf(r.Method, p)
+			route.Store(rt)
+		}
+		if err := rt.check(w, r, pathParams); err != nil {
+			runtime.HTTPError(r.Context(), mux, m, w, r, err)
+			return
+		}
+		next(w, r, pathParams)
+	}
+}
+
+// check returns the error of r, routed to rt, or nil.
+func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[string]string) error {
+	if rt.input == nil { // A page ignores its query, as web pages do.
+		return nil
+	}
+	body, _ := r.Body.(*requestBody) // A POST's.
+	if r.URL.RawQuery != "" {
+		msg, err := rt.readQuery(r.URL.RawQuery)
+		if err != nil {
+			return err
+		}
+		if body != nil {
+			body.query = msg
+		}
+	}
+	if body != nil && !readsAsJSON(body) {
+		w.Header().Set("Accept-Post", "application/json")
+		ctype := clip(body.contentType)
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusUnsupportedMediaType,
+			Err: service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
+				fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "").Err(),
+		}
+	}
+	for name, value := range pathParams {
+		fd := rt.input.Descriptor().Fields().ByName(protoreflect.Name(name))
+		if _, err := runtime.Int32(value); err != nil && fd != nil && fd.Kind() == protoreflect.Int32Kind {
+			value = clip(value)
+			msg := fmt.Sprintf("%s %q is not an integer", name, value)
+			if errors.Is(err, strconv.ErrRange) {
+				msg = fmt.Sprintf("%s %q is out of range", name, value)
+			}
+			return malformed(msg, map[string]string{name: value}, name).Err()
+		}
+	}
+	return nil
+}
+
+// readsAsJSON reports whether body is read as JSON: Content-Type
+// application/json, whatever its parameters, none, or what `curl -d '{...}'`
+// sends, application/x-www-form-urlencoded with an empty body or an object.
+func readsAsJSON(body *requestBody) bool {
+	mt, _, _ := strings.Cut(body.contentType, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "", "application/json":
+		return true
+	case "application/x-www-form-urlencoded":
+		data := bytes.TrimLeft(body.data, " \t\r\n")
+		return len(data) == 0 || data[0] == '{'
+	}
+	return false
+}
+
+// readQuery returns the message the parameters of rawQuery set, or an error
+// naming the first one rt does not take or grpc-gateway does not parse.
+func (rt *Route) readQuery(rawQuery string) (proto.Message, error) {
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, malformed("the query string is not well formed", nil, "").Err()
+	}
+	var msg proto.Message
+	for _, key := range slices.Sorted(maps.Keys(values)) {
+		fd, ok := rt.query[key]
+		if !ok {
+			key = clip(key)
+			return nil, malformed(fmt.Sprintf("unknown query parameter %q: %s %s %s", key, rt.Method, rt.Template, rt.takes),
+				map[string]string{"parameter": key}, "").Err()
+		}
+		name, vals := string(fd.Name()), values[key]
+		md := map[string]string{"parameter": name}
+		if len(vals) > 1 && !fd.IsList() {
+			return nil, malformed(fmt.Sprintf("query parameter %s is given %d times; want once", name, len(vals)), md, name).Err()
+		}
+		if msg == nil {
+			msg = rt.input.New().Interface()
+		}
+		if runtime.PopulateQueryParameters(msg, url.Values{name: vals}, utilities.NewDoubleArray(nil)) != nil {
+			return nil, malformed(fmt.Sprintf("query parameter %s: invalid value for %s (%s)", clip(key), name, typeName(fd)), md, name).Err()
+		}
+	}
+	return msg, nil
 }
