@@ -156,18 +156,22 @@ func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
 
 // newKong returns the parser of the command line into c.
 func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
-	version := "(unknown)"
+	vars := kong.Vars{"version": "(unknown)", "client_addr": "localhost" + server.DefaultGRPCAddr}
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		version = bi.Main.Version // With its commit when built in a repository.
+		vars["version"] = bi.Main.Version // With its commit when built in a repository.
+	}
+	// The defaults of serve's flags: ${GRPCAddr} is server.DefaultConfig().GRPCAddr.
+	defaults := reflect.ValueOf(server.DefaultConfig())
+	for i := range defaults.NumField() {
+		vars[defaults.Type().Field(i).Name] = formatValue(defaults.Field(i))
 	}
 	return kong.New(c,
 		kong.Name("tmdbstatus"),
 		kong.Description("Translate TMDB API failures into canonical gRPC statuses: serve the translation, or call it."),
 		kong.Writers(stdout, stderr),
 		kong.NoDefaultHelp(),
-		kong.Vars{"version": version, "client_addr": "localhost" + server.DefaultGRPCAddr},
+		vars,
 		kong.DefaultEnvars(strings.TrimSuffix(envPrefix, "_")),
-		kong.PostBuild(withDefaults(&c.Serve)),
 		kong.TypeMapper(reflect.TypeFor[time.Duration](), kong.MapperFunc(decodeDuration)),
 		kong.ConfigureHelp(kong.HelpOptions{NoExpandSubcommands: true}),
 	)
@@ -192,25 +196,6 @@ type versionFlag bool
 func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
 	fmt.Fprintln(app.Stdout, "tmdbstatus", vars["version"])
 	return flag.ErrHelp
-}
-
-// withDefaults gives the flags of serve, which fill cmd, the defaults of
-// server.DefaultConfig.
-func withDefaults(cmd *serveCmd) func(*kong.Kong) error {
-	return func(k *kong.Kong) error {
-		defaults, fields := reflect.ValueOf(serveCmd(server.DefaultConfig())), reflect.ValueOf(cmd).Elem()
-		for _, node := range k.Model.Children {
-			for _, f := range node.Flags {
-				for i := range fields.NumField() {
-					// An empty default would count as set for kong's and:"".
-					if d := formatValue(defaults.Field(i)); d != "" && f.Target.Addr().Pointer() == fields.Field(i).Addr().Pointer() {
-						f.Default, f.HasDefault = d, true
-					}
-				}
-			}
-		}
-		return nil
-	}
 }
 
 // formatValue formats v as a flag's value: a duration without its zero
