@@ -29,8 +29,7 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// clientFlags are the flags of every client command, each of which calls
-// one RPC of StatusService over gRPC or, with --offline, in-process.
+// clientFlags are the flags of the commands that call StatusService.
 type clientFlags struct {
 	Addr    string        `default:"${client_addr}" help:"gRPC address of the tmdbstatus server." min:"1"`
 	Timeout time.Duration `default:"10s" help:"How long the RPC may take." min:"1ns"`
@@ -89,8 +88,7 @@ func (c *translateCmd) check() error {
 	return nil
 }
 
-// Run prints the translation of the response c and the body describe. A
-// translated TMDB failure is its output, not an error.
+// Run prints the translation: a TMDB failure is its output, not an error.
 func (c *translateCmd) Run(ctx context.Context, std *stdio) error {
 	req, err := c.request(std)
 	if err != nil {
@@ -101,8 +99,7 @@ func (c *translateCmd) Run(ctx context.Context, std *stdio) error {
 	})
 }
 
-// request builds the request of translate, its body read from c.BodyFile or
-// stdin; a terminal on stdin has nothing to read.
+// request builds the request, its body read from c.BodyFile or stdin.
 func (c *translateCmd) request(std *stdio) (*tmdbstatusv1.TranslateRequest, error) {
 	req := &tmdbstatusv1.TranslateRequest{HttpStatus: int32(c.HTTPStatus), RetryAfter: c.RetryAfter}
 	if v := strings.TrimSpace(c.RetryAfter); strings.Trim(v, "0123456789") != "" {
@@ -138,8 +135,7 @@ func (c *translateCmd) request(std *stdio) (*tmdbstatusv1.TranslateRequest, erro
 	return req, nil
 }
 
-// call calls one RPC with rpc, over gRPC or in-process, within c.Timeout,
-// and prints its answer.
+// call calls rpc, over gRPC or in-process, and prints its answer.
 func (c *clientFlags) call(ctx context.Context, std *stdio, rpc func(context.Context, tmdbstatusv1.StatusServiceClient) (proto.Message, error)) error {
 	var client tmdbstatusv1.StatusServiceClient = offlineClient{service.New()}
 	if !c.Offline {
@@ -184,8 +180,7 @@ func (c *clientFlags) call(ctx context.Context, std *stdio, rpc func(context.Con
 	return tw.Flush()
 }
 
-// Hints for the transport failures a person can fix with a flag, by what
-// grpc-go's message holds.
+// hints are for the transport failures a flag fixes, by grpc-go's message.
 var hints = []struct{ cause, hint string }{
 	{"connection refused", `nothing listens at %s: is "tmdbstatus serve" running? --addr or TMDBSTATUS_ADDR names its gRPC address`},
 	{"first record does not look like a TLS handshake", "the server at %s does not speak TLS: drop --tls, --tls-ca and --tls-cert"},
@@ -193,8 +188,7 @@ var hints = []struct{ cause, hint string }{
 	{"certificate signed by unknown authority", "the server at %s has a certificate the system's CAs do not know: give its CA with --tls-ca"},
 }
 
-// rpcError returns the error of a failed RPC as a person reads it: its
-// canonical code name and message, or a hint for a connection that failed.
+// rpcError returns err as "CODE: message", or a hint for a connection that failed.
 func (c *clientFlags) rpcError(err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
@@ -221,8 +215,7 @@ func writeEntries(w io.Writer, entries ...*tmdbstatusv1.StatusEntry) {
 	}
 }
 
-// writeTranslation writes the status of a translation, one line for its
-// code, its message and each of its details, then its table entry.
+// writeTranslation writes a translation: one line per field and detail.
 func writeTranslation(w io.Writer, resp *tmdbstatusv1.TranslateResponse) {
 	st := resp.GetStatus()
 	fmt.Fprintf(w, "code\t%s\n", code.Code(st.GetCode()))
@@ -258,8 +251,7 @@ func writeTranslation(w io.Writer, resp *tmdbstatusv1.TranslateResponse) {
 	}
 }
 
-// roundDelay rounds d for a person: to the second from a second up, else
-// to the millisecond.
+// roundDelay rounds d to the second from a second up, else to the millisecond.
 func roundDelay(d time.Duration) time.Duration {
 	if d >= time.Second {
 		return d.Round(time.Second)
@@ -274,8 +266,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-// offlineClient calls a StatusServiceServer in-process: the answers of
-// gRPC, with no server.
+// offlineClient calls a StatusServiceServer in-process.
 type offlineClient struct {
 	srv tmdbstatusv1.StatusServiceServer
 }

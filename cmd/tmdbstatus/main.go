@@ -44,10 +44,9 @@ func main() {
 	}
 }
 
-// shutdownSignals returns a context done at the first SIGINT or SIGTERM,
-// with the signal as its cause, which starts the shutdown, and a channel
-// closed at the second, which cuts it short (see server.Run); a further
-// signal, or one after stop, has its default effect.
+// shutdownSignals returns a context done at the first SIGINT or SIGTERM and
+// a channel closed at the second (see server.Run); a third, or one after
+// stop, has its default effect.
 func shutdownSignals() (shutdown context.Context, now <-chan struct{}, stop func()) {
 	shutdown, stopShutdown := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	signals, cut, done := make(chan os.Signal, 2), make(chan struct{}), make(chan struct{})
@@ -73,9 +72,8 @@ type stdio struct {
 	stdout, stderr io.Writer
 }
 
-// run runs the command line args (without the program name) until ctx is
-// done; now, once closed, cuts the shutdown short. It prints the usage, or
-// a usageError, itself and returns any other error for main to print.
+// run runs the command line args until ctx is done, printing a usageError
+// itself and returning any other error for main to print.
 func run(ctx context.Context, now <-chan struct{}, args []string, std *stdio) error {
 	kctx, err := parse(args, std.stdout, std.stderr)
 	if err != nil {
@@ -92,11 +90,10 @@ func run(ctx context.Context, now <-chan struct{}, args []string, std *stdio) er
 	return err
 }
 
-// usageError is the error of a command line that cannot be run, from a bad
-// flag to a file it cannot read or a stdin with nothing to read: exit 2.
+// usageError is the error of a command line that cannot be run: exit 2.
 type usageError struct{ error }
 
-// cli is the command table: one field per command.
+// cli is the command table.
 type cli struct {
 	Help    helpFlag    `short:"h" help:"Print the usage and exit."`
 	Version versionFlag `help:"Print the version and exit." env:"-"`
@@ -117,11 +114,9 @@ var (
 	negativeNumber = regexp.MustCompile(`^-[0-9]+$`)
 )
 
-// parse parses the command line args and the environment: a flag beats its
-// variable, which beats its default, and an empty variable is unset. It
-// writes the usage or the version to stdout when asked, returning
-// flag.ErrHelp, and what it refuses as one line on stderr, returning a
-// usageError.
+// parse parses args and the environment, an empty variable being unset. It
+// returns flag.ErrHelp after --help or --version, and a usageError after
+// writing one line on stderr for what it refuses.
 func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
 	for _, kv := range os.Environ() {
 		// kong would parse an empty variable as the flag's value.
@@ -177,10 +172,10 @@ func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
 	)
 }
 
-// helpFlag is --help: it prints the usage of the command it follows.
+// helpFlag is --help, which stops the parse: kong's own calls os.Exit.
 type helpFlag bool
 
-// BeforeReset prints the usage and stops the parse with flag.ErrHelp.
+// BeforeReset prints the usage and returns flag.ErrHelp.
 func (helpFlag) BeforeReset(ctx *kong.Context) error {
 	if err := ctx.PrintUsage(false); err != nil {
 		return err
@@ -191,15 +186,13 @@ func (helpFlag) BeforeReset(ctx *kong.Context) error {
 // versionFlag is --version.
 type versionFlag bool
 
-// BeforeReset prints the module version of the build and stops the parse
-// with flag.ErrHelp, as --help does.
+// BeforeReset prints the module version and returns flag.ErrHelp.
 func (versionFlag) BeforeReset(app *kong.Kong, vars kong.Vars) error {
 	fmt.Fprintln(app.Stdout, "tmdbstatus", vars["version"])
 	return flag.ErrHelp
 }
 
-// formatValue formats v as a flag's value: a duration without its zero
-// units ("1m", not "1m0s"), a log level in lower case.
+// formatValue formats v as a flag's value: "1m", not "1m0s"; "info", not "INFO".
 func formatValue(v reflect.Value) string {
 	switch v := v.Interface().(type) {
 	case time.Duration:
@@ -210,8 +203,7 @@ func formatValue(v reflect.Value) string {
 	return fmt.Sprint(v.Interface())
 }
 
-// Validate checks the flags that have a min tag (a number or a duration at
-// least that, a string not empty), then what the selected command checks.
+// Validate checks the flags that have a min tag, then the selected command.
 func (*cli) Validate(kctx *kong.Context) error {
 	for _, f := range kctx.Flags() {
 		lo := f.Tag.Get("min")
@@ -247,9 +239,8 @@ func (*cli) Validate(kctx *kong.Context) error {
 	return nil
 }
 
-// negativesLast moves the negative numbers of args that are no flag's
-// value, which kong would take for short flags, after a "--", where they
-// are arguments: `lookup -1`.
+// negativesLast moves the negative numbers that are no flag's value after a
+// "--", for kong to read `lookup -1` as an argument, not a short flag.
 func negativesLast(args []string, app *kong.Application) []string {
 	valued := map[string]bool{}
 	for _, n := range append([]*kong.Node{app.Node}, app.Children...) {
@@ -274,8 +265,7 @@ func negativesLast(args []string, app *kong.Application) []string {
 	return slices.Concat(rest, []string{"--"}, nums)
 }
 
-// decodeDuration decodes a duration, refusing a bad one in words rather
-// than in package time's.
+// decodeDuration decodes a duration, refusing a bad one in words, not time's.
 func decodeDuration(ctx *kong.DecodeContext, target reflect.Value) error {
 	var s string
 	if err := ctx.Scan.PopValueInto("duration", &s); err != nil {

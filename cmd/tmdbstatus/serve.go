@@ -11,9 +11,8 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/server"
 )
 
-// serveCmd is `tmdbstatus serve`: the fields of server.Config, so that a
-// setting added to one cannot be missed in the other, with the defaults of
-// server.DefaultConfig (see newKong); min is the least value a flag takes.
+// serveCmd is `tmdbstatus serve`: server.Config's fields, with its defaults
+// (see newKong); min is the least value a flag takes.
 type serveCmd struct {
 	GRPCAddr  string `default:"${GRPCAddr}" help:"Listen address of the gRPC server." min:"1"`
 	HTTPAddr  string `default:"${HTTPAddr}" help:"Listen address of the REST/JSON gateway, /healthz, /readyz, /openapi.json and, without --admin-addr, /metrics." min:"1"`
@@ -61,8 +60,7 @@ func (c *serveCmd) check() error {
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
 	case c.WriteTimeout <= c.ReadTimeout:
-		// A request that takes the whole read timeout must still get its
-		// answer before the write deadline.
+		// A request that takes the whole read timeout still gets its answer.
 		return fmt.Errorf("--http-write-timeout %v: must be longer than --http-read-timeout (%v)", c.WriteTimeout, c.ReadTimeout)
 	case c.TLSClientCA != "" && c.TLSCert == "":
 		return errors.New("--tls-client-ca needs --tls-cert")
@@ -70,8 +68,7 @@ func (c *serveCmd) check() error {
 	return nil
 }
 
-// Run serves until ctx is done (now cuts the shutdown short, see
-// server.Run); a TLS file or an OTEL_* variable it cannot use is a usage error.
+// Run serves until ctx is done; a setting server.Run cannot use is a usage error.
 func (c *serveCmd) Run(ctx context.Context, now <-chan struct{}, std *stdio) error {
 	err := server.Run(ctx, now, server.Config(*c), os.Getenv, std.stderr)
 	if _, ok := errors.AsType[*server.ConfigError](err); ok {

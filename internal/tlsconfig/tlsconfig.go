@@ -1,6 +1,5 @@
-// Package tlsconfig loads the TLS configurations of tmdbstatus's servers and
-// of its command-line client from PEM files, each error naming the flag of
-// the file at fault.
+// Package tlsconfig loads TLS configurations from PEM files, each error
+// naming the flag of the file at fault.
 package tlsconfig
 
 import (
@@ -10,8 +9,7 @@ import (
 	"os"
 )
 
-// Files names the PEM files of one side of a connection; an empty name is
-// no file.
+// Files names the PEM files of one side of a connection; "" is none.
 type Files struct {
 	Cert, Key string // The certificate (chain) presented, and its key.
 	CA        string // The CA certificates that verify the peer.
@@ -36,8 +34,7 @@ func Server(f Files) (*tls.Config, error) {
 func Client(f Files) (*tls.Config, error) {
 	tc := &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// ECDHE with an AEAD cipher, as grpc-go allows on its own, so that
-		// REST and the admin port allow no CBC suite either.
+		// ECDHE with an AEAD, as grpc-go allows: no CBC on REST either.
 		CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
