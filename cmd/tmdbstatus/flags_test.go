@@ -38,7 +38,7 @@ func parseServe(t *testing.T, args []string, env map[string]string) (cfg server.
 // serveFlags returns the flags of serve, but --help and --version.
 func serveFlags(t *testing.T) []*kong.Flag {
 	t.Helper()
-	k, err := newKong(new(cli), io.Discard, io.Discard)
+	k, err := newKong(io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestNegativesLast(t *testing.T) {
 		{[]string{"translate", "--http-status", "-1"}, []string{"translate", "--http-status", "-1"}},
 		{[]string{"translate", "--json", "-1"}, []string{"translate", "--json", "--", "-1"}},
 	}
-	k, err := newKong(new(cli), io.Discard, io.Discard)
+	k, err := newKong(io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

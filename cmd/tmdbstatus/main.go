@@ -124,7 +124,7 @@ func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
 			os.Unsetenv(name)
 		}
 	}
-	k, err := newKong(new(cli), stdout, stderr)
+	k, err := newKong(stdout, stderr)
 	if err != nil {
 		return nil, err // The command table is wrong: a bug.
 	}
@@ -149,8 +149,8 @@ func parse(args []string, stdout, stderr io.Writer) (*kong.Context, error) {
 	return nil, usageError{err}
 }
 
-// newKong returns the parser of the command line into c.
-func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
+// newKong returns the parser of the command line into a new cli.
+func newKong(stdout, stderr io.Writer) (*kong.Kong, error) {
 	vars := kong.Vars{"version": "(unknown)", "client_addr": "localhost" + server.DefaultGRPCAddr}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		vars["version"] = bi.Main.Version // With its commit when built in a repository.
@@ -160,7 +160,7 @@ func newKong(c *cli, stdout, stderr io.Writer) (*kong.Kong, error) {
 	for i := range defaults.NumField() {
 		vars[defaults.Type().Field(i).Name] = formatValue(defaults.Field(i))
 	}
-	return kong.New(c,
+	return kong.New(new(cli),
 		kong.Name("tmdbstatus"),
 		kong.Description("Translate TMDB API failures into canonical gRPC statuses: serve the translation, or call it."),
 		kong.Writers(stdout, stderr),
