@@ -190,12 +190,9 @@ var hints = []struct{ cause, hint string }{
 
 // rpcError returns err as "CODE: message", or a hint for a connection that failed.
 func (c *clientFlags) rpcError(err error) error {
-	st, ok := status.FromError(err)
-	if !ok {
-		return err
-	}
+	st := status.Convert(err)
 	msg := st.Message()
-	if st.Code() == codes.Unavailable && !c.Offline {
+	if st.Code() == codes.Unavailable {
 		for _, h := range hints {
 			if strings.Contains(msg, h.cause) {
 				msg = fmt.Sprintf(h.hint, c.Addr)
