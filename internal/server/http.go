@@ -9,6 +9,11 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
@@ -44,6 +49,45 @@ func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.
 	}
 	rest := restHandler(cfg, obs, o.tracerProvider, srv, gateway.WithPage("/", home.New(homeOpts...)))
 	return newHTTPServer(cfg, o, withEndpoints(endpoints, rest)), admin
+}
+
+// restHandler returns the REST API of srv, with opts too, observed by o and
+// traced by tp unless it is nil.
+func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, opts ...gateway.Option) http.Handler {
+	opts = append([]gateway.Option{gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)}, opts...)
+	h := o.rest(gateway.New(srv, opts...))
+	if tp == nil {
+		return h
+	}
+	// labelRoutes names the span once the gateway has routed the request.
+	return otelhttp.NewHandler(h, "", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+}
+
+// labelRoutes is a gateway middleware giving the restRecorder the route of
+// each request the gateway routes, and its span the name "GET
+// /v1/statuses/{code}", as OpenTelemetry's conventions ask. grpc-gateway
+// wraps each route in its own chain, so the route is read at its first
+// request, from runtime.HTTPPattern: runtime.HTTPPathPattern is set only
+// within the generated handler.
+func labelRoutes(next runtime.HandlerFunc) runtime.HandlerFunc {
+	var route atomic.Pointer[string]
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		rt := route.Load()
+		if rt == nil {
+			p, _ := runtime.HTTPPattern(r.Context())
+			template := strings.ReplaceAll(p.String(), "=*}", "}") // "{code=*}" is written "{code}".
+			rt = &template
+			route.Store(rt)
+		}
+		if rec, ok := w.(*restRecorder); ok {
+			rec.route = *rt
+		}
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetName(r.Method + " " + *rt)
+			span.SetAttributes(attribute.String("http.route", *rt))
+		}
+		next(w, r, pathParams)
+	}
 }
 
 // apiPrefix begins the path of every route of the REST API.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/grpclog"
 )
 
@@ -23,21 +22,6 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// logAttrs returns the attributes of a request's log line, with the trace
-// ID of ctx when it has one.
-func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Time, peer string, more ...slog.Attr) []slog.Attr {
-	attrs := append([]slog.Attr{
-		slog.String("method", method),
-		code,
-		slog.Float64("duration", time.Since(start).Seconds()),
-		slog.String("peer", peer),
-	}, more...)
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-	}
-	return attrs
 }
 
 // libraryLogsPerSecond is how many records a limitedHandler writes a second.

@@ -141,7 +141,7 @@ type serveOptions struct {
 // clean shutdown that ctx started.
 func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	m := newMetrics()
-	obs := &observer{logger: o.logger, metrics: m, tracing: o.tracerProvider != nil}
+	obs := &observer{logger: o.logger, metrics: m}
 	var srv tmdbstatusv1.StatusServiceServer = service.New()
 	if o.wrap != nil {
 		srv = o.wrap(srv)
