@@ -32,7 +32,7 @@ const libraryLogsPerSecond = 10
 // ours, as golang.org/x/time/rate would be a module for one counter.
 type limitedHandler struct {
 	slog.Handler
-	l *logLimiter // Shared with the handlers of WithAttrs and WithGroup.
+	*logLimiter // Shared with the handlers of WithAttrs and WithGroup.
 }
 
 type logLimiter struct {
@@ -44,7 +44,7 @@ type logLimiter struct {
 }
 
 func newLimitedHandler(h slog.Handler) *limitedHandler {
-	return &limitedHandler{Handler: h, l: &logLimiter{now: time.Now}}
+	return &limitedHandler{h, &logLimiter{now: time.Now}}
 }
 
 // allow reports whether a record may be written now, and how many were
@@ -65,7 +65,7 @@ func (l *logLimiter) allow() (ok bool, dropped int) {
 }
 
 func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
-	ok, dropped := h.l.allow()
+	ok, dropped := h.allow()
 	if !ok {
 		return nil
 	}
@@ -77,23 +77,16 @@ func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *limitedHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &limitedHandler{Handler: h.Handler.WithAttrs(attrs), l: h.l}
+	return &limitedHandler{h.Handler.WithAttrs(attrs), h.logLimiter}
 }
 
 func (h *limitedHandler) WithGroup(name string) slog.Handler {
-	return &limitedHandler{Handler: h.Handler.WithGroup(name), l: h.l}
+	return &limitedHandler{h.Handler.WithGroup(name), h.logLimiter}
 }
 
 // grpcLog and otelLog are where grpclog and OpenTelemetry write, each rate
-// limited on its own: the logger the last Run set, or slog's default.
+// limited on its own: to the logger the last Run set, or slog's default.
 var grpcLog, otelLog atomic.Pointer[slog.Logger]
-
-func loggerOr(p *atomic.Pointer[slog.Logger]) *slog.Logger {
-	if l := p.Load(); l != nil {
-		return l
-	}
-	return slog.Default()
-}
 
 // setLibraryLoggers sends what the libraries log, often on a client's
 // behalf (a failed handshake), to logger, rate limited.
@@ -104,9 +97,10 @@ func setLibraryLoggers(logger *slog.Logger) {
 
 // grpclog is set once, before gRPC is used, as it asks.
 func init() {
+	setLibraryLoggers(slog.Default())
 	grpclog.SetLoggerV2(grpcLogger{})
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		loggerOr(&otelLog).Warn("opentelemetry error", "error", err.Error())
+		otelLog.Load().Warn("opentelemetry error", "error", err.Error())
 	}))
 }
 
@@ -133,7 +127,7 @@ func (grpcLogger) V(int) bool                          { return false }
 
 // logGRPC logs args, formatted with format unless it is "", at level.
 func logGRPC(level slog.Level, format string, args []any) {
-	if l := loggerOr(&grpcLog); l.Enabled(context.Background(), level) {
+	if l := grpcLog.Load(); l.Enabled(context.Background(), level) {
 		l.Log(context.Background(), level, sprint(format, args), "logger", "grpc")
 	}
 }
@@ -147,10 +141,6 @@ func sprint(format string, args []any) string {
 
 // fatal logs at Error, past the limiter, and exits, as grpclog's Fatal does.
 func fatal(format string, args []any) {
-	h := loggerOr(&grpcLog).Handler()
-	if lh, ok := h.(*limitedHandler); ok {
-		h = lh.Handler
-	}
-	slog.New(h).Error(sprint(format, args), "logger", "grpc")
+	slog.New(grpcLog.Load().Handler().(*limitedHandler).Handler).Error(sprint(format, args), "logger", "grpc")
 	os.Exit(1)
 }
