@@ -277,19 +277,12 @@ func serveHTTP(o serveOptions, what string, s *http.Server, lis net.Listener) er
 // stopGRPC stops s gracefully, and at once when ctx is done, returning
 // ctx's cause.
 func stopGRPC(ctx context.Context, s *grpc.Server) error {
-	stopped := make(chan struct{})
-	go func() {
-		s.GracefulStop()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-		return nil
-	case <-ctx.Done():
-		s.Stop() // GracefulStop returns too.
-		<-stopped
+	stopNow := context.AfterFunc(ctx, s.Stop) // GracefulStop returns too.
+	s.GracefulStop()
+	if !stopNow() {
 		return fmt.Errorf("gRPC server: RPCs %v: stopped them", context.Cause(ctx))
 	}
+	return nil
 }
 
 // stopHTTP shuts s down gracefully, and closes its connections when ctx is
