@@ -27,8 +27,7 @@ type observer struct {
 	metrics *metrics
 }
 
-// unary observes a unary RPC and turns a panic of its handler into
-// INTERNAL.
+// unary observes a unary RPC, turning a panic of its handler into INTERNAL.
 func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	rs := o.metrics.rpcs[info.FullMethod] // Every unary method is served.
 	rs.started.Inc()
@@ -46,13 +45,13 @@ func (o *observer) unary(ctx context.Context, req any, info *grpc.UnaryServerInf
 	return handler(ctx, req)
 }
 
-// stream observes a streaming RPC and its messages and turns a panic of its
+// stream observes a streaming RPC and its messages, turning a panic of its
 // handler into INTERNAL.
 func (o *observer) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	rs := o.metrics.rpcs[info.FullMethod]
 	if rs == nil {
-		// The unknown-service handler: counted as rejected alone, so that a
-		// client cannot make new series at will.
+		// The unknown-service handler, counted as rejected alone: a client
+		// cannot make new series.
 		return handler(srv, ss)
 	}
 	rs.started.Inc()
@@ -114,9 +113,8 @@ func (s *countingStream) RecvMsg(m any) error {
 	return err
 }
 
-// rest returns next observed, and answering a panic with the gateway's 500
-// INTERNAL, logged with its stack. http.ErrAbortHandler is passed on: it
-// is how a handler asks net/http to abort the response.
+// rest returns next observed, answering a panic with the gateway's 500
+// INTERNAL but passing on http.ErrAbortHandler, which aborts the response.
 func (o *observer) rest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -175,9 +173,8 @@ func (o *observer) logRequest(ctx context.Context, level slog.Level, msg, method
 	o.logger.LogAttrs(ctx, level, msg, attrs...)
 }
 
-// restRecorder is the ResponseWriter of a REST request: it keeps the status
-// code the handler wrote and the route labelRoutes found. It is one small
-// type, where httpsnoop.Wrap costs 8 allocations a request.
+// restRecorder keeps the status code of a REST response and the route
+// labelRoutes found: ours, as httpsnoop.Wrap costs 8 allocations a request.
 type restRecorder struct {
 	http.ResponseWriter
 	code  int

@@ -33,11 +33,10 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 // Unwrap returns e.Err.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// Run listens on the addresses of cfg and serves StatusService there until
-// ctx is done, then drains the servers (see the package's doc); closing now
-// (a second signal; nil: never) cuts the shutdown short. It reads the
-// OTEL_* environment through getenv and logs to logOut. A setting it cannot
-// use gives a *ConfigError before anything is served.
+// Run serves StatusService on the addresses of cfg until ctx is done, then
+// drains (see doc.go), cut short when now (nil: never) closes; it reads
+// OTEL_* through getenv, logs to logOut, and returns a *ConfigError for a
+// setting it cannot use before it serves.
 func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
 	o := serveOptions{logger: newLogger(logOut, cfg.LogFormat, cfg.LogLevel), now: now}
 	defer func() { logStopped(ctx, o.logger, err) }()
@@ -116,11 +115,10 @@ const (
 	maxConnectionsCeiling = 1024
 )
 
-// connectionCaps returns the cap on the open connections of the gRPC port
-// and of the HTTP port (each), and of the admin port (0 without one), so
-// that all of them, with fdHeadroom, fit nofile, the open-file limit: a
-// flood on one port cannot take the files the others need. Derived, the
-// cap is at most maxConnectionsCeiling.
+// connectionCaps returns the cap on the open connections of the gRPC and
+// HTTP ports (each) and of the admin port (0 without one), so that all, with
+// fdHeadroom, fit the open-file limit nofile: a flood on one port cannot
+// take the files of the others.
 func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 	if cfg.AdminAddr != "" {
 		admin = cfg.AdminMaxConnections
@@ -142,9 +140,8 @@ func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
 	return api, admin, nil
 }
 
-// logStopped writes the last line of Run: "stopped", with Run's error or
-// the cause of ctx. A *ConfigError has none: the command reports it as
-// usage.
+// logStopped writes Run's last line, with its error or ctx's cause, but none
+// for a *ConfigError, which the command reports as usage.
 func logStopped(ctx context.Context, logger *slog.Logger, err error) {
 	if _, ok := errors.AsType[*ConfigError](err); ok {
 		return
@@ -170,8 +167,7 @@ type serveOptions struct {
 }
 
 // serve serves StatusService on o's listeners until ctx is done or a server
-// fails, then stops the servers (see servers.stop). It returns nil after a
-// clean shutdown that ctx started.
+// fails, then stops the servers; nil is a clean shutdown that ctx started.
 func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	m := newMetrics()
 	obs := &observer{logger: o.logger, metrics: m}
@@ -219,10 +215,8 @@ type servers struct {
 	drain       func()       // ends health's Watch streams
 }
 
-// stop tells health checkers that s is going, and after cfg.ShutdownDelay
-// stops the servers taking requests and gives those in flight
-// cfg.ShutdownGrace to finish. o.now cuts short the phase it comes in: the
-// delay (the drain then has its grace), or the drain.
+// stop turns health to NOT_SERVING, and after cfg.ShutdownDelay drains the
+// servers for cfg.ShutdownGrace; o.now cuts short the phase it comes in.
 func (s *servers) stop(ctx context.Context, cfg Config, o serveOptions) error {
 	s.ready.Store(false)
 	s.health.Shutdown()
