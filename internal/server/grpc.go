@@ -54,7 +54,6 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 	s := grpc.NewServer(opts...)
 	s.RegisterService(rejected.countDecodeFailures(&tmdbstatusv1.StatusService_ServiceDesc), srv)
 	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.RegisterService(rejected.countDecodeFailures(&healthpb.Health_ServiceDesc), hs)
 	if cfg.Reflection {
