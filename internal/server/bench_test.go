@@ -20,9 +20,9 @@ import (
 
 // benchObserver returns the observer serve runs with, at the default log
 // level, and the server it counts the translations of.
-func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
+func benchObserver() (*observer, tmdbstatusv1.StatusServiceServer) {
 	m := newMetrics()
-	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m, tracing: tracing}, countingServer{service.New(), m}
+	return &observer{logger: newLogger(io.Discard, "text", DefaultConfig().LogLevel), metrics: m}, countingServer{service.New(), m}
 }
 
 // BenchmarkREST measures what the observability of a REST request costs:
@@ -32,8 +32,8 @@ func benchObserver(tracing bool) (*observer, tmdbstatusv1.StatusServiceServer) {
 // recorded by the SDK, exported nowhere).
 func BenchmarkREST(b *testing.B) {
 	cfg := DefaultConfig()
-	obs, srv := benchObserver(false)
-	traced, tracedSrv := benchObserver(true)
+	obs, srv := benchObserver()
+	traced, tracedSrv := benchObserver()
 	var ready atomic.Bool
 	served, _ := newHTTPServers(cfg, serveOptions{logger: obs.logger}, obs, srv, &ready)
 	handlers := []struct {
@@ -75,7 +75,7 @@ func BenchmarkREST(b *testing.B) {
 // tracing on (spans recorded by the SDK, exported nowhere).
 func BenchmarkGRPC(b *testing.B) {
 	cfg := DefaultConfig()
-	obs, srv := benchObserver(false)
+	obs, srv := benchObserver()
 	for _, s := range []struct {
 		name string
 		new  func() *grpc.Server
@@ -90,7 +90,7 @@ func BenchmarkGRPC(b *testing.B) {
 			return s
 		}},
 		{"traced", func() *grpc.Server {
-			traced, srv := benchObserver(true)
+			traced, srv := benchObserver()
 			s, _ := newGRPCServer(cfg, traced, nil, sdktrace.NewTracerProvider(), srv, b.Context())
 			return s
 		}},

@@ -37,7 +37,7 @@ type Config struct {
 	Reflection           bool          // Serve gRPC server reflection.
 
 	// MaxConnections caps the open connections of the gRPC port and of the
-	// HTTP port, each; 0 derives it from the open-file limit (see conns.go).
+	// HTTP port, each; 0 derives it from the open-file limit (see connectionCaps).
 	MaxConnections      int
 	AdminMaxConnections int // Cap on the open connections of the admin port.
 

@@ -13,8 +13,10 @@
 // comes in: the delay (the drain keeps its grace), or the drain.
 //
 // Every unary RPC has Config.RequestTimeout from the moment its stream
-// opens (a tap), and each port caps its open connections so that all fit
-// the open-file limit. What libraries log goes through slog, rate limited.
+// opens (a tap), so that a request that never comes frees its stream and
+// the drain; a client's earlier deadline still wins. Each port caps its
+// open connections so that all fit the open-file limit. What libraries log
+// goes through slog, rate limited.
 //
 // The request logs, the metrics (every child resolved at start-up), the
 // REST status recorder and the counting of rejected RPCs are written here

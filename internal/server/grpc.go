@@ -19,10 +19,9 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// newGRPCServer returns the gRPC server of srv and its health server
-// (SERVING), with reflection if cfg asks, observed by o, traced by tp
-// unless it is nil, over TLS if tc is not nil, within the limits of cfg.
-// Health's Watch streams end when draining is done.
+// newGRPCServer returns the gRPC server of srv, observed by o, and its
+// health server, whose Watch streams end when draining is done; tp and tc,
+// if not nil, trace it and give it TLS.
 func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, draining context.Context) (*grpc.Server, *health.Server) {
 	rejected := o.metrics.rejected
 	opts := []grpc.ServerOption{
@@ -55,7 +54,6 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 	s := grpc.NewServer(opts...)
 	s.RegisterService(rejected.countDecodeFailures(&tmdbstatusv1.StatusService_ServiceDesc), srv)
 	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(tmdbstatusv1.StatusService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.RegisterService(rejected.countDecodeFailures(&healthpb.Health_ServiceDesc), hs)
 	if cfg.Reflection {
@@ -65,26 +63,21 @@ func newGRPCServer(cfg Config, o *observer, tc *tls.Config, tp trace.TracerProvi
 	return s, hs
 }
 
-// requestDeadline returns the tap giving a unary RPC of rpcs (resolved
-// before the server serves) its deadline, timeout from the moment its
-// stream opens, so that a stream whose request never comes ends
-// and frees its slot and the drain. A client's earlier deadline still wins.
+// requestDeadline returns the tap giving a unary RPC of rpcs the deadline
+// timeout from the moment its stream opens (see doc.go).
 func requestDeadline(timeout time.Duration, rpcs map[string]*rpcSeries) tap.ServerInHandle {
 	return func(ctx context.Context, info *tap.Info) (context.Context, error) {
 		if rs := rpcs[info.FullMethodName]; rs == nil || rs.streaming {
 			return ctx, nil
 		}
-		// grpc-go cancels the stream's context, this one's parent, when the
-		// stream ends: that stops the timer.
 		ctx, cancel := context.WithTimeout(ctx, timeout)
-		_ = cancel
+		_ = cancel // The stream's end cancels ctx's parent, which stops the timer.
 		return ctx, nil
 	}
 }
 
-// endWatchOnDrain ends the health Watch streams once draining is done,
-// which GracefulStop would otherwise wait for until the grace runs out.
-// Other streams, such as reflection's, run to their end.
+// endWatchOnDrain ends the health Watch streams, which GracefulStop would
+// wait for, once draining is done.
 func endWatchOnDrain(draining context.Context) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if info.FullMethod != healthpb.Health_Watch_FullMethodName {

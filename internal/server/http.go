@@ -9,16 +9,20 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/internal/home"
 )
 
-// newHTTPServers returns the server of the REST API of srv, observed by obs,
-// with /healthz, /readyz (from ready), /openapi.json, and /metrics unless
-// o.adminLis is set; and then the admin server, with /metrics, the health
-// endpoints and net/http/pprof's profiles.
+// newHTTPServers returns the server of the REST API of srv and its
+// endpoints, and the admin server (/metrics, health, pprof) if o has its
+// listener.
 func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.StatusServiceServer, ready *atomic.Bool) (api, admin *http.Server) {
 	healthz, readyz := probe(func() bool { return true }), probe(ready.Load)
 	endpoints := http.NewServeMux()
@@ -46,14 +50,50 @@ func newHTTPServers(cfg Config, o serveOptions, obs *observer, srv tmdbstatusv1.
 	return newHTTPServer(cfg, o, withEndpoints(endpoints, rest)), admin
 }
 
+// restHandler returns the REST API of srv, with opts too, observed by o and
+// traced by tp unless it is nil.
+func restHandler(cfg Config, o *observer, tp trace.TracerProvider, srv tmdbstatusv1.StatusServiceServer, opts ...gateway.Option) http.Handler {
+	opts = append([]gateway.Option{gateway.WithMaxBodyBytes(cfg.HTTPMaxBodyBytes), gateway.WithMiddlewares(labelRoutes)}, opts...)
+	h := o.rest(gateway.New(srv, opts...))
+	if tp == nil {
+		return h
+	}
+	// labelRoutes names the span once the gateway has routed the request.
+	return otelhttp.NewHandler(h, "", otelhttp.WithTracerProvider(tp), otelhttp.WithPropagators(propagator))
+}
+
+// labelRoutes is a gateway middleware giving a routed request's recorder
+// its route, and its span the name "GET /v1/statuses/{code}", as
+// OpenTelemetry's conventions ask; grpc-gateway chains it once per route.
+func labelRoutes(next runtime.HandlerFunc) runtime.HandlerFunc {
+	var route atomic.Pointer[string]
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+		rt := route.Load()
+		if rt == nil {
+			// HTTPPathPattern would be set only in the generated handler;
+			// a template writes the pattern's "{code=*}" as "{code}".
+			p, _ := runtime.HTTPPattern(r.Context())
+			template := strings.ReplaceAll(p.String(), "=*}", "}")
+			rt = &template
+			route.Store(rt)
+		}
+		if rec, ok := w.(*restRecorder); ok {
+			rec.route = *rt
+		}
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetName(r.Method + " " + *rt)
+			span.SetAttributes(attribute.String("http.route", *rt))
+		}
+		next(w, r, pathParams)
+	}
+}
+
 // apiPrefix begins the path of every route of the REST API.
 const apiPrefix = "/v1/"
 
-// withEndpoints serves the requests of endpoints' patterns there and every
-// other one with api, its path as the client sent it: the gateway answers
-// any other path, a ".." in it too, with its JSON error, where a catch-all
-// pattern would have the mux redirect it. The API's paths skip the mux,
-// whose lookup allocates.
+// withEndpoints serves the paths endpoints has a pattern for there, and
+// every other with api, which answers any path it lacks (a ".." one too)
+// with its JSON error; the API's paths skip the mux, whose lookup allocates.
 func withEndpoints(endpoints *http.ServeMux, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, apiPrefix) {
@@ -66,9 +106,8 @@ func withEndpoints(endpoints *http.ServeMux, api http.Handler) http.Handler {
 	})
 }
 
-// newHTTPServer returns the server of h with the timeouts and limits of
-// cfg and o's TLS; net/http's own errors, which clients cause, go to
-// o.logger, rate limited.
+// newHTTPServer returns the server of h with the limits of cfg and o's TLS,
+// logging net/http's own errors, which clients cause, rate limited.
 func newHTTPServer(cfg Config, o serveOptions, h http.Handler) *http.Server {
 	var tc *tls.Config
 	if o.tls != nil {

@@ -328,7 +328,7 @@ func TestLimitedHandler(t *testing.T) {
 	var buf bytes.Buffer
 	h := newLimitedHandler(slog.NewTextHandler(&buf, nil))
 	now := time.Unix(1000, 0)
-	h.l.now = func() time.Time { return now }
+	h.now = func() time.Time { return now }
 	logger := slog.New(h).With("logger", "test")
 	const flood = libraryLogsPerSecond + 7
 	for i := range flood {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/grpclog"
 )
 
@@ -25,21 +24,6 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// logAttrs returns the attributes of a request's log line, with the trace
-// ID of ctx when it has one.
-func logAttrs(ctx context.Context, method string, code slog.Attr, start time.Time, peer string, more ...slog.Attr) []slog.Attr {
-	attrs := append([]slog.Attr{
-		slog.String("method", method),
-		code,
-		slog.Float64("duration", time.Since(start).Seconds()),
-		slog.String("peer", peer),
-	}, more...)
-	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
-		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
-	}
-	return attrs
-}
-
 // libraryLogsPerSecond is how many records a limitedHandler writes a second.
 const libraryLogsPerSecond = 10
 
@@ -48,7 +32,7 @@ const libraryLogsPerSecond = 10
 // ours, as golang.org/x/time/rate would be a module for one counter.
 type limitedHandler struct {
 	slog.Handler
-	l *logLimiter // Shared with the handlers of WithAttrs and WithGroup.
+	*logLimiter // Shared with the handlers of WithAttrs and WithGroup.
 }
 
 type logLimiter struct {
@@ -60,7 +44,7 @@ type logLimiter struct {
 }
 
 func newLimitedHandler(h slog.Handler) *limitedHandler {
-	return &limitedHandler{Handler: h, l: &logLimiter{now: time.Now}}
+	return &limitedHandler{h, &logLimiter{now: time.Now}}
 }
 
 // allow reports whether a record may be written now, and how many were
@@ -81,7 +65,7 @@ func (l *logLimiter) allow() (ok bool, dropped int) {
 }
 
 func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
-	ok, dropped := h.l.allow()
+	ok, dropped := h.allow()
 	if !ok {
 		return nil
 	}
@@ -93,23 +77,16 @@ func (h *limitedHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *limitedHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &limitedHandler{Handler: h.Handler.WithAttrs(attrs), l: h.l}
+	return &limitedHandler{h.Handler.WithAttrs(attrs), h.logLimiter}
 }
 
 func (h *limitedHandler) WithGroup(name string) slog.Handler {
-	return &limitedHandler{Handler: h.Handler.WithGroup(name), l: h.l}
+	return &limitedHandler{h.Handler.WithGroup(name), h.logLimiter}
 }
 
 // grpcLog and otelLog are where grpclog and OpenTelemetry write, each rate
-// limited on its own: the logger the last Run set, or slog's default.
+// limited on its own: to the logger the last Run set, or slog's default.
 var grpcLog, otelLog atomic.Pointer[slog.Logger]
-
-func loggerOr(p *atomic.Pointer[slog.Logger]) *slog.Logger {
-	if l := p.Load(); l != nil {
-		return l
-	}
-	return slog.Default()
-}
 
 // setLibraryLoggers sends what the libraries log, often on a client's
 // behalf (a failed handshake), to logger, rate limited.
@@ -120,9 +97,10 @@ func setLibraryLoggers(logger *slog.Logger) {
 
 // grpclog is set once, before gRPC is used, as it asks.
 func init() {
+	setLibraryLoggers(slog.Default())
 	grpclog.SetLoggerV2(grpcLogger{})
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-		loggerOr(&otelLog).Warn("opentelemetry error", "error", err.Error())
+		otelLog.Load().Warn("opentelemetry error", "error", err.Error())
 	}))
 }
 
@@ -149,7 +127,7 @@ func (grpcLogger) V(int) bool                          { return false }
 
 // logGRPC logs args, formatted with format unless it is "", at level.
 func logGRPC(level slog.Level, format string, args []any) {
-	if l := loggerOr(&grpcLog); l.Enabled(context.Background(), level) {
+	if l := grpcLog.Load(); l.Enabled(context.Background(), level) {
 		l.Log(context.Background(), level, sprint(format, args), "logger", "grpc")
 	}
 }
@@ -163,10 +141,6 @@ func sprint(format string, args []any) string {
 
 // fatal logs at Error, past the limiter, and exits, as grpclog's Fatal does.
 func fatal(format string, args []any) {
-	h := loggerOr(&grpcLog).Handler()
-	if lh, ok := h.(*limitedHandler); ok {
-		h = lh.Handler
-	}
-	slog.New(h).Error(sprint(format, args), "logger", "grpc")
+	slog.New(grpcLog.Load().Handler().(*limitedHandler).Handler).Error(sprint(format, args), "logger", "grpc")
 	os.Exit(1)
 }

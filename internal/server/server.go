@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -32,11 +33,10 @@ func (e *ConfigError) Error() string { return e.Err.Error() }
 // Unwrap returns e.Err.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// Run listens on the addresses of cfg and serves StatusService there until
-// ctx is done, then drains the servers (see the package's doc); closing now
-// (a second signal; nil: never) cuts the shutdown short. It reads the
-// OTEL_* environment through getenv and logs to logOut. A setting it cannot
-// use gives a *ConfigError before anything is served.
+// Run serves StatusService on the addresses of cfg until ctx is done, then
+// drains (see doc.go), cut short when now (nil: never) closes; it reads
+// OTEL_* through getenv, logs to logOut, and returns a *ConfigError for a
+// setting it cannot use before it serves.
 func Run(ctx context.Context, now <-chan struct{}, cfg Config, getenv func(string) string, logOut io.Writer) (err error) {
 	o := serveOptions{logger: newLogger(logOut, cfg.LogFormat, cfg.LogLevel), now: now}
 	defer func() { logStopped(ctx, o.logger, err) }()
@@ -105,9 +105,43 @@ func (o *serveOptions) listen(ctx context.Context, cfg Config, apiCap, adminCap 
 	return nil
 }
 
-// logStopped writes the last line of Run: "stopped", with Run's error or
-// the cause of ctx. A *ConfigError has none: the command reports it as
-// usage.
+const (
+	// fdHeadroom is the open files the connection caps leave to the
+	// listeners, stdio, the OTLP exporter and the runtime.
+	fdHeadroom = 64
+
+	// maxConnectionsCeiling is the largest cap derived from the open-file
+	// limit: about 100 MiB of idle gRPC connections.
+	maxConnectionsCeiling = 1024
+)
+
+// connectionCaps returns the cap on the open connections of the gRPC and
+// HTTP ports (each) and of the admin port (0 without one), so that all, with
+// fdHeadroom, fit the open-file limit nofile: a flood on one port cannot
+// take the files of the others.
+func connectionCaps(cfg Config, nofile uint64) (api, admin int, err error) {
+	if cfg.AdminAddr != "" {
+		admin = cfg.AdminMaxConnections
+	}
+	limit := int64(min(nofile, math.MaxInt32))
+	if cfg.MaxConnections > 0 {
+		need := 2*int64(cfg.MaxConnections) + int64(admin) + fdHeadroom
+		if need > limit {
+			return 0, 0, fmt.Errorf("--max-connections %d: the gRPC and HTTP ports' connections, the admin port's %d and %d other files need %d open files; the limit is %d",
+				cfg.MaxConnections, admin, fdHeadroom, need, limit)
+		}
+		return cfg.MaxConnections, admin, nil
+	}
+	const least = 16 // Below it, the open-file limit is too low to serve anyone.
+	api = int(min((limit-int64(admin)-fdHeadroom)/2, maxConnectionsCeiling))
+	if api < least {
+		return 0, 0, fmt.Errorf("the open-file limit %d leaves %d connections to the gRPC and HTTP ports; want at least %d: raise it (ulimit -n)", limit, max(api, 0), least)
+	}
+	return api, admin, nil
+}
+
+// logStopped writes Run's last line, with its error or ctx's cause, but none
+// for a *ConfigError, which the command reports as usage.
 func logStopped(ctx context.Context, logger *slog.Logger, err error) {
 	if _, ok := errors.AsType[*ConfigError](err); ok {
 		return
@@ -116,11 +150,7 @@ func logStopped(ctx context.Context, logger *slog.Logger, err error) {
 		logger.Error("stopped", "error", err.Error())
 		return
 	}
-	cause := "stopped"
-	if c := context.Cause(ctx); c != nil {
-		cause = c.Error()
-	}
-	logger.Info("stopped", "cause", cause)
+	logger.Info("stopped", "cause", context.Cause(ctx).Error()) // serve returns nil once ctx is done.
 }
 
 // serveOptions is what serve runs with besides its configuration.
@@ -137,11 +167,10 @@ type serveOptions struct {
 }
 
 // serve serves StatusService on o's listeners until ctx is done or a server
-// fails, then stops the servers (see servers.stop). It returns nil after a
-// clean shutdown that ctx started.
+// fails, then stops the servers; nil is a clean shutdown that ctx started.
 func serve(ctx context.Context, cfg Config, o serveOptions) error {
 	m := newMetrics()
-	obs := &observer{logger: o.logger, metrics: m, tracing: o.tracerProvider != nil}
+	obs := &observer{logger: o.logger, metrics: m}
 	var srv tmdbstatusv1.StatusServiceServer = service.New()
 	if o.wrap != nil {
 		srv = o.wrap(srv)
@@ -186,10 +215,8 @@ type servers struct {
 	drain       func()       // ends health's Watch streams
 }
 
-// stop tells health checkers that s is going, and after cfg.ShutdownDelay
-// stops the servers taking requests and gives those in flight
-// cfg.ShutdownGrace to finish. o.now cuts short the phase it comes in: the
-// delay (the drain then has its grace), or the drain.
+// stop turns health to NOT_SERVING, and after cfg.ShutdownDelay drains the
+// servers for cfg.ShutdownGrace; o.now cuts short the phase it comes in.
 func (s *servers) stop(ctx context.Context, cfg Config, o serveOptions) error {
 	s.ready.Store(false)
 	s.health.Shutdown()
@@ -244,19 +271,12 @@ func serveHTTP(o serveOptions, what string, s *http.Server, lis net.Listener) er
 // stopGRPC stops s gracefully, and at once when ctx is done, returning
 // ctx's cause.
 func stopGRPC(ctx context.Context, s *grpc.Server) error {
-	stopped := make(chan struct{})
-	go func() {
-		s.GracefulStop()
-		close(stopped)
-	}()
-	select {
-	case <-stopped:
-		return nil
-	case <-ctx.Done():
-		s.Stop() // GracefulStop returns too.
-		<-stopped
+	stopNow := context.AfterFunc(ctx, s.Stop) // GracefulStop returns too.
+	s.GracefulStop()
+	if !stopNow() {
 		return fmt.Errorf("gRPC server: RPCs %v: stopped them", context.Cause(ctx))
 	}
+	return nil
 }
 
 // stopHTTP shuts s down gracefully, and closes its connections when ctx is

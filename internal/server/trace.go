@@ -17,10 +17,8 @@ import (
 // gRPC metadata.
 var propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 
-// newTracerProvider returns the tracer provider of the process and the
-// function that flushes it. Spans are exported over OTLP, with the
-// protocol and settings of the OTEL_* environment, only when an OTLP
-// endpoint is set; otherwise the provider is nil and tracing is off.
+// newTracerProvider returns the tracer provider exporting spans over OTLP as
+// OTEL_* says, and its flush; without an OTLP endpoint, nil: no tracing.
 func newTracerProvider(ctx context.Context, getenv func(string) string) (trace.TracerProvider, func(context.Context) error, error) {
 	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
 		return nil, func(context.Context) error { return nil }, nil
