@@ -21,36 +21,42 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
-// startReference serves the reference m in this process on loopback
-// until the test ends.
+// startReference serves the reference m in this process on loopback until
+// the test ends, and checks it as the benchmark does before measuring it.
 func startReference(t *testing.T, m mode) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	lis := testutil.Listen(t)
 	done := make(chan error, 1)
-	go func() { done <- serveReference(ctx, m, lis) }()
+	go func() { done <- m.serve(ctx, lis) }()
 	t.Cleanup(func() {
 		cancel()
-		testutil.WaitDone(t, "serveReference("+m.name+")", done)
+		testutil.WaitDone(t, m.name+".serve", done)
 	})
-	return &server{mode: m, pid: os.Getpid(), addr: lis.Addr().String()}
+	s := &server{mode: m, addr: lis.Addr().String()}
+	if err := check(testutil.Context(t), s); err != nil {
+		t.Fatalf("check(%s) = %v", m.name, err)
+	}
+	return s
 }
 
 // TestReferences checks that every reference answers as the benchmark
 // expects before measuring it.
 func TestReferences(t *testing.T) {
 	for _, m := range modes {
-		if m.binary {
-			continue
+		if m.serve != nil {
+			t.Run(m.name, func(t *testing.T) { startReference(t, m) })
 		}
-		t.Run(m.name, func(t *testing.T) {
-			if err := check(testutil.Context(t), startReference(t, m)); err != nil {
-				t.Errorf("check(%s) = %v", m.name, err)
-			}
-		})
 	}
-	if err := serveReference(context.Background(), modes[0], testutil.Listen(t)); err == nil {
-		t.Errorf("serveReference(%s) = nil; want an error: not a reference", modes[0].name)
+}
+
+// TestServeRefuses checks that bench serve refuses, before it listens, a mode
+// that is not a reference.
+func TestServeRefuses(t *testing.T) {
+	for _, args := range [][]string{{"-mode", "grpc"}, {"-mode", "rest-traced"}, {"-mode", "nope"}, {}} {
+		if err := serveMain(args); err == nil || !strings.Contains(err.Error(), "want grpc-floor, rest-floor or rest-peer") {
+			t.Errorf("serveMain(%q) = %v; want an error naming the references", args, err)
+		}
 	}
 }
 
@@ -60,7 +66,7 @@ func TestFloorHandler(t *testing.T) {
 	h := floorHandler()
 	for _, c := range mix {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, c.httpRequest())
+		h.ServeHTTP(w, httptest.NewRequest(c.method, c.path, strings.NewReader(c.json)))
 		if n := w.Body.Len(); n < 100 || n > 2000 || !json.Valid(w.Body.Bytes()) {
 			t.Errorf("%s %s: the floor answered %d bytes %.40q...; want 100 to 2000 bytes of JSON", c.method, c.path, n, w.Body)
 		}
@@ -90,10 +96,10 @@ func TestPercentileMedian(t *testing.T) {
 	if p := percentile(sorted, 99); p != 10 {
 		t.Errorf("percentile(1..10, 99) = %v; want 10", p)
 	}
-	if m := median([]float64{3, 1, 2}); m != 2 {
+	if m := median([]sample{{p99: 3}, {p99: 1}, {p99: 2}}, p99); m != 2 {
 		t.Errorf("median(3, 1, 2) = %v; want 2", m)
 	}
-	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+	if m := median([]sample{{p99: 4}, {p99: 1}, {p99: 3}, {p99: 2}}, p99); m != 2.5 {
 		t.Errorf("median(4, 1, 3, 2) = %v; want 2.5", m)
 	}
 }
@@ -132,8 +138,8 @@ func TestLoad(t *testing.T) {
 	ctx := testutil.Context(t)
 	var wg sync.WaitGroup
 	for _, name := range []string{"grpc-floor", "rest-floor"} {
-		m, _ := findMode(name)
-		s := startReference(t, m)
+		m, _ := selectModes(name)
+		s := startReference(t, m[0])
 		for _, rate := range []int{0, 100} {
 			wg.Go(func() {
 				f, err := s.load(ctx, time.Second, rate)
@@ -201,7 +207,7 @@ func TestBinary(t *testing.T) {
 	ctx := testutil.Context(t)
 	var wg sync.WaitGroup
 	for _, m := range modes {
-		if !m.binary {
+		if m.serve != nil {
 			continue
 		}
 		wg.Go(func() {
