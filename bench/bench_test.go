@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"net/http/httptest"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,15 +61,24 @@ func TestServeRefuses(t *testing.T) {
 	}
 }
 
-// TestFloorHandler checks that the REST floor answers JSON as long as the
-// gateway's mean answer to the mix, a few hundred bytes.
-func TestFloorHandler(t *testing.T) {
-	h := floorHandler()
+// TestRESTFloor checks that the REST floor answers the mix with JSON as long
+// as the gateway's mean answer, a few hundred bytes.
+func TestRESTFloor(t *testing.T) {
+	m, _ := selectModes("rest-floor")
+	s := startReference(t, m[0])
 	for _, c := range mix {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(c.method, c.path, strings.NewReader(c.json)))
-		if n := w.Body.Len(); n < 100 || n > 2000 || !json.Valid(w.Body.Bytes()) {
-			t.Errorf("%s %s: the floor answered %d bytes %.40q...; want 100 to 2000 bytes of JSON", c.method, c.path, n, w.Body)
+		req, err := http.NewRequestWithContext(testutil.Context(t), c.method, "http://"+s.addr+c.path, strings.NewReader(c.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if n := len(b); err != nil || n < 100 || n > 2000 || !json.Valid(b) {
+			t.Errorf("%s %s: the floor answered %d bytes %.40q..., %v; want 100 to 2000 bytes of JSON", c.method, c.path, n, b, err)
 		}
 	}
 }

@@ -140,25 +140,22 @@ func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate in
 }
 
 // h2loadSummary matches h2load's requests/s, then its requests done, failed, errored and timed out.
-var h2loadSummary = regexp.MustCompile(`(?s)finished in \S+ ([0-9.]+) req/s.*` +
+var h2loadSummary = regexp.MustCompile(`(?s)finished in \S+ (\d+\.\d+) req/s.*` +
 	`requests: .* (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout`)
 
 // parseH2load returns the figures of h2load's output, or an error if a request failed at the
 // HTTP/2 level (a gRPC error is an answer).
 func parseH2load(out string) (figures, error) {
-	m := h2loadSummary.FindStringSubmatch(out)
-	if m == nil {
+	switch m := h2loadSummary.FindStringSubmatch(out); {
+	case m == nil:
 		return figures{}, fmt.Errorf("h2load: unexpected output: %s", out)
-	}
-	if m[3] != "0" || m[4] != "0" || m[5] != "0" {
+	case m[3] != "0" || m[4] != "0" || m[5] != "0":
 		return figures{}, fmt.Errorf("h2load: %s failed, %s errored, %s timed out: %s", m[3], m[4], m[5], out)
+	default:
+		rps, _ := strconv.ParseFloat(m[1], 64) // The pattern matched numbers.
+		done, _ := strconv.Atoi(m[2])
+		return figures{requests: done, rps: rps}, nil
 	}
-	rps, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return figures{}, err
-	}
-	done, err := strconv.Atoi(m[2])
-	return figures{requests: done, rps: rps}, err
 }
 
 // h2loadLatencies returns, sorted, the µs of each answered request in the h2load --log-files of

@@ -128,10 +128,7 @@ func start(ctx context.Context, m mode, collector string) (*server, error) {
 			s.admin = l[2]
 		}
 	}
-	go func() {
-		for lines.Scan() {
-		}
-	}()
+	go func() { _, _ = io.Copy(io.Discard, logs) }()
 	return s, nil
 }
 
@@ -260,14 +257,9 @@ func serveGRPCFloor(ctx context.Context, lis net.Listener) error {
 	return serveGRPC(ctx, lis, &healthpb.Health_ServiceDesc, health.NewServer())
 }
 
-// serveRESTFloor serves the REST floor, a plain net/http handler.
+// serveRESTFloor serves the REST floor: a plain net/http handler that reads each request's body
+// and answers a JSON object as long as the mean answer of tmdbstatus' gateway to the mix.
 func serveRESTFloor(ctx context.Context, lis net.Listener) error {
-	return serveHTTP(ctx, lis, floorHandler())
-}
-
-// floorHandler reads each request's body and answers a JSON object as long as the mean answer
-// of tmdbstatus' gateway to the mix.
-func floorHandler() http.Handler {
 	gw := gateway.New(service.New())
 	size := 0
 	for _, c := range mix {
@@ -281,11 +273,11 @@ func floorHandler() http.Handler {
 	}
 	const head, tail = `{"pad":"`, `"}`
 	body := head + strings.Repeat("x", max(size/len(mix)-len(head)-len(tail), 0)) + tail
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveHTTP(ctx, lis, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, body)
-	})
+	}))
 }
 
 // servePeer serves the REST API wired the common way: a default grpc-gateway mux, FromEndpoint,
