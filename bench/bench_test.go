@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"net/http/httptest"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,48 +22,63 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/internal/testutil"
 )
 
-// startReference serves the reference m in this process on loopback
-// until the test ends.
+// startReference serves the reference m in this process on loopback until
+// the test ends, and checks it as the benchmark does before measuring it.
 func startReference(t *testing.T, m mode) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	lis := testutil.Listen(t)
 	done := make(chan error, 1)
-	go func() { done <- serveReference(ctx, m, lis) }()
+	go func() { done <- m.serve(ctx, lis) }()
 	t.Cleanup(func() {
 		cancel()
-		testutil.WaitDone(t, "serveReference("+m.name+")", done)
+		testutil.WaitDone(t, m.name+".serve", done)
 	})
-	return &server{mode: m, pid: os.Getpid(), addr: lis.Addr().String()}
+	s := &server{mode: m, addr: lis.Addr().String()}
+	if err := check(testutil.Context(t), s); err != nil {
+		t.Fatalf("check(%s) = %v", m.name, err)
+	}
+	return s
 }
 
 // TestReferences checks that every reference answers as the benchmark
 // expects before measuring it.
 func TestReferences(t *testing.T) {
 	for _, m := range modes {
-		if m.binary {
-			continue
+		if m.serve != nil {
+			t.Run(m.name, func(t *testing.T) { startReference(t, m) })
 		}
-		t.Run(m.name, func(t *testing.T) {
-			if err := check(testutil.Context(t), startReference(t, m)); err != nil {
-				t.Errorf("check(%s) = %v", m.name, err)
-			}
-		})
-	}
-	if err := serveReference(context.Background(), modes[0], testutil.Listen(t)); err == nil {
-		t.Errorf("serveReference(%s) = nil; want an error: not a reference", modes[0].name)
 	}
 }
 
-// TestFloorHandler checks that the REST floor answers JSON as long as the
-// gateway's mean answer to the mix, a few hundred bytes.
-func TestFloorHandler(t *testing.T) {
-	h := floorHandler()
+// TestServeRefuses checks that bench serve refuses, before it listens, a mode
+// that is not a reference.
+func TestServeRefuses(t *testing.T) {
+	for _, args := range [][]string{{"-mode", "grpc"}, {"-mode", "rest-traced"}, {"-mode", "nope"}, {}} {
+		if err := serveMain(args); err == nil || !strings.Contains(err.Error(), "want grpc-floor, rest-floor or rest-peer") {
+			t.Errorf("serveMain(%q) = %v; want an error naming the references", args, err)
+		}
+	}
+}
+
+// TestRESTFloor checks that the REST floor answers the mix with JSON as long
+// as the gateway's mean answer, a few hundred bytes.
+func TestRESTFloor(t *testing.T) {
+	m, _ := selectModes("rest-floor")
+	s := startReference(t, m[0])
 	for _, c := range mix {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, c.httpRequest())
-		if n := w.Body.Len(); n < 100 || n > 2000 || !json.Valid(w.Body.Bytes()) {
-			t.Errorf("%s %s: the floor answered %d bytes %.40q...; want 100 to 2000 bytes of JSON", c.method, c.path, n, w.Body)
+		req, err := http.NewRequestWithContext(testutil.Context(t), c.method, "http://"+s.addr+c.path, strings.NewReader(c.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", c.method, c.path, err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if n := len(b); err != nil || n < 100 || n > 2000 || !json.Valid(b) {
+			t.Errorf("%s %s: the floor answered %d bytes %.40q..., %v; want 100 to 2000 bytes of JSON", c.method, c.path, n, b, err)
 		}
 	}
 }
@@ -90,10 +106,10 @@ func TestPercentileMedian(t *testing.T) {
 	if p := percentile(sorted, 99); p != 10 {
 		t.Errorf("percentile(1..10, 99) = %v; want 10", p)
 	}
-	if m := median([]float64{3, 1, 2}); m != 2 {
+	if m := median([]sample{{p99: 3}, {p99: 1}, {p99: 2}}, p99); m != 2 {
 		t.Errorf("median(3, 1, 2) = %v; want 2", m)
 	}
-	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+	if m := median([]sample{{p99: 4}, {p99: 1}, {p99: 3}, {p99: 2}}, p99); m != 2.5 {
 		t.Errorf("median(4, 1, 3, 2) = %v; want 2.5", m)
 	}
 }
@@ -132,8 +148,8 @@ func TestLoad(t *testing.T) {
 	ctx := testutil.Context(t)
 	var wg sync.WaitGroup
 	for _, name := range []string{"grpc-floor", "rest-floor"} {
-		m, _ := findMode(name)
-		s := startReference(t, m)
+		m, _ := selectModes(name)
+		s := startReference(t, m[0])
 		for _, rate := range []int{0, 100} {
 			wg.Go(func() {
 				f, err := s.load(ctx, time.Second, rate)
@@ -201,7 +217,7 @@ func TestBinary(t *testing.T) {
 	ctx := testutil.Context(t)
 	var wg sync.WaitGroup
 	for _, m := range modes {
-		if !m.binary {
+		if m.serve != nil {
 			continue
 		}
 		wg.Go(func() {

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,18 +24,17 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// call is a request of the load's mix: msg to grpcMethod over gRPC, and
-// over REST method and path with json as the body.
+// call is a request of the mix: msg to grpcMethod over gRPC, json to method and path over REST.
 type call struct {
 	grpcMethod string
 	msg        proto.Message
 	method     string
 	path       string
-	json       []byte // nil for a GET
+	json       string // empty for a GET
 }
 
-// mix is the load, in equal parts: Lookup found and not, Translate of a
-// raw TMDB body (from the table) and of a rate limit (built per call).
+// mix is the load, in equal parts: Lookup found and not, Translate of a raw TMDB body (answered
+// from the table) and of a rate limit (built per call).
 var mix = []call{
 	lookup(7),
 	lookup(99),
@@ -57,20 +54,10 @@ func translate(req *tmdbstatusv1.TranslateRequest) call {
 		panic(err)
 	}
 	return call{grpcMethod: tmdbstatusv1.StatusService_Translate_FullMethodName, msg: req,
-		method: http.MethodPost, path: "/v1/statuses:translate", json: body}
+		method: http.MethodPost, path: "/v1/statuses:translate", json: string(body)}
 }
 
-// httpRequest returns c as a server's incoming REST request.
-func (c call) httpRequest() *http.Request {
-	r := httptest.NewRequest(c.method, c.path, bytes.NewReader(c.json))
-	if c.json != nil {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	return r
-}
-
-// grpcFrame returns msg as the body of a unary gRPC request: one
-// uncompressed length-prefixed message.
+// grpcFrame returns msg as the body of a unary gRPC request: one uncompressed length-prefixed message.
 func grpcFrame(msg proto.Message) []byte {
 	b, err := proto.Marshal(msg)
 	if err != nil {
@@ -88,8 +75,7 @@ type figures struct {
 	p50, p99 float64 // latency at a fixed rate, µs
 }
 
-// load runs the load generator of s for d, pinned to -load-cpu: as fast
-// as s answers, or at rate requests/s.
+// load runs the load generator of s for d: as fast as s answers, or at rate requests/s.
 func (s *server) load(ctx context.Context, d time.Duration, rate int) (figures, error) {
 	dir, err := os.MkdirTemp("", "tmdbstatus-bench-")
 	if err != nil {
@@ -102,39 +88,41 @@ func (s *server) load(ctx context.Context, d time.Duration, rate int) (figures, 
 	return wrk(ctx, dir, s, d, rate)
 }
 
-// h2load runs one h2load per call of the mix at once (the gRPC floor gets
-// health checks); with a rate, an open loop on two connections per call.
+// generate runs a load generator pinned to -load-cpu, and returns its output.
+func generate(ctx context.Context, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, "taskset", append([]string{"-c", *loadCPU}, args...)...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %s", args[0], err, out)
+	}
+	return string(out), nil
+}
+
+// h2load runs one h2load per call of the mix at once (the gRPC floor gets health checks);
+// with a rate, an open loop on two connections per call.
 func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
 	runs := make([]figures, len(mix))
-	latencies := make([][]float64, len(mix))
 	g, ctx := errgroup.WithContext(ctx)
 	for i, c := range mix {
-		method, msg := c.grpcMethod, c.msg
 		if s.floor {
-			method, msg = healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}
+			c.grpcMethod, c.msg = healthpb.Health_Check_FullMethodName, &healthpb.HealthCheckRequest{}
 		}
-		body, log := filepath.Join(dir, strconv.Itoa(i)), filepath.Join(dir, strconv.Itoa(i)+".log")
-		args := []string{"-c", *loadCPU, "h2load", "-t", "1", "-D", secs(d), "-d", body,
+		body := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(body, grpcFrame(c.msg), 0o644); err != nil {
+			return figures{}, err
+		}
+		args := []string{"h2load", "-t", "1", "-D", secs(d), "-d", body,
 			"-H", "content-type: application/grpc", "-H", "te: trailers"}
 		if rate == 0 {
 			args = append(args, "-c", strconv.Itoa(*grpcConns), "-m", strconv.Itoa(*grpcStreams))
 		} else {
 			perClient := max(1, rate/(2*len(mix)))
-			args = append(args, "-c", "2", "-m", "1", "--rps", strconv.Itoa(perClient), "--log-file", log)
+			args = append(args, "-c", "2", "-m", "1", "--rps", strconv.Itoa(perClient), "--log-file", body+".log")
 		}
-		args = append(args, "http://"+s.addr+method)
 		g.Go(func() error {
-			if err := os.WriteFile(body, grpcFrame(msg), 0o644); err != nil {
-				return err
+			out, err := generate(ctx, append(args, "http://"+s.addr+c.grpcMethod)...)
+			if err == nil {
+				runs[i], err = parseH2load(out)
 			}
-			out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("h2load: %w: %s", err, out)
-			}
-			if runs[i], err = parseH2load(string(out)); err != nil || rate == 0 {
-				return err
-			}
-			latencies[i], err = readH2loadLog(log)
 			return err
 		})
 	}
@@ -146,52 +134,51 @@ func h2load(ctx context.Context, dir string, s *server, d time.Duration, rate in
 		f.requests += r.requests
 		f.rps += r.rps
 	}
-	lat := slices.Concat(latencies...)
-	slices.Sort(lat)
+	lat, err := h2loadLatencies(dir)
 	f.p50, f.p99 = percentile(lat, 50), percentile(lat, 99)
-	return f, nil
+	return f, err
 }
 
-// h2loadSummary matches h2load's requests/s, then its requests done,
-// failed, errored and timed out.
-var h2loadSummary = regexp.MustCompile(`(?s)finished in \S+ ([0-9.]+) req/s.*` +
+// h2loadSummary matches h2load's requests/s, then its requests done, failed, errored and timed out.
+var h2loadSummary = regexp.MustCompile(`(?s)finished in \S+ (\d+\.\d+) req/s.*` +
 	`requests: .* (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, (\d+) timeout`)
 
-// parseH2load returns the figures of h2load's output out. A failed
-// request (at the HTTP/2 level: a gRPC error is an answer) is an error.
+// parseH2load returns the figures of h2load's output, or an error if a request failed at the
+// HTTP/2 level (a gRPC error is an answer).
 func parseH2load(out string) (figures, error) {
-	m := h2loadSummary.FindStringSubmatch(out)
-	if m == nil {
+	switch m := h2loadSummary.FindStringSubmatch(out); {
+	case m == nil:
 		return figures{}, fmt.Errorf("h2load: unexpected output: %s", out)
-	}
-	if m[3] != "0" || m[4] != "0" || m[5] != "0" {
+	case m[3] != "0" || m[4] != "0" || m[5] != "0":
 		return figures{}, fmt.Errorf("h2load: %s failed, %s errored, %s timed out: %s", m[3], m[4], m[5], out)
+	default:
+		rps, _ := strconv.ParseFloat(m[1], 64) // The pattern matched numbers.
+		done, _ := strconv.Atoi(m[2])
+		return figures{requests: done, rps: rps}, nil
 	}
-	rps, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return figures{}, err
-	}
-	done, err := strconv.Atoi(m[2])
-	return figures{requests: done, rps: rps}, err
 }
 
-// readH2loadLog returns the µs of each answered request of an h2load
-// --log-file, whose lines are: start, HTTP status, µs to the answer's end.
-func readH2loadLog(path string) ([]float64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// h2loadLatencies returns, sorted, the µs of each answered request in the h2load --log-files of
+// dir, whose lines are: start, HTTP status, µs to the answer's end.
+func h2loadLatencies(dir string) ([]float64, error) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log")) // The pattern is valid.
 	var lat []float64
-	for line := range strings.Lines(string(b)) {
-		if f := strings.Fields(line); len(f) == 3 && f[1] == "200" {
-			v, err := strconv.ParseFloat(f[2], 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+	for _, path := range logs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		for line := range strings.Lines(string(b)) {
+			if f := strings.Fields(line); len(f) == 3 && f[1] == "200" {
+				v, err := strconv.ParseFloat(f[2], 64)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+				lat = append(lat, v)
 			}
-			lat = append(lat, v)
 		}
 	}
+	slices.Sort(lat)
 	return lat, nil
 }
 
@@ -200,8 +187,8 @@ func readH2loadLog(path string) ([]float64, error) {
 //go:embed mix.lua
 var wrkScript []byte
 
-// wrk runs wrk on one thread with wrkScript; with a rate, a closed loop:
-// each of 8 connections waits a fixed delay between its requests.
+// wrk runs wrk on one thread with wrkScript; with a rate, a closed loop: each of 8 connections
+// waits a fixed delay between its requests.
 func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) (figures, error) {
 	script := filepath.Join(dir, "mix.lua")
 	if err := os.WriteFile(script, wrkScript, 0o644); err != nil {
@@ -211,33 +198,29 @@ func wrk(ctx context.Context, dir string, s *server, d time.Duration, rate int) 
 	if rate > 0 {
 		conns, delayMS = 8, max(1, int(math.Round(8*1000/float64(rate))))
 	}
-	args := []string{"-c", *loadCPU, "wrk", "-t", "1", "-c", strconv.Itoa(conns), "-d", secs(d),
+	args := []string{"wrk", "-t", "1", "-c", strconv.Itoa(conns), "-d", secs(d),
 		"-s", script, "http://" + s.addr, "--", strconv.Itoa(delayMS)}
 	for _, c := range mix {
-		args = append(args, c.method, c.path, string(c.json))
+		args = append(args, c.method, c.path, c.json)
 	}
-	out, err := exec.CommandContext(ctx, "taskset", args...).CombinedOutput()
+	out, err := generate(ctx, args...)
 	if err != nil {
-		return figures{}, fmt.Errorf("wrk: %w: %s", err, out)
+		return figures{}, err
 	}
 	var f figures
-	var seconds float64
 	var socketErrors int
-	_, summary, _ := strings.Cut(string(out), "\nmix.lua:")
-	_, err = fmt.Sscan(summary, &f.requests, &seconds, &socketErrors, &f.p50, &f.p99)
+	_, summary, _ := strings.Cut(out, "\nmix.lua:")
+	_, err = fmt.Sscan(summary, &f.requests, &f.rps, &socketErrors, &f.p50, &f.p99)
 	if err != nil || socketErrors > 0 || f.requests == 0 {
 		return figures{}, fmt.Errorf("wrk: %d socket errors, %d requests (%v): %s", socketErrors, f.requests, err, out)
 	}
-	f.rps = float64(f.requests) / seconds
 	return f, nil
 }
 
-// secs returns d in whole seconds, rounded up, as the load generators
-// read a duration.
+// secs returns d in whole seconds, rounded up, as both load generators read it.
 func secs(d time.Duration) string { return strconv.Itoa(int(math.Ceil(d.Seconds()))) + "s" }
 
-// percentile returns the p-th percentile of sorted by nearest rank, NaN
-// if it is empty.
+// percentile returns the p-th percentile of sorted by nearest rank, NaN if it is empty.
 func percentile(sorted []float64, p float64) float64 {
 	if len(sorted) == 0 {
 		return math.NaN()

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -39,21 +38,15 @@ var (
 	tmdbstatus  = runFlags.String("binary", "bin/tmdbstatus", "the tmdbstatus binary to measure (make build)")
 )
 
+// commands are bench's subcommands, each given the arguments after its name.
+var commands = map[string]func(args []string) error{"run": runMain, "serve": serveMain}
+
 func main() {
-	if len(os.Args) < 2 {
+	if len(os.Args) < 2 || commands[os.Args[1]] == nil {
 		fmt.Fprintln(os.Stderr, "usage: bench run [flags] | bench serve -mode MODE [flags]")
 		os.Exit(2)
 	}
-	var err error
-	switch os.Args[1] {
-	case "run":
-		err = runMain(os.Args[2:])
-	case "serve":
-		err = serveMain(os.Args[2:])
-	default:
-		err = fmt.Errorf("unknown command %q: want run or serve", os.Args[1])
-	}
-	if err != nil {
+	if err := commands[os.Args[1]](os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -65,17 +58,19 @@ func runMain(args []string) error {
 	if *rounds < 1 || *rate < 1 || *duration <= 0 || *latDuration <= 0 {
 		return errors.New("-rounds, -rate, -duration and -latency-duration must be positive")
 	}
-	run, err := selectModes()
+	run, err := selectModes(cmp.Or(*profileMode, *only))
 	if err != nil {
 		return err
+	}
+	if *profileMode != "" && (len(run) > 1 || run[0].serve != nil) {
+		return fmt.Errorf("-profile %s: want a mode of the binary: grpc, grpc-traced, rest or rest-traced", *profileMode)
 	}
 	for _, tool := range []string{"taskset", "h2load", "wrk", *tmdbstatus} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%w: BENCHMARKS.md says what to install", err)
 		}
 	}
-	// Every run is bounded: the references stop by themselves at ctx's
-	// deadline, the binary with the benchmark.
+	// The references stop by themselves at ctx's deadline, the binary with the benchmark.
 	perRound := time.Duration(len(modes)) * (*duration + *latDuration + 2*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*rounds+2)*perRound+2*time.Minute)
 	defer cancel()
@@ -110,27 +105,53 @@ func runMain(args []string) error {
 	return nil
 }
 
-// selectModes returns the modes that -profile or -only name, or every one.
-func selectModes() ([]mode, error) {
-	if *profileMode == "" && *only == "" {
-		return modes, nil
-	}
-	var run []mode
-	for name := range strings.SplitSeq(cmp.Or(*profileMode, *only), ",") {
-		m, err := findMode(name)
-		if err != nil {
-			return nil, err
+// measureRounds warms each server up for a second, then measures them all in each round, in
+// an order reversed every other round so that a drift falls on both sides of each pair.
+func measureRounds(ctx context.Context, servers []*server) (map[string][]sample, error) {
+	for _, s := range servers {
+		if _, err := s.load(ctx, time.Second, 0); err != nil {
+			return nil, fmt.Errorf("warm-up of %s: %w", s.name, err)
 		}
-		if *profileMode != "" && !m.binary {
-			return nil, fmt.Errorf("-profile %s: want a mode of the binary: grpc, grpc-traced, rest or rest-traced", name)
-		}
-		run = append(run, m)
 	}
-	return run, nil
+	results := map[string][]sample{}
+	for r := range *rounds {
+		order := slices.Clone(servers)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, s := range order {
+			smp, err := measure(ctx, s)
+			if err != nil {
+				return nil, fmt.Errorf("round %d, %s: %w", r+1, s.name, err)
+			}
+			results[s.name] = append(results[s.name], smp)
+			fmt.Printf("round %d %s", r+1, row(s.name, smp))
+		}
+	}
+	return results, nil
 }
 
-// profile loads s at full load for -duration, and writes to -profile-out
-// the CPU profile that the binary serves meanwhile on its admin port.
+// measure loads s as fast as it answers for -duration, then at -rate for -latency-duration.
+func measure(ctx context.Context, s *server) (sample, error) {
+	before, err := s.cpuTime()
+	if err != nil {
+		return sample{}, err
+	}
+	full, err := s.load(ctx, *duration, 0)
+	if err != nil {
+		return sample{}, err
+	}
+	after, err := s.cpuTime()
+	if err != nil {
+		return sample{}, err
+	}
+	fixed, err := s.load(ctx, *latDuration, *rate)
+	cpu := after - before
+	return sample{full.rps, cpu * 1e6 / float64(full.requests), cpu / (float64(full.requests) / full.rps),
+		fixed.p50, fixed.p99, fixed.rps}, err
+}
+
+// profile measures s, and writes to -profile-out the CPU profile of its full load.
 func profile(ctx context.Context, s *server) error {
 	var g errgroup.Group
 	g.Go(func() error {
@@ -143,13 +164,12 @@ func profile(ctx context.Context, s *server) error {
 	})
 	var smp sample
 	g.Go(func() (err error) {
-		smp, err = fullLoad(ctx, s, *duration)
+		smp, err = measure(ctx, s)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	fmt.Printf("%s: %.0f req/s, %.2f µs CPU/request; profile in %s (go tool pprof -top %s %s)\n",
-		s.name, smp[reqPerSec], smp[cpuPerReq], *profileOut, *tmdbstatus, *profileOut)
+	fmt.Printf("%sprofile in %s (go tool pprof -top %s %s)\n", row(s.name, smp), *profileOut, *tmdbstatus, *profileOut)
 	return nil
 }

@@ -1,8 +1,8 @@
 -- The mix of `bench run` for wrk. Its arguments: the delay in ms between
 -- the requests of a connection (0 for none), then three per request of
 -- the mix: method, path and JSON body ("" for none). It sends the requests
--- in turn and prints its figures on one line: requests, seconds, socket
--- errors, p50 and p99 in µs.
+-- in turn and prints its figures on one line: requests, requests/s,
+-- socket errors, p50 and p99 in µs.
 local requests, next = {}, 0
 
 function init(args)
@@ -26,6 +26,6 @@ end
 
 function done(summary, latency)
   local e = summary.errors
-  io.write(string.format("\nmix.lua: %d %f %d %d %d\n", summary.requests, summary.duration / 1e6,
+  io.write(string.format("\nmix.lua: %d %f %d %d %d\n", summary.requests, summary.requests / (summary.duration / 1e6),
     e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(99)))
 end

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -23,68 +22,14 @@ const (
 	reached          // the fixed rate reached, requests/s
 )
 
-// measureRounds warms each server up for a second, then measures them all
-// in each round, in an order reversed every other round so that a drift
-// falls on both sides of each pair, and returns the samples of each mode.
-func measureRounds(ctx context.Context, servers []*server) (map[string][]sample, error) {
-	for _, s := range servers {
-		if _, err := s.load(ctx, time.Second, 0); err != nil {
-			return nil, fmt.Errorf("warm-up of %s: %w", s.name, err)
-		}
-	}
-	results := map[string][]sample{}
-	for r := range *rounds {
-		order := slices.Clone(servers)
-		if r%2 == 1 {
-			slices.Reverse(order)
-		}
-		for _, s := range order {
-			smp, err := fullLoad(ctx, s, *duration)
-			if err == nil {
-				var f figures
-				f, err = s.load(ctx, *latDuration, *rate)
-				smp[p50], smp[p99], smp[reached] = f.p50, f.p99, f.rps
-			}
-			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w", r+1, s.name, err)
-			}
-			results[s.name] = append(results[s.name], smp)
-			fmt.Printf("round %d %s", r+1, row(s.name, smp))
-		}
-	}
-	return results, nil
-}
-
-// fullLoad loads s as fast as it answers for d, and returns its requests/s
-// and its CPU time per request.
-func fullLoad(ctx context.Context, s *server, d time.Duration) (sample, error) {
-	var smp sample
-	before, err := s.cpuTime()
-	if err != nil {
-		return smp, err
-	}
-	f, err := s.load(ctx, d, 0)
-	if err != nil {
-		return smp, err
-	}
-	after, err := s.cpuTime()
-	if err != nil {
-		return smp, err
-	}
-	smp[reqPerSec] = f.rps
-	smp[cpuPerReq] = (after - before) * 1e6 / float64(f.requests)
-	smp[busy] = (after - before) / (float64(f.requests) / f.rps)
-	return smp, nil
-}
-
 // row returns the report's row of s.
 func row(name string, s sample) string {
 	return fmt.Sprintf("| %s | %.0f | %.2f | %.2f | %.0f | %.0f | %.0f |\n",
 		name, s[reqPerSec], s[cpuPerReq], s[busy], s[p50], s[p99], s[reached])
 }
 
-// comparisons are the pairs of servers whose medians the report divides,
-// with the targets of requests/s (≥), CPU per request and p99 (≤); 0: none.
+// comparisons are the pairs of modes whose medians the report divides, with the targets of
+// requests/s (≥), CPU per request and p99 (≤); 0 is none.
 var comparisons = []struct {
 	what, of, to, toWhat   string
 	minRPS, maxCPU, maxP99 float64
@@ -96,18 +41,13 @@ var comparisons = []struct {
 	{"REST traced", "rest-traced", "rest", "untraced", 0, 0, 0},
 }
 
-// summarize returns as Markdown the medians of every mode's samples, and
-// their ratios.
+// summarize returns as Markdown the medians of each mode, and the ratios of the pairs that ran.
 func summarize(results map[string][]sample) string {
 	medians := map[string]sample{}
 	for name, samples := range results {
 		var m sample
 		for i := range m {
-			var v []float64
-			for _, s := range samples {
-				v = append(v, s[i])
-			}
-			m[i] = median(v)
+			m[i] = median(samples, i)
 		}
 		medians[name] = m
 	}
@@ -137,8 +77,7 @@ func summarize(results map[string][]sample) string {
 	return b.String()
 }
 
-// ratio returns the report's row of the ratio v, and whether it is op
-// target (none if target is 0).
+// ratio returns the report's row of the ratio v, and whether it is op target (none if 0).
 func ratio(name string, v float64, op string, target float64) string {
 	if target == 0 {
 		return fmt.Sprintf("| %s | %.2f | none | |\n", name, v)
@@ -150,8 +89,12 @@ func ratio(name string, v float64, op string, target float64) string {
 	return fmt.Sprintf("| %s | %.2f | %s %.2f | %s |\n", name, v, op, target, met)
 }
 
-// median returns the median of v, which it sorts.
-func median(v []float64) float64 {
+// median returns the median of column i of samples.
+func median(samples []sample, i int) float64 {
+	v := make([]float64, len(samples))
+	for j, s := range samples {
+		v[j] = s[i]
+	}
 	slices.Sort(v)
 	return (v[(len(v)-1)/2] + v[len(v)/2]) / 2
 }
@@ -162,8 +105,7 @@ const (
 	figuresEnd   = "<!-- bench-load figures: end -->"
 )
 
-// writeFigures replaces the figures section of the Markdown file path
-// with report.
+// writeFigures replaces the figures section of the Markdown file path with report.
 func writeFigures(path, report string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
