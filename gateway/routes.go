@@ -28,8 +28,9 @@ import (
 // A Route is one HTTP rule of the REST API: a method and a path template,
 // as a google.api.http annotation of service.proto gives it.
 type Route struct {
-	Method   string // "GET", "POST", ...
-	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
+	Method   string                // "GET", "POST", ...
+	Template string                // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
+	RPC      protoreflect.FullName // "tmdbstatus.v1.StatusService.Lookup"; "" for a page.
 
 	input protoreflect.MessageType                // The RPC's request type; nil for a page.
 	query map[string]protoreflect.FieldDescriptor // The fields it takes as query parameters.
@@ -46,7 +47,7 @@ var queryFields = map[protoreflect.Name][]string{
 var routes = readRoutes()
 
 // Routes returns the HTTP rules of the REST API, in the order of the
-// methods of StatusService. The slice is a copy.
+// methods of StatusService and their bindings. The slice is a copy.
 func Routes() []Route {
 	return append([]Route(nil), routes...)
 }
@@ -56,15 +57,7 @@ func readRoutes() []Route {
 	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
-		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
-		// The field set in the oneof pattern is the method: get, put, post, ...
-		pattern := rule.ProtoReflect()
-		fd := pattern.WhichOneof(pattern.Descriptor().Oneofs().ByName("pattern"))
-		if fd == nil || fd.Kind() != protoreflect.StringKind {
-			continue // None, or custom.
-		}
-		rt := Route{Method: strings.ToUpper(string(fd.Name())), Template: pattern.Get(fd).String()}
-		rt.query, rt.takes = map[string]protoreflect.FieldDescriptor{}, "takes no query parameter"
+		rt := Route{RPC: md.FullName(), query: map[string]protoreflect.FieldDescriptor{}, takes: "takes no query parameter"}
 		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
 		names := queryFields[md.Name()]
 		for _, name := range names {
@@ -74,7 +67,17 @@ func readRoutes() []Route {
 		if names != nil {
 			rt.takes = "takes only " + strings.Join(names, " and ")
 		}
-		rs = append(rs, rt)
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		for _, rule := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+			// The field set in the oneof pattern is the method: get, put, post, ...
+			pattern := rule.ProtoReflect()
+			fd := pattern.WhichOneof(pattern.Descriptor().Oneofs().ByName("pattern"))
+			if fd == nil || fd.Kind() != protoreflect.StringKind {
+				continue // None, or custom.
+			}
+			rt.Method, rt.Template = strings.ToUpper(string(fd.Name())), pattern.Get(fd).String()
+			rs = append(rs, rt)
+		}
 	}
 	return rs
 }

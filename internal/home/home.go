@@ -91,7 +91,7 @@ func newRepresentation(contentType string, body []byte) representation {
 
 // build returns the bodies of the page and the index cfg describes.
 func build(cfg config) (page, index []byte, err error) {
-	rs, err := routes(statusService, openapiv2.Spec)
+	rs, err := routes(openapiv2.Spec)
 	if err != nil {
 		return nil, nil, err
 	}

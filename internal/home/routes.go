@@ -5,16 +5,11 @@ import (
 	"fmt"
 	"strings"
 
-	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-
-	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 )
 
-// route is one REST route of the API, a google.api.http rule of a
-// StatusService method: its HTTP method, path template, the full name of
-// the RPC it calls and the RPC's proto comment, on one line.
+// route is one REST route of the API: its HTTP method, path template, the
+// full name of the RPC it calls and the RPC's proto comment, on one line.
 type route struct {
 	Method      string `json:"method"`
 	Path        string `json:"path"`
@@ -31,14 +26,10 @@ type routeIndex struct {
 	Metrics     string  `json:"metrics,omitempty"`
 }
 
-// statusService is the service whose routes / lists.
-var statusService = tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService")
-
-// routes returns the REST routes of sd, in the order of its methods and
-// their bindings, each described by the summary of its operation in spec,
-// the OpenAPI description generated from the same proto (the Go descriptors
-// do not carry the proto's comments).
-func routes(sd protoreflect.ServiceDescriptor, spec []byte) ([]route, error) {
+// routes returns gateway.Routes, each described by the summary of its
+// operation in spec, the OpenAPI description generated from the same proto
+// (the Go descriptors do not carry the proto's comments).
+func routes(spec []byte) ([]route, error) {
 	var doc struct {
 		Paths map[string]map[string]struct {
 			OperationID string `json:"operationId"`
@@ -55,39 +46,13 @@ func routes(sd protoreflect.ServiceDescriptor, spec []byte) ([]route, error) {
 		}
 	}
 	var rs []route
-	for i := range sd.Methods().Len() {
-		m := sd.Methods().Get(i)
-		rule, _ := proto.GetExtension(m.Options(), annotations.E_Http).(*annotations.HttpRule)
-		if rule == nil {
-			continue // A method without an HTTP rule has no REST route.
-		}
+	for _, rt := range gateway.Routes() {
 		// protoc-gen-openapiv2's default operationId is Service_Method.
-		desc, ok := summaries[string(sd.Name())+"_"+string(m.Name())]
+		desc, ok := summaries[string(rt.RPC.Parent().Name())+"_"+string(rt.RPC.Name())]
 		if !ok {
-			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", m.FullName())
+			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", rt.RPC)
 		}
-		for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-			method, path := pattern(r)
-			rs = append(rs, route{Method: method, Path: path, RPC: string(m.FullName()), Description: desc})
-		}
+		rs = append(rs, route{Method: rt.Method, Path: rt.Template, RPC: string(rt.RPC), Description: desc})
 	}
 	return rs, nil
-}
-
-// pattern returns the HTTP method and path template of rule.
-func pattern(rule *annotations.HttpRule) (method, path string) {
-	switch p := rule.GetPattern().(type) {
-	case *annotations.HttpRule_Get:
-		return "GET", p.Get
-	case *annotations.HttpRule_Put:
-		return "PUT", p.Put
-	case *annotations.HttpRule_Post:
-		return "POST", p.Post
-	case *annotations.HttpRule_Delete:
-		return "DELETE", p.Delete
-	case *annotations.HttpRule_Patch:
-		return "PATCH", p.Patch
-	default:
-		return rule.GetCustom().GetKind(), rule.GetCustom().GetPath()
-	}
 }
