@@ -24,8 +24,7 @@ func malformed(msg string, md map[string]string, field string) *status.Status {
 }
 
 // routingError answers a request the mux has no route for: 404; for a path
-// with routes, 405 (not the 501 of UNIMPLEMENTED) or, to OPTIONS, 204, both
-// with Allow (RFC 9110, sections 9.3.7 and 15.5.6); else 400.
+// with routes, 405 (not UNIMPLEMENTED's 501) or, to OPTIONS, 204, with Allow.
 func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	if _, ok := w.(*probe); ok {
 		return
@@ -35,9 +34,7 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	case http.StatusNotFound:
 		code, reason = codes.NotFound, service.ReasonRouteNotFound
 	case http.StatusMethodNotAllowed:
-		if allow := allowed(mux, r); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
+		w.Header().Set("Allow", allowed(mux, r))
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
 			return
@@ -48,8 +45,8 @@ func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
 }
 
-// allowed returns the Allow header of the path of r, or "": the methods the
-// mux itself routes for it, probed one by one, HEAD after GET, then OPTIONS.
+// allowed returns the Allow header of the path of r: the methods the mux
+// routes for it, asked of the mux itself with a probe for each.
 func allowed(mux *runtime.ServeMux, r *http.Request) string {
 	var methods []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
@@ -63,14 +60,11 @@ func allowed(mux *runtime.ServeMux, r *http.Request) string {
 			methods = append(methods, http.MethodHead)
 		}
 	}
-	if len(methods) == 0 {
-		return ""
-	}
 	return strings.Join(append(methods, http.MethodOptions), ", ")
 }
 
-// probe is the ResponseWriter of the requests of allowed, which
-// checkRequest marks routed instead of serving them.
+// probe is the ResponseWriter of allowed's requests, which checkRequest
+// marks routed instead of serving.
 type probe struct {
 	header http.Header
 	routed bool
@@ -80,10 +74,9 @@ func (p *probe) Header() http.Header         { return p.header }
 func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probe) WriteHeader(int)             {}
 
-// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl and
-// without the headers of a failed answer. An error without an ErrorInfo that
-// would be a 400, grpc-gateway's own, becomes MALFORMED_REQUEST: the status
-// the decoder left on the body, if any. Any other error passes untouched.
+// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl,
+// where a 400 of grpc-gateway's own (without an ErrorInfo) becomes the
+// decoder's status left on the body or a MALFORMED_REQUEST.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h["Cache-Control"] = errCacheControl
@@ -104,9 +97,8 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
-// readError is the error of a body not read whole: over limit bytes (413,
-// RESOURCE_EXHAUSTED, as grpc-go answers), not sent in time (408), or cut
-// short; never net/http's own, which name addresses.
+// readError is the error of a body not read whole: over limit bytes (413),
+// not sent in time (408), or cut short; never net/http's, which names addresses.
 func readError(err error, limit int64) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return &runtime.HTTPStatusError{

@@ -1,17 +1,12 @@
-// Package gateway serves the REST/JSON API of tmdbstatus.v1.StatusService,
-// as the google.api.http annotations of service.proto define it, by calling
-// a StatusServiceServer in-process through grpc-gateway's generated
-// handlers: no gRPC hop, so no gRPC interceptor runs. docs/rest.md gives the
-// API as a client sees it.
+// Package gateway serves the REST/JSON API of tmdbstatus.v1.StatusService
+// (docs/rest.md) through grpc-gateway's generated handlers, which call a
+// StatusServiceServer in-process: no gRPC hop, so no gRPC interceptor runs.
 //
-// One runtime.ServeMux routes, decodes and renders every request, through
-// its options; front runs before it. The JSON of service.SharedResponses is
-// marshalled once, with its ETag and Content-Length, and a body is read and
-// unmarshalled once (jsonMarshaler). A request is checked in this order:
-// body size (413, 408), route (404, 405), query (400), Content-Type (415),
-// path and body decoding (400). The gateway's own errors carry one
-// ErrorInfo in service.ServiceDomain, quote input cut to 64 bytes, and name
-// no address or library; nothing a client sends makes grpc-gateway log.
+// One runtime.ServeMux routes, decodes and renders every request through
+// its options, after front has read the body. A request is checked in this
+// order: body size (413, 408), route (404, 405), query (400), Content-Type
+// (415), path and body decoding (400). The gateway's own errors carry one
+// ErrorInfo, quote input cut to 64 bytes and name no address or library.
 package gateway
 
 import (
@@ -26,22 +21,20 @@ import (
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 
-	// Registers the error details the service sends (google.protobuf.Any
-	// values), which protojson renders only if their types are known.
+	// Registers the types of the error details, which protojson must know.
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
 )
 
 const (
-	// DefaultMaxBodyBytes is the largest request body a handler reads by
-	// default: 4 MiB, the largest message a grpc-go server receives by default.
+	// DefaultMaxBodyBytes is the largest request body read by default, 4 MiB,
+	// as for a grpc-go server's messages.
 	DefaultMaxBodyBytes = 4 << 20
 
-	// CacheControl is the Cache-Control of the answers with an ETag, Lookup's,
-	// ListStatuses' and the pages': the table is fixed for a build.
+	// CacheControl is the Cache-Control of the answers with an ETag: the
+	// table is fixed for a build.
 	CacheControl = "max-age=300"
 
-	// ErrorCacheControl is the Cache-Control of every error: an error answers
-	// one request, not a resource.
+	// ErrorCacheControl is the Cache-Control of every error.
 	ErrorCacheControl = "no-store"
 )
 
@@ -54,9 +47,8 @@ type config struct {
 	pages        map[string]http.Handler
 }
 
-// WithMiddlewares adds mws to the middlewares the mux runs, after the
-// gateway's own, on a request it has routed: runtime.HTTPPattern(ctx) is
-// set, and the ResponseWriter is the one the handler was given.
+// WithMiddlewares adds mws to the middlewares the mux runs on a routed
+// request, after the gateway's own and with the handler's ResponseWriter.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
@@ -67,10 +59,9 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
-// WithPage serves h at path, a literal path such as "/", as a route of the
-// mux for GET, HEAD and OPTIONS, with CacheControl and If-None-Match
-// answered from the ETag h sets; its query is not checked. New panics if
-// path is not a path template.
+// WithPage serves h at path, such as "/", for GET, HEAD and OPTIONS, with
+// CacheControl and If-None-Match answered from the ETag h sets. New panics
+// if path is not a path template.
 func WithPage(path string, h http.Handler) Option {
 	return func(c *config) { c.pages[path] = h }
 }
@@ -85,7 +76,8 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	return newHandler(srv, m, m.shared, cfg)
 }
 
-// newHandler returns the handler of srv, with marshaler m.
+// newHandler returns the handler of srv, with marshaler m and the answers
+// whose headers it sets.
 func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
 	var mux *runtime.ServeMux // Set by the time a request arrives.
 	check := func(next runtime.HandlerFunc) runtime.HandlerFunc { return checkRequest(mux, m, next) }
@@ -96,11 +88,9 @@ func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, share
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(append(mws, answer)...),
 		runtime.WithForwardResponseOption(shared.cacheHeaders),
-		// The service reads no metadata, and grpc-gateway logs every header
-		// it cannot forward (a non-ASCII User-Agent, say).
+		// The service reads no metadata; grpc-gateway logs a header it cannot forward.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		// Otherwise a form POST to a GET path is served as the GET, and
-		// X-HTTP-Method-Override is obeyed: a wrong method must be 405.
+		// Else a form POST to a GET path is served as the GET, not 405.
 		runtime.WithDisablePathLengthFallback(),
 	)
 	// The generated function only calls mux.Handle and always returns nil.
@@ -126,10 +116,9 @@ var (
 	errCacheControl = []string{ErrorCacheControl}
 )
 
-// front runs before mux: it sets nosniff, serves HEAD as GET (the server
-// drops the body), takes out a Content-Type grpc-gateway would log as
-// unparsable, and reads a POST's body whole, up to limit bytes, so that a
-// longer one is 413, not a decoding's 400.
+// front sets nosniff, serves HEAD as GET (net/http drops the body), takes
+// out a Content-Type grpc-gateway would log as unparsable, and reads a
+// POST's body whole, so that one over limit bytes is 413, not 400.
 func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["X-Content-Type-Options"] = nosniff
@@ -176,8 +165,7 @@ func parsable(values []string) bool {
 	return true
 }
 
-// answer is the last middleware, so that the others see the ResponseWriter
-// the mux gave and its answerWriter sees the headers the handler sets.
+// answer, the last middleware, wraps the handler's ResponseWriter in an answerWriter.
 func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		aw := &answerWriter{ResponseWriter: w}
@@ -188,9 +176,8 @@ func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-// answerWriter answers a GET whose If-None-Match matches the ETag of its
-// 200 with 304 (RFC 9110, section 13.1.2), and keeps write errors, a client
-// gone, from grpc-gateway, which would log each one.
+// answerWriter answers a GET whose If-None-Match matches its 200's ETag with
+// 304, and keeps write errors (a client gone) from grpc-gateway, which logs them.
 type answerWriter struct {
 	http.ResponseWriter
 	ifNoneMatch []string // nil: not a conditional GET.
@@ -224,8 +211,7 @@ func (a *answerWriter) Write(p []byte) (int, error) {
 func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 // noneMatch reports whether the If-None-Match values hold "*" or a tag
-// weakly equal to etag. Hand-written, as net/http's parser is not exported;
-// splitting at commas is exact for our tags, which hold none.
+// weakly equal to etag (RFC 9110, 13.1.2); net/http's parser is not exported.
 func noneMatch(values []string, etag string) bool {
 	for _, v := range values {
 		for tag := range strings.SplitSeq(v, ",") {
