@@ -11,18 +11,22 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // The details' types, which protojson must know.
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-
-	// Registers the types of the error details, which protojson must know.
-	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 const (
@@ -222,4 +226,48 @@ func noneMatch(values []string, etag string) bool {
 		}
 	}
 	return false
+}
+
+// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl,
+// where a 400 of grpc-gateway's own (without an ErrorInfo) becomes the
+// decoder's status left on the body or a MALFORMED_REQUEST.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	h := w.Header()
+	h["Cache-Control"] = errCacheControl
+	delete(h, "Etag")
+	delete(h, "Content-Length")
+	inner, httpStatus := err, 0
+	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
+		inner, httpStatus = hs.Err, hs.HTTPStatus
+	}
+	st := status.Convert(inner)
+	if service.Details(st).ErrorInfo == nil && (st.Code() == codes.InvalidArgument || httpStatus == http.StatusBadRequest) {
+		if body, ok := r.Body.(*requestBody); ok && body.fault != nil {
+			err = body.fault.Err()
+		} else {
+			err = malformed(clip(st.Message()), nil, "").Err()
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// readError is the error of a body not read whole: over limit bytes (413),
+// not sent in time (408), or cut short; never net/http's, which names addresses.
+func readError(err error, limit int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestEntityTooLarge,
+			Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", limit),
+				map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
+		}
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestTimeout,
+			Err: service.RequestStatus(codes.DeadlineExceeded, service.ReasonMalformedRequest,
+				"request body not received within the server's read timeout", nil, "").Err(),
+		}
+	}
+	return malformed("request body could not be read whole", nil, "").Err()
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,11 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -202,4 +205,81 @@ func (rt *Route) readQuery(rawQuery string) (proto.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+// malformed returns a MALFORMED_REQUEST error, INVALID_ARGUMENT.
+func malformed(msg string, md map[string]string, field string) *status.Status {
+	return service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
+}
+
+// routingError answers a request the mux has no route for: 404; for a path
+// with routes, 405 (not UNIMPLEMENTED's 501) or, to OPTIONS, 204, with Allow.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if _, ok := w.(*probe); ok {
+		return
+	}
+	code, reason := codes.InvalidArgument, service.ReasonMalformedRequest // grpc-gateway's 400.
+	switch httpStatus {
+	case http.StatusNotFound:
+		code, reason = codes.NotFound, service.ReasonRouteNotFound
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", allowed(mux, r))
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		code, reason = codes.Unimplemented, service.ReasonMethodNotAllowed
+	}
+	st := service.RequestStatus(code, reason, http.StatusText(httpStatus), nil, "")
+	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
+}
+
+// allowed returns the Allow header of the path of r: the methods the mux
+// routes for it, asked of the mux itself with a probe for each.
+func allowed(mux *runtime.ServeMux, r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		p := &probe{header: http.Header{}}
+		mux.ServeHTTP(p, &http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody})
+		if !p.routed {
+			continue
+		}
+		methods = append(methods, m)
+		if m == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+	}
+	return strings.Join(append(methods, http.MethodOptions), ", ")
+}
+
+// probe is the ResponseWriter of allowed's requests, which checkRequest
+// marks routed instead of serving.
+type probe struct {
+	header http.Header
+	routed bool
+}
+
+func (p *probe) Header() http.Header         { return p.header }
+func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probe) WriteHeader(int)             {}
+
+// typeName returns the type of fd as the proto declares it: "repeated string".
+func typeName(fd protoreflect.FieldDescriptor) string {
+	if fd.IsList() {
+		return "repeated " + fd.Kind().String()
+	}
+	return fd.Kind().String()
+}
+
+// clip returns s cut to 64 bytes on a rune boundary, with "..." if cut.
+func clip(s string) string {
+	const maxEcho = 64
+	if len(s) <= maxEcho {
+		return s
+	}
+	n := maxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
