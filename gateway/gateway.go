@@ -3,7 +3,7 @@
 // StatusServiceServer in-process: no gRPC hop, so no gRPC interceptor runs.
 //
 // One runtime.ServeMux routes, decodes and renders every request through
-// its options, after front has read the body. A request is checked in this
+// its options, after handler.ServeHTTP has read the body. A request is checked in this
 // order: body size (413, 408), route (404, 405), query (400), Content-Type
 // (415), path and body decoding (400). The gateway's own errors carry one
 // ErrorInfo, quote input cut to 64 bytes and name no address or library.
@@ -83,10 +83,9 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 // newHandler returns the handler of srv, with marshaler m and the answers
 // whose headers it sets.
 func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
-	var mux *runtime.ServeMux // Set by the time a request arrives.
-	check := func(next runtime.HandlerFunc) runtime.HandlerFunc { return checkRequest(mux, m, next) }
-	mws := append([]runtime.Middleware{check}, cfg.middlewares...)
-	mux = runtime.NewServeMux(
+	h := &handler{marshaler: m, limit: cfg.maxBodyBytes}
+	mws := append([]runtime.Middleware{h.check}, cfg.middlewares...)
+	h.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
@@ -98,19 +97,26 @@ func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, share
 		runtime.WithDisablePathLengthFallback(),
 	)
 	// The generated function only calls mux.Handle and always returns nil.
-	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), mux, srv); err != nil {
+	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), h.mux, srv); err != nil {
 		panic(fmt.Sprintf("gateway: register StatusService handlers: %v", err))
 	}
-	for path, h := range cfg.pages {
-		err := mux.HandlePath(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	for path, page := range cfg.pages {
+		err := h.mux.HandlePath(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 			w.Header()["Cache-Control"] = cacheControl
-			h.ServeHTTP(w, r)
+			page.ServeHTTP(w, r)
 		})
 		if err != nil {
 			panic(fmt.Sprintf("gateway: page %q: %v", path, err))
 		}
 	}
-	return front(mux, m, cfg.maxBodyBytes)
+	return h
+}
+
+// handler is the gateway: its mux, and what it needs to answer before the mux does.
+type handler struct {
+	mux       *runtime.ServeMux
+	marshaler runtime.Marshaler
+	limit     int64 // The largest body read.
 }
 
 // Header values set on every answer, allocated once.
@@ -120,40 +126,44 @@ var (
 	errCacheControl = []string{ErrorCacheControl}
 )
 
-// front sets nosniff, serves HEAD as GET (net/http drops the body), takes
-// out a Content-Type grpc-gateway would log as unparsable, and reads a
-// POST's body whole, so that one over limit bytes is 413, not 400.
-func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["X-Content-Type-Options"] = nosniff
-		if r.Method == http.MethodHead {
-			r = r.WithContext(r.Context())
-			r.Method = http.MethodGet
-		}
-		ctype := r.Header.Get("Content-Type")
-		if !parsable(r.Header["Content-Type"]) {
-			r = r.WithContext(r.Context())
-			r.Header = r.Header.Clone()
-			r.Header.Del("Content-Type")
-		}
-		if r.Method != http.MethodPost {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var body []byte
-		var err error
-		if r.ContentLength > limit {
-			err = &http.MaxBytesError{Limit: limit}
-		} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
-			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		}
-		if err != nil {
-			runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
-			return
-		}
-		r.Body = newRequestBody(body, ctype)
-		mux.ServeHTTP(w, r)
-	})
+// ServeHTTP sets nosniff, serves HEAD as GET (net/http drops the body),
+// takes out a Content-Type grpc-gateway would log as unparsable, and reads a
+// POST's body whole, so that one over the limit is 413, not 400; then the mux
+// serves r.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header()["X-Content-Type-Options"] = nosniff
+	if r.Method == http.MethodHead {
+		r = r.WithContext(r.Context())
+		r.Method = http.MethodGet
+	}
+	ctype := r.Header.Get("Content-Type")
+	if !parsable(r.Header["Content-Type"]) {
+		r = r.WithContext(r.Context())
+		r.Header = r.Header.Clone()
+		r.Header.Del("Content-Type")
+	}
+	if r.Method != http.MethodPost {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	var body []byte
+	var err error
+	if r.ContentLength > h.limit {
+		err = &http.MaxBytesError{Limit: h.limit}
+	} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.limit))
+	}
+	if err != nil {
+		h.fail(w, r, readError(err, h.limit))
+		return
+	}
+	r.Body = newRequestBody(body, ctype)
+	h.mux.ServeHTTP(w, r)
+}
+
+// fail answers r with err, as the mux does.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	runtime.HTTPError(r.Context(), h.mux, h.marshaler, w, r, err)
 }
 
 // parsable reports whether mime.ParseMediaType parses every value.
@@ -234,8 +244,6 @@ func noneMatch(values []string, etag string) bool {
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h["Cache-Control"] = errCacheControl
-	delete(h, "Etag")
-	delete(h, "Content-Length")
 	inner, httpStatus := err, 0
 	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
 		inner, httpStatus = hs.Err, hs.HTTPStatus

@@ -27,7 +27,7 @@ import (
 
 // jsonMarshaler is grpc-gateway's JSONPb (EmitDefaultValues, DiscardUnknown)
 // that writes a shared response from its JSON marshalled at start-up, and
-// decodes the body front read in one pass, not JSONPb's two.
+// decodes the body handler.ServeHTTP read in one pass, not JSONPb's two.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
@@ -152,12 +152,12 @@ func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status 
 	return nil
 }
 
-// requestBody is the body of a POST, read whole by front, and what the
+// requestBody is the body of a POST, read whole before the mux, and what the
 // middlewares and errorHandler learn of the request.
 type requestBody struct {
 	bytes.Reader
 	data        []byte
-	contentType string         // The request's, which front may take out of its headers.
+	contentType string         // The request's, which may be taken out of its headers.
 	query       proto.Message  // Fields set by query parameters, or nil.
 	fault       *status.Status // The status of a body that does not decode.
 }

@@ -100,10 +100,10 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// checkRequest is the first middleware: it marks a probe routed, and
-// refuses a bad query, a POST whose body is not read as JSON (415), or a
-// path parameter that does not parse.
-func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
+// check is the first middleware: it marks a probe routed, and refuses a bad
+// query, a POST whose body is not read as JSON (415), or a path parameter
+// that does not parse.
+func (h *handler) check(next runtime.HandlerFunc) runtime.HandlerFunc {
 	var route atomic.Pointer[Route] // This route, once known.
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		if p, ok := w.(*probe); ok {
@@ -117,7 +117,7 @@ func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.Handl
 			route.Store(rt)
 		}
 		if err := rt.check(w, r, pathParams); err != nil {
-			runtime.HTTPError(r.Context(), mux, m, w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		next(w, r, pathParams)
@@ -252,7 +252,7 @@ func allowed(mux *runtime.ServeMux, r *http.Request) string {
 	return strings.Join(append(methods, http.MethodOptions), ", ")
 }
 
-// probe is the ResponseWriter of allowed's requests, which checkRequest
+// probe is the ResponseWriter of allowed's requests, which handler.check
 // marks routed instead of serving.
 type probe struct {
 	header http.Header
