@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
@@ -60,15 +59,16 @@ func readRoutes() []Route {
 	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
-		rt := Route{RPC: md.FullName(), query: map[string]protoreflect.FieldDescriptor{}, takes: "takes no query parameter"}
+		rt := Route{RPC: md.FullName(), query: map[string]protoreflect.FieldDescriptor{}}
 		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
 		names := queryFields[md.Name()]
 		for _, name := range names {
 			fd := md.Input().Fields().ByName(protoreflect.Name(name))
 			rt.query[name], rt.query[fd.JSONName()] = fd, fd
 		}
-		if names != nil {
-			rt.takes = "takes only " + strings.Join(names, " and ")
+		rt.takes = "takes only " + strings.Join(names, " and ")
+		if names == nil {
+			rt.takes = "takes no query parameter"
 		}
 		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
 		for _, rule := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
@@ -144,8 +144,8 @@ func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[st
 		ctype := clip(body.contentType)
 		return &runtime.HTTPStatusError{
 			HTTPStatus: http.StatusUnsupportedMediaType,
-			Err: service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
-				fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "").Err(),
+			Err: malformed(fmt.Sprintf("Content-Type %q is not application/json", ctype),
+				map[string]string{"contentType": ctype}, "").Err(),
 		}
 	}
 	for name, value := range pathParams {
@@ -277,9 +277,5 @@ func clip(s string) string {
 	if len(s) <= maxEcho {
 		return s
 	}
-	n := maxEcho
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
+	return strings.ToValidUTF8(s[:maxEcho], "") + "..."
 }
