@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // The details' types, which protojson must know.
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // Types protojson must know.
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 

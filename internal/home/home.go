@@ -118,7 +118,9 @@ func build(cfg config) (page, index []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding the index: %w", err)
 	}
-	translate := slices.IndexFunc(rs, func(r route) bool { return r.RPC == "tmdbstatus.v1.StatusService.Translate" })
+	translate := slices.IndexFunc(rs, func(r route) bool {
+		return r.RPC == "tmdbstatus.v1.StatusService.Translate"
+	})
 	example, ok := service.Lookup(int32(tmdbstatusv1.TmdbStatus_TMDB_STATUS_REQUEST_LIMIT_EXCEEDED))
 	if translate < 0 || !ok {
 		return nil, nil, errors.New("the page needs the route of Translate and the table's code 25")
@@ -163,7 +165,7 @@ func routes(spec []byte) ([]route, error) {
 		if !ok {
 			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", rt.RPC)
 		}
-		rs = append(rs, route{Method: rt.Method, Path: rt.Template, RPC: string(rt.RPC), Description: desc})
+		rs = append(rs, route{rt.Method, rt.Template, string(rt.RPC), desc})
 	}
 	return rs, nil
 }
