@@ -165,7 +165,8 @@ func routes(spec []byte) ([]route, error) {
 		if !ok {
 			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", rt.RPC)
 		}
-		rs = append(rs, route{rt.Method, rt.Template, string(rt.RPC), desc})
+		r := route{Method: rt.Method, Path: rt.Template, RPC: string(rt.RPC), Description: desc}
+		rs = append(rs, r)
 	}
 	return rs, nil
 }
