@@ -2,6 +2,7 @@ package home
 
 import (
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,21 +29,12 @@ func weight(accept []string, offer string) float64 {
 		return 1
 	}
 	offerType, _, _ := strings.Cut(offer, "/")
+	matching := []string{"*/*", offerType + "/*", offer} // Least specific first.
 	q, specificity := 0.0, -1
 	for _, value := range accept {
 		for element := range strings.SplitSeq(value, ",") {
 			mediaRange, rangeQ, ok := parseRange(element)
-			s := -1
-			switch {
-			case !ok:
-			case mediaRange == offer:
-				s = 2
-			case mediaRange == offerType+"/*":
-				s = 1
-			case mediaRange == "*/*":
-				s = 0
-			}
-			if s > specificity {
+			if s := slices.Index(matching, mediaRange); ok && s > specificity {
 				q, specificity = rangeQ, s
 			}
 		}
@@ -51,11 +43,10 @@ func weight(accept []string, offer string) float64 {
 }
 
 // parseRange returns the lower-case media range and q of an Accept element,
-// such as "text/html;level=1;q=0.8", or false if it is not a valid one.
+// such as "text/html;level=1;q=0.8", or false if it does not parse.
 func parseRange(element string) (mediaRange string, q float64, ok bool) {
 	mediaRange, params, err := mime.ParseMediaType(element)
-	typ, sub, found := strings.Cut(mediaRange, "/")
-	if err != nil || !found || typ == "*" && sub != "*" {
+	if err != nil {
 		return "", 0, false
 	}
 	q = 1
