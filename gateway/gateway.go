@@ -242,8 +242,7 @@ func noneMatch(values []string, etag string) bool {
 // where a 400 of grpc-gateway's own (without an ErrorInfo) becomes the
 // decoder's status left on the body or a MALFORMED_REQUEST.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	h := w.Header()
-	h["Cache-Control"] = errCacheControl
+	w.Header()["Cache-Control"] = errCacheControl
 	inner, httpStatus := err, 0
 	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
 		inner, httpStatus = hs.Err, hs.HTTPStatus
