@@ -1,47 +1,44 @@
-// Package gateway serves the REST/JSON API of tmdbstatus.v1.StatusService,
-// as the google.api.http annotations of service.proto define it, by calling
-// a StatusServiceServer in-process through grpc-gateway's generated
-// handlers: no gRPC hop, so no gRPC interceptor runs. docs/rest.md gives the
-// API as a client sees it.
+// Package gateway serves the REST/JSON API of tmdbstatus.v1.StatusService
+// (docs/rest.md) through grpc-gateway's generated handlers, which call a
+// StatusServiceServer in-process: no gRPC hop, so no gRPC interceptor runs.
 //
-// One runtime.ServeMux routes, decodes and renders every request, through
-// its options; front runs before it. The JSON of service.SharedResponses is
-// marshalled once, with its ETag and Content-Length, and a body is read and
-// unmarshalled once (jsonMarshaler). A request is checked in this order:
-// body size (413, 408), route (404, 405), query (400), Content-Type (415),
-// path and body decoding (400). The gateway's own errors carry one
-// ErrorInfo in service.ServiceDomain, quote input cut to 64 bytes, and name
-// no address or library; nothing a client sends makes grpc-gateway log.
+// One runtime.ServeMux routes, decodes and renders every request through
+// its options, after handler.ServeHTTP has read the body. A request is checked in this
+// order: body size (413, 408), route (404, 405), query (400), Content-Type
+// (415), path and body decoding (400). The gateway's own errors carry one
+// ErrorInfo, quote input cut to 64 bytes and name no address or library.
 package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // Types protojson must know.
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
-
-	// Registers the error details the service sends (google.protobuf.Any
-	// values), which protojson renders only if their types are known.
-	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
 const (
-	// DefaultMaxBodyBytes is the largest request body a handler reads by
-	// default: 4 MiB, the largest message a grpc-go server receives by default.
+	// DefaultMaxBodyBytes is the largest request body read by default, 4 MiB,
+	// as for a grpc-go server's messages.
 	DefaultMaxBodyBytes = 4 << 20
 
-	// CacheControl is the Cache-Control of the answers with an ETag, Lookup's,
-	// ListStatuses' and the pages': the table is fixed for a build.
+	// CacheControl is the Cache-Control of the answers with an ETag: the
+	// table is fixed for a build.
 	CacheControl = "max-age=300"
 
-	// ErrorCacheControl is the Cache-Control of every error: an error answers
-	// one request, not a resource.
+	// ErrorCacheControl is the Cache-Control of every error.
 	ErrorCacheControl = "no-store"
 )
 
@@ -54,9 +51,8 @@ type config struct {
 	pages        map[string]http.Handler
 }
 
-// WithMiddlewares adds mws to the middlewares the mux runs, after the
-// gateway's own, on a request it has routed: runtime.HTTPPattern(ctx) is
-// set, and the ResponseWriter is the one the handler was given.
+// WithMiddlewares adds mws to the middlewares the mux runs on a routed
+// request, after the gateway's own and with the handler's ResponseWriter.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
@@ -67,10 +63,9 @@ func WithMaxBodyBytes(n int64) Option {
 	return func(c *config) { c.maxBodyBytes = max(n, 0) }
 }
 
-// WithPage serves h at path, a literal path such as "/", as a route of the
-// mux for GET, HEAD and OPTIONS, with CacheControl and If-None-Match
-// answered from the ETag h sets; its query is not checked. New panics if
-// path is not a path template.
+// WithPage serves h at path, such as "/", for GET, HEAD and OPTIONS, with
+// CacheControl and If-None-Match answered from the ETag h sets. New panics
+// if path is not a path template.
 func WithPage(path string, h http.Handler) Option {
 	return func(c *config) { c.pages[path] = h }
 }
@@ -85,38 +80,43 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	return newHandler(srv, m, m.shared, cfg)
 }
 
-// newHandler returns the handler of srv, with marshaler m.
+// newHandler returns the handler of srv, with marshaler m and the answers
+// whose headers it sets.
 func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
-	var mux *runtime.ServeMux // Set by the time a request arrives.
-	check := func(next runtime.HandlerFunc) runtime.HandlerFunc { return checkRequest(mux, m, next) }
-	mws := append([]runtime.Middleware{check}, cfg.middlewares...)
-	mux = runtime.NewServeMux(
+	h := &handler{marshaler: m, limit: cfg.maxBodyBytes}
+	mws := append([]runtime.Middleware{h.check}, cfg.middlewares...)
+	h.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(append(mws, answer)...),
 		runtime.WithForwardResponseOption(shared.cacheHeaders),
-		// The service reads no metadata, and grpc-gateway logs every header
-		// it cannot forward (a non-ASCII User-Agent, say).
+		// The service reads no metadata; grpc-gateway logs a header it cannot forward.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		// Otherwise a form POST to a GET path is served as the GET, and
-		// X-HTTP-Method-Override is obeyed: a wrong method must be 405.
+		// Else a form POST to a GET path is served as the GET, not 405.
 		runtime.WithDisablePathLengthFallback(),
 	)
 	// The generated function only calls mux.Handle and always returns nil.
-	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), mux, srv); err != nil {
+	if err := tmdbstatusv1.RegisterStatusServiceHandlerServer(context.Background(), h.mux, srv); err != nil {
 		panic(fmt.Sprintf("gateway: register StatusService handlers: %v", err))
 	}
-	for path, h := range cfg.pages {
-		err := mux.HandlePath(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	for path, page := range cfg.pages {
+		err := h.mux.HandlePath(http.MethodGet, path, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 			w.Header()["Cache-Control"] = cacheControl
-			h.ServeHTTP(w, r)
+			page.ServeHTTP(w, r)
 		})
 		if err != nil {
 			panic(fmt.Sprintf("gateway: page %q: %v", path, err))
 		}
 	}
-	return front(mux, m, cfg.maxBodyBytes)
+	return h
+}
+
+// handler is the gateway: its mux, and what it needs to answer before the mux does.
+type handler struct {
+	mux       *runtime.ServeMux
+	marshaler runtime.Marshaler
+	limit     int64 // The largest body read.
 }
 
 // Header values set on every answer, allocated once.
@@ -126,41 +126,44 @@ var (
 	errCacheControl = []string{ErrorCacheControl}
 )
 
-// front runs before mux: it sets nosniff, serves HEAD as GET (the server
-// drops the body), takes out a Content-Type grpc-gateway would log as
-// unparsable, and reads a POST's body whole, up to limit bytes, so that a
-// longer one is 413, not a decoding's 400.
-func front(mux *runtime.ServeMux, m runtime.Marshaler, limit int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["X-Content-Type-Options"] = nosniff
-		if r.Method == http.MethodHead {
-			r = r.WithContext(r.Context())
-			r.Method = http.MethodGet
-		}
-		ctype := r.Header.Get("Content-Type")
-		if !parsable(r.Header["Content-Type"]) {
-			r = r.WithContext(r.Context())
-			r.Header = r.Header.Clone()
-			r.Header.Del("Content-Type")
-		}
-		if r.Method != http.MethodPost {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		var body []byte
-		var err error
-		if r.ContentLength > limit {
-			err = &http.MaxBytesError{Limit: limit}
-		} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
-			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-		}
-		if err != nil {
-			runtime.HTTPError(r.Context(), mux, m, w, r, readError(err, limit))
-			return
-		}
-		r.Body = newRequestBody(body, ctype)
-		mux.ServeHTTP(w, r)
-	})
+// ServeHTTP sets nosniff, serves HEAD as GET (net/http drops the body),
+// takes out a Content-Type grpc-gateway would log as unparsable, and reads a
+// POST's body whole, so that one over the limit is 413, not 400; then the mux
+// serves r.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header()["X-Content-Type-Options"] = nosniff
+	if r.Method == http.MethodHead {
+		r = r.WithContext(r.Context())
+		r.Method = http.MethodGet
+	}
+	ctype := r.Header.Get("Content-Type")
+	if !parsable(r.Header["Content-Type"]) {
+		r = r.WithContext(r.Context())
+		r.Header = r.Header.Clone()
+		r.Header.Del("Content-Type")
+	}
+	if r.Method != http.MethodPost {
+		h.mux.ServeHTTP(w, r)
+		return
+	}
+	var body []byte
+	var err error
+	if r.ContentLength > h.limit {
+		err = &http.MaxBytesError{Limit: h.limit}
+	} else if r.ContentLength != 0 { // Short enough, or unknown (-1).
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.limit))
+	}
+	if err != nil {
+		h.fail(w, r, readError(err, h.limit))
+		return
+	}
+	r.Body = newRequestBody(body, ctype)
+	h.mux.ServeHTTP(w, r)
+}
+
+// fail answers r with err, as the mux does.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	runtime.HTTPError(r.Context(), h.mux, h.marshaler, w, r, err)
 }
 
 // parsable reports whether mime.ParseMediaType parses every value.
@@ -176,8 +179,7 @@ func parsable(values []string) bool {
 	return true
 }
 
-// answer is the last middleware, so that the others see the ResponseWriter
-// the mux gave and its answerWriter sees the headers the handler sets.
+// answer, the last middleware, wraps the handler's ResponseWriter in an answerWriter.
 func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		aw := &answerWriter{ResponseWriter: w}
@@ -188,9 +190,8 @@ func answer(next runtime.HandlerFunc) runtime.HandlerFunc {
 	}
 }
 
-// answerWriter answers a GET whose If-None-Match matches the ETag of its
-// 200 with 304 (RFC 9110, section 13.1.2), and keeps write errors, a client
-// gone, from grpc-gateway, which would log each one.
+// answerWriter answers a GET whose If-None-Match matches its 200's ETag with
+// 304, and keeps write errors (a client gone) from grpc-gateway, which logs them.
 type answerWriter struct {
 	http.ResponseWriter
 	ifNoneMatch []string // nil: not a conditional GET.
@@ -224,8 +225,7 @@ func (a *answerWriter) Write(p []byte) (int, error) {
 func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 // noneMatch reports whether the If-None-Match values hold "*" or a tag
-// weakly equal to etag. Hand-written, as net/http's parser is not exported;
-// splitting at commas is exact for our tags, which hold none.
+// weakly equal to etag (RFC 9110, 13.1.2); net/http's parser is not exported.
 func noneMatch(values []string, etag string) bool {
 	for _, v := range values {
 		for tag := range strings.SplitSeq(v, ",") {
@@ -236,4 +236,45 @@ func noneMatch(values []string, etag string) bool {
 		}
 	}
 	return false
+}
+
+// errorHandler is runtime.DefaultHTTPErrorHandler with ErrorCacheControl,
+// where a 400 of grpc-gateway's own (without an ErrorInfo) becomes the
+// decoder's status left on the body or a MALFORMED_REQUEST.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	w.Header()["Cache-Control"] = errCacheControl
+	inner, httpStatus := err, 0
+	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
+		inner, httpStatus = hs.Err, hs.HTTPStatus
+	}
+	st := status.Convert(inner)
+	if service.Details(st).ErrorInfo == nil && (st.Code() == codes.InvalidArgument || httpStatus == http.StatusBadRequest) {
+		if body, ok := r.Body.(*requestBody); ok && body.fault != nil {
+			err = body.fault.Err()
+		} else {
+			err = malformed(clip(st.Message()), nil, "").Err()
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+}
+
+// readError is the error of a body not read whole: over limit bytes (413),
+// not sent in time (408), or cut short; never net/http's, which names addresses.
+func readError(err error, limit int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestEntityTooLarge,
+			Err: service.RequestStatus(codes.ResourceExhausted, service.ReasonBodyTooLarge,
+				fmt.Sprintf("request body larger than %d bytes", limit),
+				map[string]string{"maxBodyBytes": strconv.FormatInt(limit, 10)}, "").Err(),
+		}
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return &runtime.HTTPStatusError{
+			HTTPStatus: http.StatusRequestTimeout,
+			Err: service.RequestStatus(codes.DeadlineExceeded, service.ReasonMalformedRequest,
+				"request body not received within the server's read timeout", nil, "").Err(),
+		}
+	}
+	return malformed("request body could not be read whole", nil, "").Err()
 }

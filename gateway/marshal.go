@@ -25,10 +25,9 @@ import (
 	"github.com/tmdbstatus/tmdbstatus/service"
 )
 
-// jsonMarshaler is grpc-gateway's JSONPb with EmitDefaultValues (not
-// EmitUnpopulated, which writes null) and DiscardUnknown. It writes a shared
-// response from the JSON marshalled at start-up, and its decoder unmarshals
-// the body front read in one pass, not two as JSONPb's does.
+// jsonMarshaler is grpc-gateway's JSONPb (EmitDefaultValues, DiscardUnknown)
+// that writes a shared response from its JSON marshalled at start-up, and
+// decodes the body handler.ServeHTTP read in one pass, not JSONPb's two.
 type jsonMarshaler struct {
 	runtime.JSONPb
 	shared sharedAnswers
@@ -79,9 +78,8 @@ func (m *jsonMarshaler) Marshal(v any) ([]byte, error) {
 	return m.JSONPb.Marshal(v)
 }
 
-// cacheHeaders, a forward-response option, writes the headers of a shared
-// answer: Content-Length (which HEAD needs) and, if it has one, its ETag and
-// CacheControl.
+// cacheHeaders, a forward-response option, writes a shared answer's
+// Content-Length (which HEAD needs) and, if it has one, ETag and CacheControl.
 func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, resp proto.Message) error {
 	if a, ok := s[resp]; ok {
 		h := w.Header()
@@ -95,9 +93,8 @@ func (s sharedAnswers) cacheHeaders(_ context.Context, w http.ResponseWriter, re
 }
 
 // NewDecoder returns a decoder of r. A requestBody of whitespace is io.EOF,
-// an empty request; the query's fields fill those it leaves unset; one that
-// does not decode leaves its status on the body for errorHandler. JSONPb
-// decodes any other reader.
+// an empty request; the query fills the fields it leaves unset; one that
+// does not decode leaves its status on the body for errorHandler.
 func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
 		body, ok := r.(*requestBody)
@@ -123,9 +120,8 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 }
 
 // bodyError returns the error of data, which protojson failed to unmarshal
-// into pm, naming the first field at fault, found by unmarshalling each one
-// alone; or nil if data is an object that unmarshals followed by more, of
-// which JSONPb reads the object alone, as this does into pm.
+// into pm, naming the first field that fails alone; or nil if data is an
+// object followed by more, of which it unmarshals the object, as JSONPb does.
 func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
 	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
 		return malformed("request body is not a JSON object", nil, "")
@@ -156,12 +152,12 @@ func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status 
 	return nil
 }
 
-// requestBody is the body of a POST, which front read whole, and what the
+// requestBody is the body of a POST, read whole before the mux, and what the
 // middlewares and errorHandler learn of the request.
 type requestBody struct {
 	bytes.Reader
 	data        []byte
-	contentType string         // The request's, which front may take out of its headers.
+	contentType string         // The request's, which may be taken out of its headers.
 	query       proto.Message  // Fields set by query parameters, or nil.
 	fault       *status.Status // The status of a body that does not decode.
 }

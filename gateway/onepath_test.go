@@ -194,7 +194,7 @@ func TestReadsWhatArrives(t *testing.T) {
 }
 
 // TestDecoderOnePass checks that a body that decodes is unmarshalled once
-// from the bytes front read, and that one that does not leaves its
+// from the bytes read before the mux, and that one that does not leaves its
 // status on the body for errorHandler.
 func TestDecoderOnePass(t *testing.T) {
 	m := newMarshaler()

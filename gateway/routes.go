@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,6 +18,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/utilities"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -28,8 +30,9 @@ import (
 // A Route is one HTTP rule of the REST API: a method and a path template,
 // as a google.api.http annotation of service.proto gives it.
 type Route struct {
-	Method   string // "GET", "POST", ...
-	Template string // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
+	Method   string                // "GET", "POST", ...
+	Template string                // "/v1/statuses/{code}": the value runtime.HTTPPathPattern returns.
+	RPC      protoreflect.FullName // "tmdbstatus.v1.StatusService.Lookup"; "" for a page.
 
 	input protoreflect.MessageType                // The RPC's request type; nil for a page.
 	query map[string]protoreflect.FieldDescriptor // The fields it takes as query parameters.
@@ -46,7 +49,7 @@ var queryFields = map[protoreflect.Name][]string{
 var routes = readRoutes()
 
 // Routes returns the HTTP rules of the REST API, in the order of the
-// methods of StatusService. The slice is a copy.
+// methods of StatusService and their bindings. The slice is a copy.
 func Routes() []Route {
 	return append([]Route(nil), routes...)
 }
@@ -56,25 +59,28 @@ func readRoutes() []Route {
 	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
-		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
-		// The field set in the oneof pattern is the method: get, put, post, ...
-		pattern := rule.ProtoReflect()
-		fd := pattern.WhichOneof(pattern.Descriptor().Oneofs().ByName("pattern"))
-		if fd == nil || fd.Kind() != protoreflect.StringKind {
-			continue // None, or custom.
-		}
-		rt := Route{Method: strings.ToUpper(string(fd.Name())), Template: pattern.Get(fd).String()}
-		rt.query, rt.takes = map[string]protoreflect.FieldDescriptor{}, "takes no query parameter"
+		rt := Route{RPC: md.FullName(), query: map[string]protoreflect.FieldDescriptor{}}
 		rt.input, _ = protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName()) // Registered by gen.
 		names := queryFields[md.Name()]
 		for _, name := range names {
 			fd := md.Input().Fields().ByName(protoreflect.Name(name))
 			rt.query[name], rt.query[fd.JSONName()] = fd, fd
 		}
-		if names != nil {
-			rt.takes = "takes only " + strings.Join(names, " and ")
+		rt.takes = "takes only " + strings.Join(names, " and ")
+		if names == nil {
+			rt.takes = "takes no query parameter"
 		}
-		rs = append(rs, rt)
+		rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+		for _, rule := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
+			// The field set in the oneof pattern is the method: get, put, post, ...
+			pattern := rule.ProtoReflect()
+			fd := pattern.WhichOneof(pattern.Descriptor().Oneofs().ByName("pattern"))
+			if fd == nil || fd.Kind() != protoreflect.StringKind {
+				continue // None, or custom.
+			}
+			rt.Method, rt.Template = strings.ToUpper(string(fd.Name())), pattern.Get(fd).String()
+			rs = append(rs, rt)
+		}
 	}
 	return rs
 }
@@ -94,10 +100,10 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// checkRequest is the first middleware: it marks a probe routed, and
-// refuses a bad query, a POST whose body is not read as JSON (415), or a
-// path parameter that does not parse.
-func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.HandlerFunc) runtime.HandlerFunc {
+// check is the first middleware: it marks a probe routed, and refuses a bad
+// query, a POST whose body is not read as JSON (415), or a path parameter
+// that does not parse.
+func (h *handler) check(next runtime.HandlerFunc) runtime.HandlerFunc {
 	var route atomic.Pointer[Route] // This route, once known.
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		if p, ok := w.(*probe); ok {
@@ -111,7 +117,7 @@ func checkRequest(mux *runtime.ServeMux, m runtime.Marshaler, next runtime.Handl
 			route.Store(rt)
 		}
 		if err := rt.check(w, r, pathParams); err != nil {
-			runtime.HTTPError(r.Context(), mux, m, w, r, err)
+			h.fail(w, r, err)
 			return
 		}
 		next(w, r, pathParams)
@@ -138,8 +144,8 @@ func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[st
 		ctype := clip(body.contentType)
 		return &runtime.HTTPStatusError{
 			HTTPStatus: http.StatusUnsupportedMediaType,
-			Err: service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest,
-				fmt.Sprintf("Content-Type %q is not application/json", ctype), map[string]string{"contentType": ctype}, "").Err(),
+			Err: malformed(fmt.Sprintf("Content-Type %q is not application/json", ctype),
+				map[string]string{"contentType": ctype}, "").Err(),
 		}
 	}
 	for name, value := range pathParams {
@@ -199,4 +205,77 @@ func (rt *Route) readQuery(rawQuery string) (proto.Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+// malformed returns a MALFORMED_REQUEST error, INVALID_ARGUMENT.
+func malformed(msg string, md map[string]string, field string) *status.Status {
+	return service.RequestStatus(codes.InvalidArgument, service.ReasonMalformedRequest, msg, md, field)
+}
+
+// routingError answers a request the mux has no route for: 404; for a path
+// with routes, 405 (not UNIMPLEMENTED's 501) or, to OPTIONS, 204, with Allow.
+func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	if _, ok := w.(*probe); ok {
+		return
+	}
+	code, reason := codes.InvalidArgument, service.ReasonMalformedRequest // grpc-gateway's 400.
+	switch httpStatus {
+	case http.StatusNotFound:
+		code, reason = codes.NotFound, service.ReasonRouteNotFound
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", allowed(mux, r))
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		code, reason = codes.Unimplemented, service.ReasonMethodNotAllowed
+	}
+	st := service.RequestStatus(code, reason, http.StatusText(httpStatus), nil, "")
+	runtime.HTTPError(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
+}
+
+// allowed returns the Allow header of the path of r: the methods the mux
+// routes for it, asked of the mux itself with a probe for each.
+func allowed(mux *runtime.ServeMux, r *http.Request) string {
+	var methods []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		p := &probe{header: http.Header{}}
+		mux.ServeHTTP(p, &http.Request{Method: m, URL: r.URL, Header: http.Header{}, Body: http.NoBody})
+		if !p.routed {
+			continue
+		}
+		methods = append(methods, m)
+		if m == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+	}
+	return strings.Join(append(methods, http.MethodOptions), ", ")
+}
+
+// probe is the ResponseWriter of allowed's requests, which handler.check
+// marks routed instead of serving.
+type probe struct {
+	header http.Header
+	routed bool
+}
+
+func (p *probe) Header() http.Header         { return p.header }
+func (p *probe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probe) WriteHeader(int)             {}
+
+// typeName returns the type of fd as the proto declares it: "repeated string".
+func typeName(fd protoreflect.FieldDescriptor) string {
+	if fd.IsList() {
+		return "repeated " + fd.Kind().String()
+	}
+	return fd.Kind().String()
+}
+
+// clip returns s cut to 64 bytes on a rune boundary, with "..." if cut.
+func clip(s string) string {
+	const maxEcho = 64
+	if len(s) <= maxEcho {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxEcho], "") + "..."
 }

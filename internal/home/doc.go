@@ -8,11 +8,10 @@
 //   - application/json, for anything else (an Accept it cannot serve
 //     included, rather than 406): an index of the REST routes.
 //
-// Both are built once, from the contract: the table from service.Entries,
-// the routes from StatusService's google.api.http annotations, described
-// by the OpenAPI description of the same proto. The page inlines page.css
-// and page.js and loads nothing else; its Content-Security-Policy allows
-// them by their SHA-256 hashes (a hash, unlike a nonce, suits a page that
-// never changes). Each answer has a strong ETag of its bytes; the server
-// that mounts the handler answers If-None-Match and sets Cache-Control.
+// Both are built once: the table from service.Entries, the routes from
+// gateway.Routes, described by the OpenAPI description of the same proto.
+// The page inlines page.css and page.js, which its Content-Security-Policy
+// allows by their hashes (a page that never changes needs no nonce). Each
+// answer has a strong ETag; the server that mounts the handler answers
+// If-None-Match and sets Cache-Control.
 package home

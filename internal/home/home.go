@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/tmdbstatus/tmdbstatus/gateway"
 	"github.com/tmdbstatus/tmdbstatus/gen/openapiv2"
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -23,8 +25,7 @@ const (
 	mediaHTML = "text/html"
 )
 
-// openAPIPath is the path of the OpenAPI description the page and the index
-// link to.
+// openAPIPath is the path of the OpenAPI description the page and the index link to.
 const openAPIPath = "/openapi.json"
 
 // An Option configures the handler New returns.
@@ -33,17 +34,14 @@ type Option func(*config)
 type config struct{ metrics string }
 
 // WithMetricsPath sets the path of the Prometheus metrics the page and the
-// index link to, /metrics by default; "" leaves the link out, for a server
-// whose metrics are on another listener.
+// index link to, /metrics by default; "" leaves the link out.
 func WithMetricsPath(path string) Option {
 	return func(c *config) { c.metrics = path }
 }
 
-// New returns the handler of /: the page for a client that prefers
-// text/html, else the JSON index of the routes. It answers every request as
-// a GET (HEAD: without the body) of /, whatever its method and path: mount
-// it on "GET /{$}". It panics if the answers, built here once, cannot be,
-// which only a broken build can cause.
+// New returns the handler of /, which answers every request as a GET (HEAD:
+// without the body) of /: mount it on "GET /{$}". It panics if the answers,
+// built here once, cannot be, which only a broken build can cause.
 func New(opts ...Option) http.Handler {
 	cfg := config{metrics: "/metrics"}
 	for _, opt := range opts {
@@ -89,13 +87,28 @@ func newRepresentation(contentType string, body []byte) representation {
 	return representation{header: header, body: body}
 }
 
+// route is one REST route of the API: its HTTP method, path template, the
+// full name of the RPC it calls and the RPC's proto comment, on one line.
+type route struct {
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	RPC         string `json:"rpc"`
+	Description string `json:"description"`
+}
+
 // build returns the bodies of the page and the index cfg describes.
 func build(cfg config) (page, index []byte, err error) {
-	rs, err := routes(statusService, openapiv2.Spec)
+	rs, err := routes(openapiv2.Spec)
 	if err != nil {
 		return nil, nil, err
 	}
-	indexJSON, err := json.MarshalIndent(routeIndex{
+	index, err = json.MarshalIndent(struct {
+		Name        string  `json:"name"`
+		Description string  `json:"description"`
+		Routes      []route `json:"routes"`
+		OpenAPI     string  `json:"openapi"`
+		Metrics     string  `json:"metrics,omitempty"`
+	}{
 		Name:        "tmdbstatus",
 		Description: "Translates TMDB API errors into canonical gRPC statuses and serves TMDB's status-code table.",
 		Routes:      rs,
@@ -123,5 +136,37 @@ func build(cfg config) (page, index []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("rendering the page: %w", err)
 	}
-	return html.Bytes(), append(indexJSON, '\n'), nil
+	return html.Bytes(), append(index, '\n'), nil
+}
+
+// routes returns gateway.Routes, each described by the summary of its
+// operation in spec, the OpenAPI description generated from the same proto
+// (the Go descriptors do not carry the proto's comments).
+func routes(spec []byte) ([]route, error) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+			Summary     string `json:"summary"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(spec, &doc); err != nil {
+		return nil, fmt.Errorf("reading the OpenAPI description: %w", err)
+	}
+	summaries := make(map[string]string)
+	for _, ops := range doc.Paths {
+		for _, op := range ops {
+			summaries[op.OperationID] = strings.Join(strings.Fields(op.Summary), " ")
+		}
+	}
+	var rs []route
+	for _, rt := range gateway.Routes() {
+		// protoc-gen-openapiv2's default operationId is Service_Method.
+		desc, ok := summaries[string(rt.RPC.Parent().Name())+"_"+string(rt.RPC.Name())]
+		if !ok {
+			return nil, fmt.Errorf("the OpenAPI description has no operation for %s", rt.RPC)
+		}
+		r := route{Method: rt.Method, Path: rt.Template, RPC: string(rt.RPC), Description: desc}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }

@@ -2,19 +2,16 @@ package home
 
 import (
 	"mime"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // negotiate returns the one of offers (lower-case "type/subtype", the
-// server's preferred first) that the Accept header values prefer, by RFC
-// 9110, section 12.5.1: each offer weighs the q of the most specific media
-// range that matches it, the highest q above zero wins, a tie goes to the
-// earlier offer, and offers[0] is the answer when none is acceptable.
-//
-// Hand-written, as github.com/munnerz/goautoneg (in the module graph through
-// Prometheus) takes q=0 for acceptable and ranks a specific type of a lower
-// weight above a wildcard of a higher one.
+// default first) that the Accept values prefer (RFC 9110, 12.5.1): each
+// weighs the q of the most specific range matching it, the highest q above 0
+// wins, a tie goes to the earlier offer. Hand-written, as goautoneg (in the
+// module graph) ranks q before specificity and takes q=0 as acceptable.
 func negotiate(accept []string, offers ...string) string {
 	best, bestQ := offers[0], 0.0
 	for _, offer := range offers {
@@ -32,21 +29,12 @@ func weight(accept []string, offer string) float64 {
 		return 1
 	}
 	offerType, _, _ := strings.Cut(offer, "/")
+	matching := []string{"*/*", offerType + "/*", offer} // Least specific first.
 	q, specificity := 0.0, -1
 	for _, value := range accept {
 		for element := range strings.SplitSeq(value, ",") {
 			mediaRange, rangeQ, ok := parseRange(element)
-			s := -1
-			switch {
-			case !ok:
-			case mediaRange == offer:
-				s = 2
-			case mediaRange == offerType+"/*":
-				s = 1
-			case mediaRange == "*/*":
-				s = 0
-			}
-			if s > specificity {
+			if s := slices.Index(matching, mediaRange); ok && s > specificity {
 				q, specificity = rangeQ, s
 			}
 		}
@@ -54,13 +42,11 @@ func weight(accept []string, offer string) float64 {
 	return q
 }
 
-// parseRange returns the media range, lower-case, and the weight of one
-// element of an Accept header, such as "text/html;level=1;q=0.8". It reports
-// false for an element that is not "type/subtype" with a q from 0 to 1.
+// parseRange returns the lower-case media range and q of an Accept element,
+// such as "text/html;level=1;q=0.8", or false if it does not parse.
 func parseRange(element string) (mediaRange string, q float64, ok bool) {
 	mediaRange, params, err := mime.ParseMediaType(element)
-	typ, sub, found := strings.Cut(mediaRange, "/")
-	if err != nil || !found || typ == "*" && sub != "*" {
+	if err != nil {
 		return "", 0, false
 	}
 	q = 1

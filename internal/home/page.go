@@ -44,8 +44,7 @@ type pageData struct {
 	Rows          []service.Entry
 }
 
-// pageCSP is the page's Content-Security-Policy: its own style and script,
-// fetch to its own origin, and nothing else.
+// pageCSP allows the page its own style and script, fetch to its own origin, and nothing else.
 var pageCSP = strings.Join([]string{
 	"default-src 'none'",
 	"script-src " + sourceHash(pageScript),
@@ -57,15 +56,13 @@ var pageCSP = strings.Join([]string{
 	"frame-ancestors 'none'",
 }, "; ")
 
-// sourceHash returns the CSP hash source of an inline script or style,
-// such as 'sha256-...'.
+// sourceHash returns the CSP hash source of an inline script or style: 'sha256-...'.
 func sourceHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
 
-// grpcCodeNames returns the names of the canonical gRPC codes in number
-// order, separated by spaces: "OK CANCELLED UNKNOWN ...".
+// grpcCodeNames returns the canonical gRPC codes' names in number order: "OK CANCELLED ...".
 func grpcCodeNames() string {
 	names := make([]string, len(code.Code_name))
 	for i := range names {

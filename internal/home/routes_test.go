@@ -16,7 +16,7 @@ func TestRoutesNeedTheirDescriptions(t *testing.T) {
 		{`not JSON`, "reading the OpenAPI description"},
 	}
 	for _, tt := range tests {
-		rs, err := routes(statusService, []byte(tt.spec))
+		rs, err := routes([]byte(tt.spec))
 		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 			t.Errorf("routes(spec %s) = %v, %v; want an error with %q", tt.spec, rs, err, tt.wantErr)
 		}
