@@ -15,12 +15,4 @@
 //     does, so IsRetryable and RetryDelay read only that detail.
 //   - No message or metadata value holds a credential; RedactURL does the
 //     same to the URL an http.Client puts into its errors.
-//
-// The pipeline has two nouns: an Entry is what TMDB's table says about a
-// code, and a Translation is what a TMDB response means as a gRPC status.
-// Inside, entry is an Entry with its messages built once, translation what
-// the rules make of a response before it is a status, and built a
-// translation in the forms its callers take. translate.go holds the rules;
-// shared.go the translations built once and shared, which cost no
-// allocation to hand out.
 package service

@@ -27,26 +27,19 @@ type input struct {
 	errs       []string
 	httpStatus int
 	retryAfter string
-	badBody    bool // a body was given that is not TMDB's JSON
-	extra      extraMetadata
+	badBody    bool              // a body was given that is not TMDB's JSON
+	md         map[string]string // ErrorInfo metadata read from the headers, or nil
 }
 
-// extraMetadata is the ErrorInfo metadata read from the headers.
-type extraMetadata struct {
-	cdn, cdnRequestID, contentType string
-}
-
-// addTo adds the keys of e that are set to md.
-func (e extraMetadata) addTo(md map[string]string) {
-	if e.cdn != "" {
-		md[MetadataCDN] = e.cdn
+// setMetadata sets md[k] to v if v is not empty.
+func (in *input) setMetadata(k, v string) {
+	if v == "" {
+		return
 	}
-	if e.cdnRequestID != "" {
-		md[MetadataCDNRequestID] = e.cdnRequestID
+	if in.md == nil {
+		in.md = make(map[string]string, 4)
 	}
-	if e.contentType != "" {
-		md[MetadataContentType] = e.contentType
-	}
+	in.md[k] = v
 }
 
 // readRequest reads req: its fields, then its body and headers for what the
@@ -76,12 +69,14 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 		}
 	}
 	if h.cdn {
-		in.extra.cdn = cdnCloudFront
+		in.setMetadata(MetadataCDN, cdnCloudFront)
 	}
-	in.extra.cdnRequestID, _ = truncate(h.cfID, maxHeaderMetadata)
+	cfID, _ := truncate(h.cfID, maxHeaderMetadata)
+	in.setMetadata(MetadataCDNRequestID, cfID)
 	if in.badBody && h.contentType != "" {
 		if mt, _, err := mime.ParseMediaType(h.contentType); err == nil {
-			in.extra.contentType, _ = truncate(mt, maxHeaderMetadata)
+			mt, _ = truncate(mt, maxHeaderMetadata)
+			in.setMetadata(MetadataContentType, mt)
 		}
 	}
 	return in

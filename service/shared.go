@@ -1,7 +1,6 @@
 package service
 
 import (
-	"fmt"
 	"sync/atomic"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -25,21 +24,18 @@ type built struct {
 }
 
 // newShared builds t, of entry e or nil, into a translation to share.
-func newShared(t translation, e *entry) (*built, error) {
+func newShared(t translation, e *entry) *built {
 	pb := t.status()
-	if t.code != codes.OK && len(pb.GetDetails()) == 0 {
-		return nil, fmt.Errorf("no details: %s", pb.GetMessage())
-	}
 	st := status.FromProto(pb)
 	b := &built{entry: e, pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb}}
 	if e != nil {
 		b.resp.Entry = e.pb
 	}
-	return b, nil
+	return b
 }
 
 // okTranslation is the translation of a success without an entry.
-var okTranslation, _ = newShared(translation{code: codes.OK}, nil)
+var okTranslation = newShared(translation{code: codes.OK}, nil)
 
 // httpOnlyTranslations holds, built on first use, the translations of
 // responses that carry nothing but an HTTP status.
@@ -51,7 +47,7 @@ func httpOnly(httpStatus int) *built {
 	if b := httpOnlyTranslations[httpStatus].Load(); b != nil {
 		return b
 	}
-	b, _ := newShared(translation{
+	b := newShared(translation{
 		code:    codeFromHTTP(httpStatus),
 		reason:  ReasonNoStatusCode,
 		message: httpMessage(httpStatus),

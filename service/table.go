@@ -146,9 +146,8 @@ func entryOf(v protoreflect.EnumValueDescriptor) (*entry, error) {
 		DefaultRetryDelay: delay,
 	}
 	e.lookup = &tmdbstatusv1.LookupResponse{Entry: e.pb}
-	var err error
-	e.translation, err = newShared(e.translate(e.Message, 0, nil, e.RetryDelay), e)
-	return e, err
+	e.translation = newShared(e.alone(), e)
+	return e, nil
 }
 
 // entry returns the entry of code, or nil if TMDB does not define it.

@@ -74,70 +74,54 @@ func Error(code int32) error {
 // translate does the work of Translate and Server.Translate.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built, error) {
 	in := readRequest(req)
-	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
+	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, md: in.md}
+	e := tmdb.entry(in.code)
+	switch {
+	case in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599):
 		return nil, invalidHTTPStatus(in.httpStatus)
-	}
-	if e := tmdb.entry(in.code); e != nil {
-		return translateEntry(e, in, now), nil
-	}
-	if in.code == 0 && in.httpStatus == 0 {
-		if in.badBody {
-			return nil, errBodyNotTMDB
-		}
+	case e != nil && e.Code == codes.OK:
+		return e.translation, nil
+	case e != nil:
+		t.code, t.reason, t.fields, t.retry, t.delay = e.Code, e.Reason, e.fields, e.Retryable, e.RetryDelay
+		t.message, t.http = cmp.Or(in.message, e.Message), cmp.Or(in.httpStatus, e.HTTPStatus)
+	case in.code == 0 && in.httpStatus == 0 && in.badBody:
+		return nil, errBodyNotTMDB
+	case in.code == 0 && in.httpStatus == 0:
 		return nil, errMissingStatus
-	}
-	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
-	if in.code != 0 {
+	case in.code != 0:
 		// An unknown code is never OK: TMDB sends some failures with a 200.
-		t.reason, t.code = ReasonUnknownStatusCode, codeFromHTTP(in.httpStatus)
-		if t.code == codes.OK {
-			t.code = codes.Unknown
-		}
+		t.reason, t.code = ReasonUnknownStatusCode, cmp.Or(codeFromHTTP(in.httpStatus), codes.Unknown)
 		if t.message == "" {
 			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
 		}
-	} else if t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus); t.code == codes.OK {
+	default:
+		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus)
+	}
+	if t.code == codes.OK {
 		return okTranslation, nil
 	}
+	if e == nil {
+		t.retry, t.delay = retryableHTTP(in.httpStatus), tmdb.fallbackDelay
+	}
 	given := false
-	if retryableHTTP(in.httpStatus) {
-		t.retry, t.delay = true, tmdb.fallbackDelay
+	if t.retry {
 		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
 			t.delay, given = d, true
 		}
 	}
-	onlyHTTP := in.code == 0 && in.message == "" && len(in.errs) == 0 && in.extra == (extraMetadata{})
-	if onlyHTTP && !given {
+	plain := len(in.errs) == 0 && len(in.md) == 0 // nothing beyond a code and an HTTP status
+	switch {
+	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus && !given:
+		return e.translation, nil
+	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus:
+		return &built{entry: e, pb: e.translation.withRetryInfo(t.delay)}, nil
+	case e == nil && in.code == 0 && in.message == "" && plain && !given:
 		return httpOnly(in.httpStatus), nil
 	}
 	if t.message == "" {
 		t.message = httpMessage(in.httpStatus)
 	}
-	return &built{pb: t.status()}, nil
-}
-
-// translateEntry translates a response whose status code has entry e.
-func translateEntry(e *entry, in input, now func() time.Time) *built {
-	if e.Code == codes.OK {
-		return e.translation
-	}
-	delay, given := e.RetryDelay, false
-	if e.Retryable {
-		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
-			delay, given = d, true
-		}
-	}
-	sameMessage := in.message == "" || in.message == e.Message
-	sameHTTP := in.httpStatus == 0 || in.httpStatus == e.HTTPStatus
-	if sameMessage && sameHTTP && len(in.errs) == 0 && in.extra == (extraMetadata{}) {
-		if !given {
-			return e.translation
-		}
-		return &built{entry: e, pb: e.translation.withRetryInfo(delay)}
-	}
-	t := e.translate(cmp.Or(in.message, e.Message), in.httpStatus, in.errs, delay)
-	t.extra = in.extra
-	return &built{entry: e, pb: t.status()}
+	return &built{entry: e, pb: t.status()}, nil
 }
 
 // withRetryInfo returns the status of b, a retryable entry's shared
@@ -157,19 +141,17 @@ func httpMessage(httpStatus int) string {
 	return strings.TrimSpace(fmt.Sprintf("TMDB answered HTTP %d %s", httpStatus, http.StatusText(httpStatus)))
 }
 
-// translate returns the translation of a response with e's code and what
-// the response adds; delay is that of its RetryInfo if e is retryable.
-func (e *entry) translate(message string, httpStatus int, errs []string, delay time.Duration) translation {
+// alone returns the translation of a response holding only e's code.
+func (e *entry) alone() translation {
 	return translation{
 		code:     e.Code,
-		message:  message,
+		message:  e.Message,
 		reason:   e.Reason,
 		tmdbCode: int32(e.Status),
-		http:     cmp.Or(httpStatus, e.HTTPStatus),
+		http:     e.HTTPStatus,
 		fields:   e.fields,
-		errors:   errs,
 		retry:    e.Retryable,
-		delay:    delay,
+		delay:    e.RetryDelay,
 	}
 }
 
@@ -179,13 +161,13 @@ type translation struct {
 	code     codes.Code
 	message  string
 	reason   string
-	tmdbCode int32         // 0 when TMDB gave none
-	http     int           // 0 when unknown
-	fields   []string      // request parameters the code is about
-	errors   []string      // TMDB's errors list
-	retry    bool          // add RetryInfo with delay
-	delay    time.Duration // Retry-After's, or the default
-	extra    extraMetadata // metadata read from the headers
+	tmdbCode int32             // 0 when TMDB gave none
+	http     int               // 0 when unknown
+	fields   []string          // request parameters the code is about
+	errors   []string          // TMDB's errors list
+	retry    bool              // add RetryInfo with delay
+	delay    time.Duration     // Retry-After's, or the default
+	md       map[string]string // metadata read from the headers, or nil
 }
 
 // status builds the google.rpc.Status of t: exactly one ErrorInfo, then the
@@ -195,8 +177,10 @@ func (t translation) status() *spb.Status {
 		return &spb.Status{}
 	}
 	msg := clip(t.message)
-	md := make(map[string]string, 4)
-	t.extra.addTo(md)
+	md := t.md
+	if md == nil {
+		md = make(map[string]string, 4)
+	}
 	if t.tmdbCode != 0 {
 		md[MetadataTMDBStatusCode] = strconv.Itoa(int(t.tmdbCode))
 	}
@@ -247,13 +231,14 @@ func (t translation) badRequest(msg string) *errdetails.BadRequest {
 }
 
 // newStatus builds a google.rpc.Status; one whose details do not marshal
-// (they always do) says so rather than dropping them.
+// (they always do: every string is valid UTF-8) says so rather than dropping them.
 func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
 	for _, d := range details {
 		a, err := marshalDetail(d)
 		if err != nil {
-			return marshalFailed(err)
+			msg := "tmdbstatus: marshal error details: " + err.Error()
+			return &spb.Status{Code: int32(codes.Internal), Message: msg}
 		}
 		s.Details = append(s.Details, a)
 	}
@@ -266,11 +251,6 @@ func marshalDetail(d proto.Message) (*anypb.Any, error) {
 	a := &anypb.Any{}
 	err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true})
 	return a, err
-}
-
-// marshalFailed is the status of a translation whose details did not marshal.
-func marshalFailed(err error) *spb.Status {
-	return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
 }
 
 // codeFromHTTP maps an HTTP status to a gRPC code by meaning, as
