@@ -21,22 +21,8 @@ const (
 	maxBodyRead = 64 << 10 // the bytes of a body read; TMDB's are well under 1 KiB
 )
 
-// parseBody reads a TMDB JSON error body, token by token with jsontext,
-// without recursion or panic. It reports ok=false, with a zero body, when b
-// does not start (after whitespace) with a JSON object. It reads as
-// encoding/json would decode into tmdbBody (keys matched exactly, the last
-// complete value of a repeated key winning, a value of the wrong type
-// resetting its field, invalid UTF-8 and lone surrogates becoming U+FFFD),
-// with these differences, which body_test.go checks:
-//
-//   - Only the first maxBodyRead bytes are read, and maxErrors strings of
-//     "errors"; other elements of "errors" are skipped.
-//   - "status_code" must be an integer in int32 range: 7.0 or 7e0 is none.
-//   - At a syntax error (malformed, truncated, or nested past jsontext's
-//     limit), parsing stops and keeps the values complete before it: a
-//     string, array or object at its closing quote or bracket, a number or a
-//     literal once a byte that may follow a value follows it ("status_code":7
-//     at the end might have been 75). What follows the object is ignored.
+// parseBody reads a TMDB JSON error body token by token, as docs/mapping.md says, keeping the
+// values complete before a syntax error; ok is false if b does not hold a JSON object.
 func parseBody(b []byte) (body tmdbBody, ok bool) {
 	b = b[:min(len(b), maxBodyRead)]
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
@@ -83,7 +69,7 @@ func bodyCode(t jsontext.Token) (code int32, ok bool) {
 // bodyParsers keeps parsers, and the stacks their decoders grew, across calls.
 var bodyParsers = sync.Pool{New: func() any { return new(bodyParser) }}
 
-// bodyParser is parseBody's decoder, the body it reads and a buffer for keys.
+// bodyParser is parseBody's decoder, its body and a buffer for keys.
 type bodyParser struct {
 	buf bytes.Buffer
 	dec jsontext.Decoder
@@ -97,9 +83,8 @@ func (p *bodyParser) release() {
 	bodyParsers.Put(p)
 }
 
-// value reads the next value: a string, number or literal as t (valid until
-// the next read), and if array is true an array's string elements. ok is
-// false if the value is not complete, as parseBody has it.
+// value reads the next value: a scalar as t (valid until the next read) or, if array is true,
+// an array's strings; ok is false if the value is not complete.
 func (p *bodyParser) value(array bool) (t jsontext.Token, errs []string, ok bool) {
 	switch kind := p.dec.PeekKind(); {
 	case kind == '[' && array:
@@ -120,8 +105,7 @@ func (p *bodyParser) value(array bool) (t jsontext.Token, errs []string, ok bool
 	return t, nil, len(next) > 0 && strings.IndexByte(" \t\r\n,}]", next[0]) >= 0
 }
 
-// array reads the rest of an array after its '[' and returns its string
-// elements, up to maxErrors.
+// array reads the rest of an array after its '[' and returns up to maxErrors of its strings.
 func (p *bodyParser) array() (errs []string, ok bool) {
 	for {
 		if kind := p.dec.PeekKind(); kind == '{' || kind == '[' {

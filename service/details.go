@@ -8,22 +8,17 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// ErrorDetails holds the google/rpc/error_details.proto details of a gRPC
-// status that tmdbstatus sends, decoded once.
+// ErrorDetails holds the google.rpc details of a gRPC status that tmdbstatus sends.
 type ErrorDetails struct {
 	ErrorInfo    *errdetails.ErrorInfo    // why the call failed: reason, domain and metadata
 	RetryInfo    *errdetails.RetryInfo    // when to retry; on every retryable status and no other
 	QuotaFailure *errdetails.QuotaFailure // the quota a rate-limited call exceeded
 	BadRequest   *errdetails.BadRequest   // the request fields at fault
 	Help         *errdetails.Help         // links to documentation of the failure
-	// Unknown holds every other detail, in order: a message of another type,
-	// a second message of a type above, or the error of one that did not decode.
-	Unknown []any
+	Unknown      []any                    // other details, repeats and decoding errors, in order
 }
 
-// Details decodes the details of st, as gax-go's apierror.ErrDetails does:
-// the first detail of each type above fills its field. A nil st, or one
-// without details, gives the zero ErrorDetails.
+// Details decodes st's details as gax-go's apierror does: the first of each type fills its field.
 func Details(st *status.Status) ErrorDetails {
 	var ed ErrorDetails
 	for _, d := range st.Details() {
@@ -56,11 +51,8 @@ func setOnce[T any](field **T, d *T) bool {
 	return true
 }
 
-// StatusOf returns the gRPC status err carries or wraps, unchanged, and
-// reports whether there is one. Unlike status.FromError, it keeps the
-// status's own message when err wraps it: a wrapping error's message (a
-// *url.Error's) may hold the request's URL and its api_key, which a gRPC
-// handler must not send on.
+// StatusOf returns the gRPC status err carries or wraps; unlike status.FromError, it keeps the
+// status's own message, not a wrapping error's that may hold a URL and its api_key.
 func StatusOf(err error) (*status.Status, bool) {
 	var gs interface{ GRPCStatus() *status.Status }
 	if !errors.As(err, &gs) || gs.GRPCStatus() == nil {
@@ -69,27 +61,21 @@ func StatusOf(err error) (*status.Status, bool) {
 	return gs.GRPCStatus(), true
 }
 
-// IsRetryable reports whether err carries a gRPC status with a
-// google.rpc.RetryInfo, which says, as AIP-194 has it, that the same request
-// may succeed if sent again. It reports false for nil and for errors with no
-// RetryInfo, such as a bare UNAVAILABLE.
+// IsRetryable reports whether err's gRPC status has a RetryInfo: the same request may succeed.
 func IsRetryable(err error) bool {
 	st, ok := StatusOf(err)
 	return ok && Details(st).RetryInfo != nil
 }
 
-// RetryDelay returns the delay before a retry that the google.rpc.RetryInfo
-// of err's gRPC status advises: TMDB's Retry-After when it sent one, else
-// the proto's default. It reports false when err carries no RetryInfo with a
-// valid delay of zero or more; one without is still retryable, with a
-// backoff of the caller's choosing.
+// RetryDelay returns the delay that the RetryInfo of err's gRPC status advises, and reports
+// whether it holds a valid one.
 func RetryDelay(err error) (time.Duration, bool) {
 	st, ok := StatusOf(err)
 	if !ok {
 		return 0, false
 	}
 	delay := Details(st).RetryInfo.GetRetryDelay()
-	if delay == nil || delay.CheckValid() != nil || delay.AsDuration() < 0 {
+	if delay.CheckValid() != nil || delay.AsDuration() < 0 {
 		return 0, false
 	}
 	return delay.AsDuration(), true

@@ -13,24 +13,16 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// MaxBodyBytes is the most FromResponse and CheckResponse read of a
-// response body, so a huge or endless body costs nothing.
+// MaxBodyBytes is the most FromResponse and CheckResponse read of a response body.
 const MaxBodyBytes = 64 << 10
 
 // maxStatusBodyBytes is the longest 2xx body read as a TMDB status body.
 const maxStatusBodyBytes = 1 << 10
 
-// FromResponse translates a response TMDB gave into a gRPC status, as
-// Translate does with its HTTP status, headers and body: OK for a success,
-// else an error status with an ErrorInfo and the other details that help.
-//
-// It reads at most MaxBodyBytes of resp.Body, or of a 2xx JSON body at most
-// its first KiB (a longer one is TMDB's data, not a status: a success), and
-// none of another 2xx body; then it leaves resp.Body readable again from its
-// start, with the same content, read error and Close as before. A body that
-// cannot be read, or can be only in part, is translated from what was read:
-// FromResponse never fails. A nil resp, or one with an HTTP status outside
-// 100-599, gives UNKNOWN.
+// FromResponse translates resp as Translate does its HTTP status, headers and body, and never
+// fails: a nil resp, or an HTTP status outside 100-599, gives UNKNOWN. It reads at most
+// MaxBodyBytes of the body (of a 2xx one, only JSON of up to 1 KiB, as a longer one is data),
+// and leaves resp.Body readable again from its start, with the same content, error and Close.
 func FromResponse(resp *http.Response) *status.Status {
 	if resp == nil {
 		return noResponse
@@ -41,11 +33,8 @@ func FromResponse(resp *http.Response) *status.Status {
 // noResponse is the translation of a nil response.
 var noResponse = status.FromProto(translation{code: codes.Unknown, reason: ReasonNoStatusCode, message: "no response from TMDB"}.status())
 
-// CheckResponse returns nil if resp is a success as FromResponse translates
-// it, else a *ResponseError carrying that translation, as googleapi's
-// CheckResponse does for Google's APIs. Call it after http.Client.Do, whose
-// error is about the transport, not TMDB's answer. It reads resp.Body as
-// FromResponse does and leaves it readable again; closing it is the caller's.
+// CheckResponse returns nil if FromResponse translates resp to OK, else a *ResponseError with
+// that translation, as googleapi's CheckResponse does; it reads resp.Body as FromResponse does.
 func CheckResponse(resp *http.Response) error {
 	if resp == nil {
 		return noResponse.Err()
@@ -58,9 +47,7 @@ func CheckResponse(resp *http.Response) error {
 	return &ResponseError{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Status: st}
 }
 
-// ResponseError is the error CheckResponse returns for a TMDB response that
-// is not a success. status.FromError, IsRetryable and RetryDelay read its
-// Status, and a gRPC handler can return it as it is.
+// ResponseError is CheckResponse's error, which a gRPC handler can return as it is.
 type ResponseError struct {
 	StatusCode int            // the response's HTTP status
 	Header     http.Header    // the response's header
@@ -68,18 +55,15 @@ type ResponseError struct {
 	Status     *status.Status // the response's translation by FromResponse: never OK
 }
 
-// Error returns the HTTP status and the translated status's code and
-// message, which holds no credential.
+// Error returns the HTTP status and the translation's code and message.
 func (e *ResponseError) Error() string {
 	return fmt.Sprintf("tmdb answered HTTP %d: %s: %s", e.StatusCode, e.Status.Code(), e.Status.Message())
 }
 
-// GRPCStatus returns e.Status, for status.FromError, status.Code and
-// StatusOf.
+// GRPCStatus returns e.Status, for status.FromError and StatusOf.
 func (e *ResponseError) GRPCStatus() *status.Status { return e.Status }
 
-// responseBody reads what FromResponse translates of resp's body, and puts
-// back a body that yields it all again.
+// responseBody reads what FromResponse translates of resp's body.
 func responseBody(resp *http.Response) []byte {
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		return peekBody(resp, MaxBodyBytes)
@@ -118,8 +102,7 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 	if t, err := Translate(req); err == nil {
 		return t.Status
 	}
-	// Translate refuses only a request with nothing to read: here, no TMDB
-	// body and an HTTP status that is no HTTP status.
+	// Translate refuses only a request with no TMDB body and no HTTP status.
 	return status.FromProto(translation{
 		code:    codes.Unknown,
 		reason:  ReasonNoStatusCode,
@@ -128,9 +111,8 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 	}.status())
 }
 
-// peekBody reads at most limit bytes of resp.Body and puts back a body that
-// yields those bytes, then the error that stopped the read, if any, or else
-// the rest of the original.
+// peekBody reads at most limit bytes of resp.Body and puts back a body that yields them, then
+// the error that stopped the read or else the rest of the original.
 func peekBody(resp *http.Response, limit int64) []byte {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil
@@ -140,8 +122,7 @@ func peekBody(resp *http.Response, limit int64) []byte {
 	return b
 }
 
-// replayBody is peekBody's body; it costs fewer allocations than
-// io.MultiReader.
+// replayBody is peekBody's body; it costs fewer allocations than io.MultiReader.
 type replayBody struct {
 	head *bytes.Reader
 	err  error

@@ -1,39 +1,29 @@
 package service
 
-import "strings"
+import (
+	"regexp"
+	"slices"
+	"strings"
+)
 
-// paramVerbs are the words that, after a leading parameter name, make an
-// entry of TMDB's "errors" a message about that parameter.
-var paramVerbs = []string{" must ", " is ", " should ", " cannot "}
+// paramVerbs are the words that, after a parameter's name, make an error about it.
+var paramVerbs = []string{"must", "is", "should", "cannot"}
 
-// paramOf returns the request parameter an entry of TMDB's "errors" names,
-// or "" if it names none: a lowercase identifier (letters, digits, '_' and
-// '.', starting with a letter) followed by one of paramVerbs, as in "page
-// must be less than or equal to 500". A message that starts otherwise
-// ("Invalid id: ...", "You must provide ...") names none, rather than a guess.
+// paramName matches a lowercase identifier that does not end with '.'.
+var paramName = regexp.MustCompile(`^[a-z]([a-z0-9_.]*[a-z0-9_])?$`)
+
+// paramOf returns the parameter an entry of TMDB's "errors" starts with, a lowercase identifier
+// followed by a paramVerb ("page must be less than or equal to 500"), or "" rather than a guess.
 func paramOf(msg string) string {
-	n := 0
-	for n < len(msg) {
-		c := msg[n]
-		if c >= 'a' && c <= 'z' || n > 0 && (c >= '0' && c <= '9' || c == '_' || c == '.') {
-			n++
-			continue
-		}
-		break
-	}
-	if n == 0 || msg[n-1] == '.' {
-		return ""
-	}
-	for _, v := range paramVerbs {
-		if strings.HasPrefix(msg[n:], v) {
-			return msg[:n]
-		}
+	name, rest, _ := strings.Cut(msg, " ")
+	verb, _, ok := strings.Cut(rest, " ")
+	if ok && slices.Contains(paramVerbs, verb) && paramName.MatchString(name) {
+		return name
 	}
 	return ""
 }
 
-// quotaNumbers reads the request count and the limit from TMDB's message of
-// code 25, "Your request count (45) is over the allowed limit of (40).".
+// quotaNumbers reads the numbers in "Your request count (45) is over the allowed limit of (40).".
 func quotaNumbers(msg string) (count, limit string, ok bool) {
 	var nums [2]string
 	n := 0

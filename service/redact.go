@@ -18,7 +18,6 @@ const (
 var credentialPattern = regexp.MustCompile(`(?i)\b((?:api_key|session_id|guest_session_id|request_token|access_token|password)=)[^&\s"'<>#]*|\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
 
 // redact returns s with every credential it quotes replaced by REDACTED.
-// Text without "=" or "bearer" costs one scan.
 func redact(s string) string {
 	if !strings.Contains(s, "=") && !containsFold(s, "bearer") {
 		return s
@@ -26,8 +25,7 @@ func redact(s string) string {
 	return credentialPattern.ReplaceAllString(s, "${1}${2}"+redacted)
 }
 
-// clip makes s fit for a status message: valid UTF-8, no credential, at most
-// maxMessageBytes and an ellipsis if cut.
+// clip makes s a status message: valid UTF-8, no credential, at most maxMessageBytes.
 func clip(s string) string {
 	s, cut := truncate(s, maxMessageBytes)
 	if cut {
@@ -49,15 +47,8 @@ func truncate(s string, n int) (string, bool) {
 	return s[:n], true
 }
 
-// RedactURL returns err with the TMDB credentials in the URL of an
-// http.Client's *url.Error replaced by REDACTED: the api_key, session_id,
-// guest_session_id, request_token, access_token and password parameters, and
-// a bearer token. Log or return RedactURL(err), not err.
-//
-// A *url.Error gives a copy with the same Op and Err, so errors.Is and
-// errors.As still reach what it wraps. An error that wraps one gives its
-// message, redacted, unwrapping to the redacted *url.Error (the wrappers
-// between hold the URL in their messages). Any other error is returned as is.
+// RedactURL returns err with the TMDB credentials in the URL of an http.Client's *url.Error
+// replaced by REDACTED; errors.Is and errors.As still reach what the *url.Error wraps.
 func RedactURL(err error) error {
 	var ue *url.Error
 	if !errors.As(err, &ue) {

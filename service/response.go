@@ -42,8 +42,7 @@ func (in *input) setMetadata(k, v string) {
 	in.md[k] = v
 }
 
-// readRequest reads req: its fields, then its body and headers for what the
-// fields leave unset.
+// readRequest reads req's fields, then its body and headers for what the fields leave unset.
 func readRequest(req *tmdbstatusv1.TranslateRequest) input {
 	h := readHeaders(req.GetHeaders())
 	in := input{
@@ -112,13 +111,11 @@ func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	return r
 }
 
-// maxRetryAfter bounds a retry delay: a larger one is more likely a mistake
-// than advice.
+// maxRetryAfter bounds a retry delay: a larger one is more likely a mistake than advice.
 const maxRetryAfter = 24 * time.Hour
 
-// parseRetryAfter reads an HTTP Retry-After value (RFC 9110 10.2.3),
-// delay-seconds or an HTTP-date, as a delay from now, zero if passed. It
-// reports false for an empty or invalid value, which callers ignore.
+// parseRetryAfter reads a Retry-After value (RFC 9110 10.2.3) as a delay from now, zero if
+// passed, and reports false for an empty or invalid one.
 func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -138,11 +135,8 @@ func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
 	return min(max(t.Sub(now()), 0), maxRetryAfter), true
 }
 
-// decodeBody returns the bytes of a body to read as TMDB's JSON: inflated if
-// it starts with gzip's magic bytes, whatever Content-Encoding says (a
-// decoded JSON or HTML body never does); as it is with no encoding, identity
-// or gzip (a body already decoded); and nil with another encoding (br,
-// deflate, zstd), whose bytes are no text.
+// decodeBody returns a body's bytes to read as JSON: inflated if they start with gzip's magic
+// bytes, whatever Content-Encoding says; nil if it names an encoding other than gzip.
 func decodeBody(b []byte, contentEncoding string) []byte {
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(b))

@@ -7,10 +7,7 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Server is the StatusService, a thin gRPC layer over Lookup, Entries and
-// Translate. The responses it returns may be shared between calls (see
-// SharedResponses) and must be treated as read-only: an interceptor that
-// wants to change one must proto.Clone it.
+// Server is the StatusService; its responses may be shared (see SharedResponses) and are read-only.
 type Server struct {
 	tmdbstatusv1.UnimplementedStatusServiceServer
 }
@@ -33,8 +30,7 @@ func (*Server) ListStatuses(context.Context, *tmdbstatusv1.ListStatusesRequest) 
 	return tmdb.list, nil
 }
 
-// Translate maps what TMDB answered to a google.rpc.Status, as the package
-// function Translate does.
+// Translate maps what TMDB answered to a google.rpc.Status, as the function Translate does.
 func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) (*tmdbstatusv1.TranslateResponse, error) {
 	b, err := translate(req, time.Now)
 	switch {

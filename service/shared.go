@@ -11,10 +11,8 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// built is a translation in the forms its callers take: the status as a
-// proto, for Server, and the entry of its code (nil if none). One built
-// once and shared also holds the *status.Status, its error and Server's
-// TranslateResponse; nothing may change it once built.
+// built is a translation as its callers take it; one built once to share also holds st, err
+// and resp, and nothing changes it.
 type built struct {
 	entry *entry
 	pb    *spb.Status
@@ -37,8 +35,7 @@ func newShared(t translation, e *entry) *built {
 // okTranslation is the translation of a success without an entry.
 var okTranslation = newShared(translation{code: codes.OK}, nil)
 
-// httpOnlyTranslations holds, built on first use, the translations of
-// responses that carry nothing but an HTTP status.
+// httpOnlyTranslations holds those of httpOnly, built on first use.
 var httpOnlyTranslations [600]atomic.Pointer[built]
 
 // httpOnly returns the translation of a response holding only an HTTP
@@ -59,12 +56,8 @@ func httpOnly(httpStatus int) *built {
 	return b
 }
 
-// SharedResponses returns every response message Server shares between
-// calls: the ListStatuses answer, each entry's Lookup answer, and the
-// Translate answers built once (an entry's code alone, an HTTP status alone,
-// success). Any other response Server returns is built for its call. They
-// are read-only, so a transport may encode each once and reuse the bytes.
-// The slice is new at each call; the messages are not.
+// SharedResponses returns, in a new slice, the read-only responses Server shares between calls,
+// so that a transport may encode each once.
 func SharedResponses() []proto.Message {
 	shared := []proto.Message{tmdb.list, okTranslation.resp}
 	for _, e := range tmdb.byCode {

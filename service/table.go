@@ -18,8 +18,7 @@ import (
 // reasonPrefix starts every TmdbStatus value name; the rest is the reason.
 const reasonPrefix = "TMDB_STATUS_"
 
-// Entry is one row of TMDB's status-code table with the gRPC mapping
-// tmdbstatus gives it. It is a plain value: changing it changes nothing else.
+// Entry is one row of TMDB's status-code table with its gRPC mapping.
 type Entry struct {
 	Status     tmdbstatusv1.TmdbStatus // TMDB's code as an enum value
 	HTTPStatus int                     // the HTTP status TMDB answers with

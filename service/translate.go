@@ -19,7 +19,7 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Links to TMDB's documentation, for the Help detail.
+// The Help detail's links to TMDB's documentation.
 var (
 	errorsLink    = &errdetails.Help_Link{Description: "TMDB API errors", Url: "https://developer.themoviedb.org/docs/errors"}
 	rateLimitLink = &errdetails.Help_Link{Description: "TMDB API rate limiting", Url: "https://developer.themoviedb.org/docs/rate-limiting"}
@@ -27,20 +27,12 @@ var (
 
 // Translation is the result of Translate.
 type Translation struct {
-	// Status is the gRPC status of TMDB's answer; its Err() is nil for
-	// success, else an error a gRPC handler can return as it is.
-	Status *status.Status
-	// Entry is the table entry of TMDB's status code, or the zero Entry.
-	Entry Entry
+	Status *status.Status // TMDB's answer as a gRPC status; Err() is nil for a success
+	Entry  Entry          // the table entry of TMDB's status code, or the zero Entry
 }
 
-// Translate maps what TMDB answered to a gRPC status: OK for TMDB's success
-// codes and for a 2xx answer without a status code, else an error status
-// whose details hold exactly one google.rpc.ErrorInfo and, where they help,
-// RetryInfo, QuotaFailure, BadRequest and Help. It returns an INVALID_ARGUMENT
-// error only when req says nothing to translate (no status code, HTTP status
-// or body holding a code) or holds an impossible HTTP status. The returned
-// status may be shared; *status.Status only hands out copies.
+// Translate maps what TMDB answered to a gRPC status, by the rules of docs/mapping.md. It
+// fails, with INVALID_ARGUMENT, only if req holds nothing to translate or an impossible HTTP status.
 func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	b, err := translate(req, time.Now)
 	if err != nil {
@@ -56,10 +48,7 @@ func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	return t, nil
 }
 
-// Error returns the error TMDB means by a status code, as Translate gives it
-// for a response holding only that code: nil for TMDB's success codes, else
-// an error carrying a *status.Status. A code TMDB does not define gives an
-// UNKNOWN error with reason UNKNOWN_STATUS_CODE; zero gives INVALID_ARGUMENT.
+// Error returns the error Translate gives for a response holding only code, nil for a success.
 func Error(code int32) error {
 	if e := tmdb.entry(code); e != nil {
 		return e.translation.err
@@ -124,9 +113,7 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 	return &built{entry: e, pb: t.status()}, nil
 }
 
-// withRetryInfo returns the status of b, a retryable entry's shared
-// translation, with its RetryInfo replaced by one of delay, sharing b's
-// other details.
+// withRetryInfo returns b, a retryable entry's shared translation, with a RetryInfo of delay.
 func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
 	ri, _ := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // no string to fail on
 	d := b.pb.GetDetails()
@@ -155,8 +142,7 @@ func (e *entry) alone() translation {
 	}
 }
 
-// translation is what a TMDB response means, before it is built into a
-// google.rpc.Status.
+// translation is what a TMDB response means, before it is a google.rpc.Status.
 type translation struct {
 	code     codes.Code
 	message  string
@@ -203,8 +189,7 @@ func (t translation) status() *spb.Status {
 	return newStatus(t.code, msg, details...)
 }
 
-// quotaFailure returns the QuotaFailure of TMDB's rate-limit message msg,
-// and adds the count and limit it names to md.
+// quotaFailure returns the QuotaFailure of rate-limit message msg, adding its numbers to md.
 func quotaFailure(msg string, md map[string]string) *errdetails.QuotaFailure {
 	v := &errdetails.QuotaFailure_Violation{Subject: "api_key", Description: msg, ApiService: Domain}
 	if count, limit, ok := quotaNumbers(msg); ok {
@@ -216,8 +201,7 @@ func quotaFailure(msg string, md map[string]string) *errdetails.QuotaFailure {
 	return &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
 }
 
-// badRequest returns a violation for each parameter of t's code, described
-// by msg, then one for each of TMDB's errors, up to maxErrors.
+// badRequest returns a violation for each parameter of t's code, then for each of TMDB's errors.
 func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	br := &errdetails.BadRequest{}
 	for _, name := range t.fields {
@@ -245,18 +229,15 @@ func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	return s
 }
 
-// marshalDetail returns d in an Any, deterministically, so that equal
-// statuses have equal bytes whatever the order of a map.
+// marshalDetail returns d in an Any, deterministically: equal statuses have equal bytes.
 func marshalDetail(d proto.Message) (*anypb.Any, error) {
 	a := &anypb.Any{}
 	err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true})
 	return a, err
 }
 
-// codeFromHTTP maps an HTTP status to a gRPC code by meaning, as
-// google/rpc/code.proto does, for a failure without a code in TMDB's table.
-// It is not the gRPC spec's HTTP-to-gRPC table, which is for clients that
-// got no gRPC status at all and turns 404 into UNIMPLEMENTED.
+// codeFromHTTP maps an HTTP status to a gRPC code by meaning, as google/rpc/code.proto does;
+// it is not the gRPC spec's table for clients that got no status, where 404 is UNIMPLEMENTED.
 func codeFromHTTP(httpStatus int) codes.Code {
 	if c, ok := httpCodes[httpStatus]; ok {
 		return c
@@ -286,8 +267,7 @@ var httpCodes = map[int]codes.Code{
 	http.StatusGatewayTimeout:     codes.DeadlineExceeded,
 }
 
-// retryableHTTP reports whether a failure with this HTTP status may succeed
-// if retried: rate limiting and the transient gateway and server errors.
+// retryableHTTP reports whether a failure with this HTTP status may succeed if retried.
 func retryableHTTP(httpStatus int) bool {
 	switch httpStatus {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
