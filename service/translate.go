@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,53 +64,53 @@ func Error(code int32) error {
 
 // translate does the work of Translate and Server.Translate.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built, error) {
-	in := readRequest(req)
-	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, md: in.md}
-	e := tmdb.entry(in.code)
+	t, retryAfter, badBody := readRequest(req)
+	httpStatus, message := t.http, t.message // as TMDB gave them
+	e := tmdb.entry(t.tmdbCode)
 	switch {
-	case in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599):
-		return nil, invalidHTTPStatus(in.httpStatus)
+	case httpStatus != 0 && (httpStatus < 100 || httpStatus > 599):
+		return nil, invalidHTTPStatus(httpStatus)
 	case e != nil && e.Code == codes.OK:
 		return e.translation, nil
 	case e != nil:
 		t.code, t.reason, t.fields, t.retry, t.delay = e.Code, e.Reason, e.fields, e.Retryable, e.RetryDelay
-		t.message, t.http = cmp.Or(in.message, e.Message), cmp.Or(in.httpStatus, e.HTTPStatus)
-	case in.code == 0 && in.httpStatus == 0 && in.badBody:
+		t.message, t.http = cmp.Or(message, e.Message), cmp.Or(httpStatus, e.HTTPStatus)
+	case t.tmdbCode == 0 && httpStatus == 0 && badBody:
 		return nil, errBodyNotTMDB
-	case in.code == 0 && in.httpStatus == 0:
+	case t.tmdbCode == 0 && httpStatus == 0:
 		return nil, errMissingStatus
-	case in.code != 0:
+	case t.tmdbCode != 0:
 		// An unknown code is never OK: TMDB sends some failures with a 200.
-		t.reason, t.code = ReasonUnknownStatusCode, cmp.Or(codeFromHTTP(in.httpStatus), codes.Unknown)
-		if t.message == "" {
-			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
+		t.reason, t.code = ReasonUnknownStatusCode, cmp.Or(codeFromHTTP(httpStatus), codes.Unknown)
+		if message == "" {
+			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", t.tmdbCode)
 		}
 	default:
-		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus)
+		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(httpStatus)
 	}
 	if t.code == codes.OK {
 		return okTranslation, nil
 	}
 	if e == nil {
-		t.retry, t.delay = retryableHTTP(in.httpStatus), tmdb.fallbackDelay
+		t.retry, t.delay = retryableHTTP(httpStatus), tmdb.fallbackDelay
 	}
 	given := false
 	if t.retry {
-		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
+		if d, ok := parseRetryAfter(retryAfter, now); ok {
 			t.delay, given = d, true
 		}
 	}
-	plain := len(in.errs) == 0 && len(in.md) == 0 // nothing beyond a code and an HTTP status
+	plain := len(t.errors) == 0 && len(t.md) == 0 // nothing beyond a code and an HTTP status
 	switch {
 	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus && !given:
 		return e.translation, nil
 	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus:
 		return &built{entry: e, pb: e.translation.withRetryInfo(t.delay)}, nil
-	case e == nil && in.code == 0 && in.message == "" && plain && !given:
-		return httpOnly(in.httpStatus), nil
+	case e == nil && t.tmdbCode == 0 && message == "" && plain && !given:
+		return httpOnly(httpStatus), nil
 	}
 	if t.message == "" {
-		t.message = httpMessage(in.httpStatus)
+		t.message = httpMessage(httpStatus)
 	}
 	return &built{entry: e, pb: t.status()}, nil
 }
@@ -274,4 +276,40 @@ func retryableHTTP(httpStatus int) bool {
 		return true
 	}
 	return false
+}
+
+// paramVerbs are the words that, after a parameter's name, make an error about it.
+var paramVerbs = []string{"must", "is", "should", "cannot"}
+
+// paramName matches a lowercase identifier that does not end with '.'.
+var paramName = regexp.MustCompile(`^[a-z]([a-z0-9_.]*[a-z0-9_])?$`)
+
+// paramOf returns the parameter an entry of TMDB's "errors" starts with, a lowercase identifier
+// followed by a paramVerb ("page must be less than or equal to 500"), or "" rather than a guess.
+func paramOf(msg string) string {
+	name, rest, _ := strings.Cut(msg, " ")
+	verb, _, ok := strings.Cut(rest, " ")
+	if ok && slices.Contains(paramVerbs, verb) && paramName.MatchString(name) {
+		return name
+	}
+	return ""
+}
+
+// quotaNumbers reads the numbers in "Your request count (45) is over the allowed limit of (40).".
+func quotaNumbers(msg string) (count, limit string, ok bool) {
+	var nums [2]string
+	n := 0
+	for rest := msg; n < 2; {
+		_, after, open := strings.Cut(rest, "(")
+		num, tail, closed := strings.Cut(after, ")")
+		if !open || !closed {
+			break
+		}
+		if num != "" && strings.Trim(num, "0123456789") == "" {
+			nums[n] = num
+			n++
+		}
+		rest = tail
+	}
+	return nums[0], nums[1], n == 2
 }
