@@ -2,7 +2,13 @@ package service
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
@@ -44,4 +50,66 @@ func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) 
 		resp.Entry = b.entry.pb
 	}
 	return resp, nil
+}
+
+// built is a translation as its callers take it; one built once to share also holds st, err
+// and resp, and nothing changes it.
+type built struct {
+	entry *entry
+	pb    *spb.Status
+	st    *status.Status
+	err   error
+	resp  *tmdbstatusv1.TranslateResponse
+}
+
+// newShared builds t, of entry e or nil, into a translation to share.
+func newShared(t translation, e *entry) *built {
+	pb := t.status()
+	st := status.FromProto(pb)
+	b := &built{entry: e, pb: pb, st: st, err: st.Err(), resp: &tmdbstatusv1.TranslateResponse{Status: pb}}
+	if e != nil {
+		b.resp.Entry = e.pb
+	}
+	return b
+}
+
+// okTranslation is the translation of a success without an entry.
+var okTranslation = newShared(translation{code: codes.OK}, nil)
+
+// httpOnlyTranslations holds those of httpOnly, built on first use.
+var httpOnlyTranslations [600]atomic.Pointer[built]
+
+// httpOnly returns the translation of a response holding only an HTTP
+// status, 100 to 599, that does not map to OK.
+func httpOnly(httpStatus int) *built {
+	if b := httpOnlyTranslations[httpStatus].Load(); b != nil {
+		return b
+	}
+	b := newShared(translation{
+		code:    codeFromHTTP(httpStatus),
+		reason:  ReasonNoStatusCode,
+		message: httpMessage(httpStatus),
+		http:    httpStatus,
+		retry:   retryableHTTP(httpStatus),
+		delay:   tmdb.fallbackDelay,
+	}, nil)
+	httpOnlyTranslations[httpStatus].Store(b) // two callers may build equal ones
+	return b
+}
+
+// SharedResponses returns, in a new slice, the read-only responses Server shares between calls,
+// so that a transport may encode each once.
+func SharedResponses() []proto.Message {
+	shared := []proto.Message{tmdb.list, okTranslation.resp}
+	for _, e := range tmdb.byCode {
+		if e != nil {
+			shared = append(shared, e.lookup, e.translation.resp)
+		}
+	}
+	for h := 100; h <= 599; h++ {
+		if codeFromHTTP(h) != codes.OK {
+			shared = append(shared, httpOnly(h).resp)
+		}
+	}
+	return shared
 }
