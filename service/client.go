@@ -82,13 +82,10 @@ func responseBody(resp *http.Response) []byte {
 	return nil
 }
 
-// readHeaderNames are the headers Translate reads, in canonical form.
-var readHeaderNames = []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"}
-
-// headersOf returns the headers of h that Translate reads, each value once.
+// headersOf returns the headers of h that Translate reads.
 func headersOf(h http.Header) []*tmdbstatusv1.Header {
 	var hs []*tmdbstatusv1.Header
-	for _, name := range readHeaderNames {
+	for _, name := range []string{"Retry-After", "Content-Type", "Content-Encoding", "X-Cache", "Via", "X-Amz-Cf-Id"} {
 		for _, v := range h.Values(name) {
 			hs = append(hs, &tmdbstatusv1.Header{Name: name, Value: v})
 		}
@@ -114,8 +111,7 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 	}.status())
 }
 
-// peekBody reads at most limit bytes of resp.Body and puts back a body that yields them, then
-// the error that stopped the read or else the rest of the original.
+// peekBody reads at most limit bytes of resp.Body and puts back a body that yields them again.
 func peekBody(resp *http.Response, limit int64) []byte {
 	if resp.Body == nil || resp.Body == http.NoBody {
 		return nil
@@ -203,8 +199,7 @@ func IsRetryable(err error) bool {
 	return ok && Details(st).RetryInfo != nil
 }
 
-// RetryDelay returns the delay that the RetryInfo of err's gRPC status advises, and reports
-// whether it holds a valid one.
+// RetryDelay returns the delay that the RetryInfo of err's gRPC status advises, if it is valid.
 func RetryDelay(err error) (time.Duration, bool) {
 	st, ok := StatusOf(err)
 	if !ok {

@@ -1,13 +1,6 @@
-// Package service translates TMDB API answers into canonical gRPC statuses,
-// and serves the StatusService over that translation.
-//
-// The table is TMDB's list of status codes, read once at start-up from the
-// options of the TmdbStatus enum in the proto, its one source. Go callers use
-// it in-process with Lookup, Entries, Translate, Error, FromResponse and
-// CheckResponse, and read a status back with Details, IsRetryable and
-// RetryDelay; Server's handlers are a thin layer over the same code. The
-// rules of the translation are in docs/mapping.md; the three a Go caller
-// meets most are these:
+// Package service translates TMDB API answers into canonical gRPC statuses, by TMDB's table
+// read from the options of the proto's TmdbStatus enum, and serves the StatusService over them.
+// The rules are in docs/mapping.md; the three a Go caller meets most are these:
 //
 //   - A code in TMDB's table decides, whatever the HTTP status; without one,
 //     the HTTP status does, by its meaning in google/rpc/code.proto.

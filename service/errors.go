@@ -22,8 +22,7 @@ var (
 	ServiceDomain = enumOption(tmdbstatusv1.ErrorReason_MISSING_STATUS, tmdbstatusv1.E_ErrorDomain)
 )
 
-// ErrorInfo reasons besides TMDB's table, named as the tmdbstatus.v1.ErrorReason values
-// whose comments say when each is sent.
+// ErrorInfo reasons besides TMDB's table, the names of tmdbstatus.v1.ErrorReason values.
 var (
 	// ReasonUnknownStatusCode, in Domain, is for a code not in TMDB's table.
 	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String()

@@ -13,8 +13,7 @@ const (
 	maxMessageBytes = 1024       // the longest status message taken from a response
 )
 
-// credentialPattern matches the value of a query parameter that carries a
-// TMDB credential, and a bearer token.
+// credentialPattern matches a TMDB credential's query parameter value, and a bearer token.
 var credentialPattern = regexp.MustCompile(`(?i)\b((?:api_key|session_id|guest_session_id|request_token|access_token|password)=)[^&\s"'<>#]*|\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
 
 // redact returns s with every credential it quotes replaced by REDACTED.
@@ -34,8 +33,7 @@ func clip(s string) string {
 	return s
 }
 
-// truncate returns s with invalid UTF-8 replaced by U+FFFD and credentials by
-// REDACTED, cut at a rune boundary to at most n bytes, and whether it was cut.
+// truncate returns s, valid UTF-8 and redacted, cut to at most n bytes, and whether it was cut.
 func truncate(s string, n int) (string, bool) {
 	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= n {

@@ -82,8 +82,7 @@ type responseHeaders struct {
 	cdn                                            bool // CloudFront answered or relayed it
 }
 
-// readHeaders reads the headers tmdbstatus uses; of a repeated one, the
-// first value counts, but any X-Cache or Via may name CloudFront.
+// readHeaders reads the headers tmdbstatus uses: the first of each, but any X-Cache or Via.
 func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	var r responseHeaders
 	for _, h := range hs {
@@ -106,8 +105,7 @@ func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 	return r
 }
 
-// parseRetryAfter reads a Retry-After value (RFC 9110 10.2.3) as a delay from now, zero if
-// passed, and reports false for an empty or invalid one.
+// parseRetryAfter reads a Retry-After value (RFC 9110 10.2.3) as a delay from now, if it is valid.
 func parseRetryAfter(v string, now func() time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {

@@ -52,8 +52,7 @@ func (*Server) Translate(_ context.Context, req *tmdbstatusv1.TranslateRequest) 
 	return resp, nil
 }
 
-// built is a translation as its callers take it; one built once to share also holds st, err
-// and resp, and nothing changes it.
+// built is a translation as its callers take it; a shared one also holds st, err and resp.
 type built struct {
 	entry *entry
 	pb    *spb.Status
@@ -79,8 +78,7 @@ var okTranslation = newShared(translation{code: codes.OK}, nil)
 // httpOnlyTranslations holds those of httpOnly, built on first use.
 var httpOnlyTranslations [600]atomic.Pointer[built]
 
-// httpOnly returns the translation of a response holding only an HTTP
-// status, 100 to 599, that does not map to OK.
+// httpOnly returns the translation of a response holding only an HTTP status that is no success.
 func httpOnly(httpStatus int) *built {
 	if b := httpOnlyTranslations[httpStatus].Load(); b != nil {
 		return b
@@ -97,8 +95,7 @@ func httpOnly(httpStatus int) *built {
 	return b
 }
 
-// SharedResponses returns, in a new slice, the read-only responses Server shares between calls,
-// so that a transport may encode each once.
+// SharedResponses returns the read-only responses Server shares, for a transport to encode once.
 func SharedResponses() []proto.Message {
 	shared := []proto.Message{tmdb.list, okTranslation.resp}
 	for _, e := range tmdb.byCode {

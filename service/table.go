@@ -157,8 +157,7 @@ func (t *table) entry(code int32) *entry {
 	return t.byCode[code]
 }
 
-// Lookup returns the table entry of a TMDB status code. It reports false if
-// TMDB's table does not define the code.
+// Lookup returns the table entry of a TMDB status code, and reports whether there is one.
 func Lookup(code int32) (Entry, bool) {
 	if e := tmdb.entry(code); e != nil {
 		return e.Entry, true

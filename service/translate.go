@@ -33,8 +33,8 @@ type Translation struct {
 	Entry  Entry          // the table entry of TMDB's status code, or the zero Entry
 }
 
-// Translate maps what TMDB answered to a gRPC status, by the rules of docs/mapping.md. It
-// fails, with INVALID_ARGUMENT, only if req holds nothing to translate or an impossible HTTP status.
+// Translate maps what TMDB answered to a gRPC status, by the rules of docs/mapping.md; it fails,
+// with INVALID_ARGUMENT, only if req holds nothing to translate or an impossible HTTP status.
 func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	b, err := translate(req, time.Now)
 	if err != nil {
@@ -117,7 +117,7 @@ func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built
 
 // withRetryInfo returns b, a retryable entry's shared translation, with a RetryInfo of delay.
 func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
-	ri, _ := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // no string to fail on
+	ri, _ := anypb.New(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // cannot fail
 	d := b.pb.GetDetails()
 	details := make([]*anypb.Any, 0, len(d))
 	details = append(details, d[0], ri)
@@ -158,8 +158,7 @@ type translation struct {
 	md       map[string]string // metadata read from the headers, or nil
 }
 
-// status builds the google.rpc.Status of t: exactly one ErrorInfo, then the
-// other details that apply, at most one of each type.
+// status builds t's google.rpc.Status: one ErrorInfo, then at most one of each other detail.
 func (t translation) status() *spb.Status {
 	if t.code == codes.OK {
 		return &spb.Status{}
@@ -216,26 +215,19 @@ func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	return br
 }
 
-// newStatus builds a google.rpc.Status; one whose details do not marshal
-// (they always do: every string is valid UTF-8) says so rather than dropping them.
+// newStatus builds a google.rpc.Status, INTERNAL if a detail does not marshal (none does).
 func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
 	for _, d := range details {
-		a, err := marshalDetail(d)
-		if err != nil {
+		a := &anypb.Any{}
+		// Deterministic: equal statuses have equal bytes whatever the order of a map.
+		if err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true}); err != nil {
 			msg := "tmdbstatus: marshal error details: " + err.Error()
 			return &spb.Status{Code: int32(codes.Internal), Message: msg}
 		}
 		s.Details = append(s.Details, a)
 	}
 	return s
-}
-
-// marshalDetail returns d in an Any, deterministically: equal statuses have equal bytes.
-func marshalDetail(d proto.Message) (*anypb.Any, error) {
-	a := &anypb.Any{}
-	err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true})
-	return a, err
 }
 
 // codeFromHTTP maps an HTTP status to a gRPC code by meaning, as google/rpc/code.proto does;
