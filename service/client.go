@@ -201,10 +201,7 @@ func IsRetryable(err error) bool {
 
 // RetryDelay returns the delay that the RetryInfo of err's gRPC status advises, if it is valid.
 func RetryDelay(err error) (time.Duration, bool) {
-	st, ok := StatusOf(err)
-	if !ok {
-		return 0, false
-	}
+	st, _ := StatusOf(err) // Details of nil is the zero ErrorDetails
 	delay := Details(st).RetryInfo.GetRetryDelay()
 	if delay.CheckValid() != nil || delay.AsDuration() < 0 {
 		return 0, false
