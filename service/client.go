@@ -27,10 +27,8 @@ const maxStatusBodyBytes = 1 << 10
 // MaxBodyBytes of the body (of a 2xx one, only JSON of up to 1 KiB, as a longer one is data),
 // and leaves resp.Body readable again from its start, with the same content, error and Close.
 func FromResponse(resp *http.Response) *status.Status {
-	if resp == nil {
-		return noResponse
-	}
-	return translateResponse(resp, responseBody(resp))
+	st, _ := translateResponse(resp)
+	return st
 }
 
 // noResponse is the translation of a nil response.
@@ -39,13 +37,9 @@ var noResponse = status.FromProto(translation{code: codes.Unknown, reason: Reaso
 // CheckResponse returns nil if FromResponse translates resp to OK, else a *ResponseError with
 // that translation, as googleapi's CheckResponse does; it reads resp.Body as FromResponse does.
 func CheckResponse(resp *http.Response) error {
-	if resp == nil {
-		return noResponse.Err()
-	}
-	body := responseBody(resp)
-	st := translateResponse(resp, body)
-	if st.Code() == codes.OK {
-		return nil
+	st, body := translateResponse(resp)
+	if st.Code() == codes.OK || resp == nil {
+		return st.Err()
 	}
 	return &ResponseError{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, Status: st}
 }
@@ -93,14 +87,18 @@ func headersOf(h http.Header) []*tmdbstatusv1.Header {
 	return hs
 }
 
-// translateResponse translates resp, whose body's first bytes are body.
-func translateResponse(resp *http.Response, body []byte) *status.Status {
+// translateResponse translates resp, and returns the start of its body that it read.
+func translateResponse(resp *http.Response) (*status.Status, []byte) {
+	if resp == nil {
+		return noResponse, nil
+	}
+	body := responseBody(resp)
 	req := &tmdbstatusv1.TranslateRequest{BodyBytes: body, Headers: headersOf(resp.Header)}
 	if resp.StatusCode >= 100 && resp.StatusCode <= 599 {
 		req.HttpStatus = int32(resp.StatusCode)
 	}
 	if t, err := Translate(req); err == nil {
-		return t.Status
+		return t.Status, body
 	}
 	// Translate refuses only a request with no TMDB body and no HTTP status.
 	return status.FromProto(translation{
@@ -108,7 +106,7 @@ func translateResponse(resp *http.Response, body []byte) *status.Status {
 		reason:  ReasonNoStatusCode,
 		message: fmt.Sprintf("TMDB answered HTTP %d, which is not an HTTP status", resp.StatusCode),
 		http:    resp.StatusCode,
-	}.status())
+	}.status()), body
 }
 
 // peekBody reads at most limit bytes of resp.Body and puts back a body that yields them again.
