@@ -62,9 +62,7 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) (t translation, retryAfter 
 			t.errors = b.errors
 		}
 	}
-	if h.cdn {
-		t.setMetadata(MetadataCDN, cdnCloudFront)
-	}
+	t.setMetadata(MetadataCDN, h.cdn)
 	cfID, _ := truncate(h.cfID, maxHeaderMetadata)
 	t.setMetadata(MetadataCDNRequestID, cfID)
 	if badBody && h.contentType != "" {
@@ -79,7 +77,7 @@ func readRequest(req *tmdbstatusv1.TranslateRequest) (t translation, retryAfter 
 // responseHeaders is what readHeaders takes from a response's headers.
 type responseHeaders struct {
 	retryAfter, contentType, contentEncoding, cfID string
-	cdn                                            bool // CloudFront answered or relayed it
+	cdn                                            string // cdnCloudFront if CloudFront sent or relayed it
 }
 
 // readHeaders reads the headers tmdbstatus uses: the first of each, but any X-Cache or Via.
@@ -96,10 +94,9 @@ func readHeaders(hs []*tmdbstatusv1.Header) responseHeaders {
 			r.contentEncoding = v
 		case strings.EqualFold(name, "X-Amz-Cf-Id") && r.cfID == "":
 			r.cfID = v
-		case strings.EqualFold(name, "X-Cache"):
-			r.cdn = r.cdn || hasPrefixFold(v, "error from cloudfront")
-		case strings.EqualFold(name, "Via"):
-			r.cdn = r.cdn || containsFold(v, "cloudfront")
+		case strings.EqualFold(name, "X-Cache") && hasPrefixFold(v, "error from cloudfront"),
+			strings.EqualFold(name, "Via") && containsFold(v, "cloudfront"):
+			r.cdn = cdnCloudFront
 		}
 	}
 	return r
