@@ -1,13 +1,6 @@
-// Package service translates TMDB API answers into canonical gRPC statuses,
-// and serves the StatusService over that translation.
-//
-// The table is TMDB's list of status codes, read once at start-up from the
-// options of the TmdbStatus enum in the proto, its one source. Go callers use
-// it in-process with Lookup, Entries, Translate, Error, FromResponse and
-// CheckResponse, and read a status back with Details, IsRetryable and
-// RetryDelay; Server's handlers are a thin layer over the same code. The
-// rules of the translation are in docs/mapping.md; the three a Go caller
-// meets most are these:
+// Package service translates TMDB API answers into canonical gRPC statuses, by TMDB's table
+// read from the options of the proto's TmdbStatus enum, and serves the StatusService over them.
+// The rules are in docs/mapping.md; the three a Go caller meets most are these:
 //
 //   - A code in TMDB's table decides, whatever the HTTP status; without one,
 //     the HTTP status does, by its meaning in google/rpc/code.proto.
@@ -15,12 +8,4 @@
 //     does, so IsRetryable and RetryDelay read only that detail.
 //   - No message or metadata value holds a credential; RedactURL does the
 //     same to the URL an http.Client puts into its errors.
-//
-// The pipeline has two nouns: an Entry is what TMDB's table says about a
-// code, and a Translation is what a TMDB response means as a gRPC status.
-// Inside, entry is an Entry with its messages built once, translation what
-// the rules make of a response before it is a status, and built a
-// translation in the forms its callers take. translate.go holds the rules;
-// shared.go the translations built once and shared, which cost no
-// allocation to hand out.
 package service

@@ -15,17 +15,14 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures,
-// "api.themoviedb.org".
-var Domain = enumOption(tmdbstatusv1.ErrorReason_NO_STATUS_CODE, tmdbstatusv1.E_ErrorDomain)
+var (
+	// Domain is the google.rpc.ErrorInfo domain of translated TMDB failures, "api.themoviedb.org".
+	Domain = enumOption(tmdbstatusv1.ErrorReason_NO_STATUS_CODE, tmdbstatusv1.E_ErrorDomain)
+	// ServiceDomain is the domain of tmdbstatus's own errors, "tmdbstatus.github.io".
+	ServiceDomain = enumOption(tmdbstatusv1.ErrorReason_MISSING_STATUS, tmdbstatusv1.E_ErrorDomain)
+)
 
-// ServiceDomain is the google.rpc.ErrorInfo domain of the errors of
-// tmdbstatus itself, for requests it cannot answer: "tmdbstatus.github.io".
-var ServiceDomain = enumOption(tmdbstatusv1.ErrorReason_MISSING_STATUS, tmdbstatusv1.E_ErrorDomain)
-
-// ErrorInfo reasons tmdbstatus sends besides those of TMDB's table: the names
-// of tmdbstatus.v1.ErrorReason values, whose comments in the proto say when
-// each is sent, with which gRPC code and metadata.
+// ErrorInfo reasons besides TMDB's table, the names of tmdbstatus.v1.ErrorReason values.
 var (
 	// ReasonUnknownStatusCode, in Domain, is for a code not in TMDB's table.
 	ReasonUnknownStatusCode = tmdbstatusv1.ErrorReason_UNKNOWN_STATUS_CODE.String()
@@ -43,8 +40,7 @@ var (
 	// ReasonInternalError is for a request whose handler panicked.
 	ReasonInternalError = tmdbstatusv1.ErrorReason_INTERNAL_ERROR.String()
 
-	// ReasonMalformedRequest is for a REST body or path parameter that does
-	// not decode.
+	// ReasonMalformedRequest is for a REST body or path parameter that does not decode.
 	ReasonMalformedRequest = tmdbstatusv1.ErrorReason_MALFORMED_REQUEST.String()
 	// ReasonRouteNotFound is for a REST path the API does not have.
 	ReasonRouteNotFound = tmdbstatusv1.ErrorReason_ROUTE_NOT_FOUND.String()
@@ -54,9 +50,7 @@ var (
 	ReasonBodyTooLarge = tmdbstatusv1.ErrorReason_BODY_TOO_LARGE.String()
 )
 
-// ErrorInfo metadata keys: the (tmdbstatus.v1.metadata_key) options of
-// tmdbstatus.v1.MetadataKey values, whose comments in the proto say what
-// each holds. Keys are only ever added, never renamed or removed.
+// ErrorInfo metadata keys, the (tmdbstatus.v1.metadata_key) options of tmdbstatus.v1.MetadataKey.
 var (
 	// MetadataTMDBStatusCode is TMDB's status code, as TMDB sent it.
 	MetadataTMDBStatusCode = metadataKey(tmdbstatusv1.MetadataKey_METADATA_KEY_TMDB_STATUS_CODE)
@@ -86,12 +80,8 @@ func metadataKey(k tmdbstatusv1.MetadataKey) string {
 	return enumOption(k, tmdbstatusv1.E_MetadataKey)
 }
 
-// RequestStatus returns an error of tmdbstatus itself, for a request it
-// cannot answer: code c, message msg, a google.rpc.ErrorInfo in
-// ServiceDomain with reason and metadata md and, when field is not empty, a
-// google.rpc.BadRequest naming it. Invalid UTF-8 in msg or md, which may
-// quote a request, becomes U+FFFD. The REST gateway answers its own errors
-// with it.
+// RequestStatus returns a status of tmdbstatus's own, in ServiceDomain, naming field in a
+// BadRequest unless it is empty; invalid UTF-8 in msg or md becomes U+FFFD.
 func RequestStatus(c codes.Code, reason, msg string, md map[string]string, field string) *status.Status {
 	msg = strings.ToValidUTF8(msg, "\uFFFD")
 	clean := make(map[string]string, len(md))
@@ -121,8 +111,7 @@ func invalidHTTPStatus(h int) error {
 		map[string]string{MetadataHTTPStatus: strconv.Itoa(h)}, "http_status").Err()
 }
 
-// lookupErrors holds, built on first use, Lookup's errors for the small
-// codes, which a client probing near the table's gets without building one.
+// lookupErrors holds Lookup's errors of the small codes, built on first use.
 var lookupErrors [1024]atomic.Pointer[error]
 
 // lookupError is the error of Lookup for a code with no entry.

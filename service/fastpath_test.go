@@ -20,7 +20,9 @@ func TestWithRetryInfo(t *testing.T) {
 			continue
 		}
 		for _, delay := range []time.Duration{0, time.Nanosecond, 10 * time.Second, 1500 * time.Millisecond, maxRetryAfter} {
-			want := e.translate(e.Message, 0, nil, delay).status()
+			alone := e.alone()
+			alone.delay = delay
+			want := alone.status()
 			if diff := cmp.Diff(want, e.translation.withRetryInfo(delay), protocmp.Transform()); diff != "" {
 				t.Errorf("code %d: withRetryInfo(%v) differs from the status built anew (-want +got):\n%s", e.Status, delay, diff)
 			}

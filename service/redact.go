@@ -13,12 +13,10 @@ const (
 	maxMessageBytes = 1024       // the longest status message taken from a response
 )
 
-// credentialPattern matches the value of a query parameter that carries a
-// TMDB credential, and a bearer token.
+// credentialPattern matches a TMDB credential's query parameter value, and a bearer token.
 var credentialPattern = regexp.MustCompile(`(?i)\b((?:api_key|session_id|guest_session_id|request_token|access_token|password)=)[^&\s"'<>#]*|\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*`)
 
 // redact returns s with every credential it quotes replaced by REDACTED.
-// Text without "=" or "bearer" costs one scan.
 func redact(s string) string {
 	if !strings.Contains(s, "=") && !containsFold(s, "bearer") {
 		return s
@@ -26,8 +24,7 @@ func redact(s string) string {
 	return credentialPattern.ReplaceAllString(s, "${1}${2}"+redacted)
 }
 
-// clip makes s fit for a status message: valid UTF-8, no credential, at most
-// maxMessageBytes and an ellipsis if cut.
+// clip makes s a status message: valid UTF-8, no credential, at most maxMessageBytes.
 func clip(s string) string {
 	s, cut := truncate(s, maxMessageBytes)
 	if cut {
@@ -36,8 +33,7 @@ func clip(s string) string {
 	return s
 }
 
-// truncate returns s with invalid UTF-8 replaced by U+FFFD and credentials by
-// REDACTED, cut at a rune boundary to at most n bytes, and whether it was cut.
+// truncate returns s, valid UTF-8 and redacted, cut to at most n bytes, and whether it was cut.
 func truncate(s string, n int) (string, bool) {
 	s = redact(strings.ToValidUTF8(s, "\uFFFD"))
 	if len(s) <= n {
@@ -49,15 +45,8 @@ func truncate(s string, n int) (string, bool) {
 	return s[:n], true
 }
 
-// RedactURL returns err with the TMDB credentials in the URL of an
-// http.Client's *url.Error replaced by REDACTED: the api_key, session_id,
-// guest_session_id, request_token, access_token and password parameters, and
-// a bearer token. Log or return RedactURL(err), not err.
-//
-// A *url.Error gives a copy with the same Op and Err, so errors.Is and
-// errors.As still reach what it wraps. An error that wraps one gives its
-// message, redacted, unwrapping to the redacted *url.Error (the wrappers
-// between hold the URL in their messages). Any other error is returned as is.
+// RedactURL returns err with the TMDB credentials in the URL of an http.Client's *url.Error
+// replaced by REDACTED; errors.Is and errors.As still reach what the *url.Error wraps.
 func RedactURL(err error) error {
 	var ue *url.Error
 	if !errors.As(err, &ue) {

@@ -18,8 +18,7 @@ import (
 // reasonPrefix starts every TmdbStatus value name; the rest is the reason.
 const reasonPrefix = "TMDB_STATUS_"
 
-// Entry is one row of TMDB's status-code table with the gRPC mapping
-// tmdbstatus gives it. It is a plain value: changing it changes nothing else.
+// Entry is one row of TMDB's status-code table with its gRPC mapping.
 type Entry struct {
 	Status     tmdbstatusv1.TmdbStatus // TMDB's code as an enum value
 	HTTPStatus int                     // the HTTP status TMDB answers with
@@ -146,9 +145,8 @@ func entryOf(v protoreflect.EnumValueDescriptor) (*entry, error) {
 		DefaultRetryDelay: delay,
 	}
 	e.lookup = &tmdbstatusv1.LookupResponse{Entry: e.pb}
-	var err error
-	e.translation, err = newShared(e.translate(e.Message, 0, nil, e.RetryDelay), e)
-	return e, err
+	e.translation = newShared(e.alone(), e)
+	return e, nil
 }
 
 // entry returns the entry of code, or nil if TMDB does not define it.
@@ -159,8 +157,7 @@ func (t *table) entry(code int32) *entry {
 	return t.byCode[code]
 }
 
-// Lookup returns the table entry of a TMDB status code. It reports false if
-// TMDB's table does not define the code.
+// Lookup returns the table entry of a TMDB status code, and reports whether there is one.
 func Lookup(code int32) (Entry, bool) {
 	if e := tmdb.entry(code); e != nil {
 		return e.Entry, true

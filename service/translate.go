@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +21,7 @@ import (
 	tmdbstatusv1 "github.com/tmdbstatus/tmdbstatus/gen/tmdbstatus/v1"
 )
 
-// Links to TMDB's documentation, for the Help detail.
+// The Help detail's links to TMDB's documentation.
 var (
 	errorsLink    = &errdetails.Help_Link{Description: "TMDB API errors", Url: "https://developer.themoviedb.org/docs/errors"}
 	rateLimitLink = &errdetails.Help_Link{Description: "TMDB API rate limiting", Url: "https://developer.themoviedb.org/docs/rate-limiting"}
@@ -27,20 +29,12 @@ var (
 
 // Translation is the result of Translate.
 type Translation struct {
-	// Status is the gRPC status of TMDB's answer; its Err() is nil for
-	// success, else an error a gRPC handler can return as it is.
-	Status *status.Status
-	// Entry is the table entry of TMDB's status code, or the zero Entry.
-	Entry Entry
+	Status *status.Status // TMDB's answer as a gRPC status; Err() is nil for a success
+	Entry  Entry          // the table entry of TMDB's status code, or the zero Entry
 }
 
-// Translate maps what TMDB answered to a gRPC status: OK for TMDB's success
-// codes and for a 2xx answer without a status code, else an error status
-// whose details hold exactly one google.rpc.ErrorInfo and, where they help,
-// RetryInfo, QuotaFailure, BadRequest and Help. It returns an INVALID_ARGUMENT
-// error only when req says nothing to translate (no status code, HTTP status
-// or body holding a code) or holds an impossible HTTP status. The returned
-// status may be shared; *status.Status only hands out copies.
+// Translate maps what TMDB answered to a gRPC status, by the rules of docs/mapping.md; it fails,
+// with INVALID_ARGUMENT, only if req holds nothing to translate or an impossible HTTP status.
 func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	b, err := translate(req, time.Now)
 	if err != nil {
@@ -56,10 +50,7 @@ func Translate(req *tmdbstatusv1.TranslateRequest) (Translation, error) {
 	return t, nil
 }
 
-// Error returns the error TMDB means by a status code, as Translate gives it
-// for a response holding only that code: nil for TMDB's success codes, else
-// an error carrying a *status.Status. A code TMDB does not define gives an
-// UNKNOWN error with reason UNKNOWN_STATUS_CODE; zero gives INVALID_ARGUMENT.
+// Error returns the error Translate gives for a response holding only code, nil for a success.
 func Error(code int32) error {
 	if e := tmdb.entry(code); e != nil {
 		return e.translation.err
@@ -73,78 +64,60 @@ func Error(code int32) error {
 
 // translate does the work of Translate and Server.Translate.
 func translate(req *tmdbstatusv1.TranslateRequest, now func() time.Time) (*built, error) {
-	in := readRequest(req)
-	if in.httpStatus != 0 && (in.httpStatus < 100 || in.httpStatus > 599) {
-		return nil, invalidHTTPStatus(in.httpStatus)
-	}
-	if e := tmdb.entry(in.code); e != nil {
-		return translateEntry(e, in, now), nil
-	}
-	if in.code == 0 && in.httpStatus == 0 {
-		if in.badBody {
-			return nil, errBodyNotTMDB
-		}
+	t, retryAfter, badBody := readRequest(req)
+	httpStatus, message := t.http, t.message // as TMDB gave them
+	e := tmdb.entry(t.tmdbCode)
+	switch {
+	case httpStatus != 0 && (httpStatus < 100 || httpStatus > 599):
+		return nil, invalidHTTPStatus(httpStatus)
+	case e != nil && e.Code == codes.OK:
+		return e.translation, nil
+	case e != nil:
+		t.code, t.reason, t.fields, t.retry, t.delay = e.Code, e.Reason, e.fields, e.Retryable, e.RetryDelay
+		t.message, t.http = cmp.Or(message, e.Message), cmp.Or(httpStatus, e.HTTPStatus)
+	case t.tmdbCode == 0 && httpStatus == 0 && badBody:
+		return nil, errBodyNotTMDB
+	case t.tmdbCode == 0 && httpStatus == 0:
 		return nil, errMissingStatus
-	}
-	t := translation{tmdbCode: in.code, http: in.httpStatus, errors: in.errs, message: in.message, extra: in.extra}
-	if in.code != 0 {
+	case t.tmdbCode != 0:
 		// An unknown code is never OK: TMDB sends some failures with a 200.
-		t.reason, t.code = ReasonUnknownStatusCode, codeFromHTTP(in.httpStatus)
-		if t.code == codes.OK {
-			t.code = codes.Unknown
+		t.reason, t.code = ReasonUnknownStatusCode, cmp.Or(codeFromHTTP(httpStatus), codes.Unknown)
+		if message == "" {
+			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", t.tmdbCode)
 		}
-		if t.message == "" {
-			t.message = fmt.Sprintf("TMDB status code %d is not in TMDB's table", in.code)
-		}
-	} else if t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(in.httpStatus); t.code == codes.OK {
+	default:
+		t.reason, t.code = ReasonNoStatusCode, codeFromHTTP(httpStatus)
+	}
+	if t.code == codes.OK {
 		return okTranslation, nil
 	}
+	if e == nil {
+		t.retry, t.delay = retryableHTTP(httpStatus), tmdb.fallbackDelay
+	}
 	given := false
-	if retryableHTTP(in.httpStatus) {
-		t.retry, t.delay = true, tmdb.fallbackDelay
-		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
+	if t.retry {
+		if d, ok := parseRetryAfter(retryAfter, now); ok {
 			t.delay, given = d, true
 		}
 	}
-	onlyHTTP := in.code == 0 && in.message == "" && len(in.errs) == 0 && in.extra == (extraMetadata{})
-	if onlyHTTP && !given {
-		return httpOnly(in.httpStatus), nil
+	plain := len(t.errors) == 0 && len(t.md) == 0 // nothing beyond a code and an HTTP status
+	switch {
+	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus && !given:
+		return e.translation, nil
+	case e != nil && plain && t.message == e.Message && t.http == e.HTTPStatus:
+		return &built{entry: e, pb: e.translation.withRetryInfo(t.delay)}, nil
+	case e == nil && t.tmdbCode == 0 && message == "" && plain && !given:
+		return httpOnly(httpStatus), nil
 	}
 	if t.message == "" {
-		t.message = httpMessage(in.httpStatus)
+		t.message = httpMessage(httpStatus)
 	}
-	return &built{pb: t.status()}, nil
+	return &built{entry: e, pb: t.status()}, nil
 }
 
-// translateEntry translates a response whose status code has entry e.
-func translateEntry(e *entry, in input, now func() time.Time) *built {
-	if e.Code == codes.OK {
-		return e.translation
-	}
-	delay, given := e.RetryDelay, false
-	if e.Retryable {
-		if d, ok := parseRetryAfter(in.retryAfter, now); ok {
-			delay, given = d, true
-		}
-	}
-	sameMessage := in.message == "" || in.message == e.Message
-	sameHTTP := in.httpStatus == 0 || in.httpStatus == e.HTTPStatus
-	if sameMessage && sameHTTP && len(in.errs) == 0 && in.extra == (extraMetadata{}) {
-		if !given {
-			return e.translation
-		}
-		return &built{entry: e, pb: e.translation.withRetryInfo(delay)}
-	}
-	t := e.translate(cmp.Or(in.message, e.Message), in.httpStatus, in.errs, delay)
-	t.extra = in.extra
-	return &built{entry: e, pb: t.status()}
-}
-
-// withRetryInfo returns the status of b, a retryable entry's shared
-// translation, with its RetryInfo replaced by one of delay, sharing b's
-// other details.
+// withRetryInfo returns b, a retryable entry's shared translation, with a RetryInfo of delay.
 func (b *built) withRetryInfo(delay time.Duration) *spb.Status {
-	ri, _ := marshalDetail(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // no string to fail on
+	ri, _ := anypb.New(&errdetails.RetryInfo{RetryDelay: durationpb.New(delay)}) // cannot fail
 	d := b.pb.GetDetails()
 	details := make([]*anypb.Any, 0, len(d))
 	details = append(details, d[0], ri)
@@ -157,46 +130,44 @@ func httpMessage(httpStatus int) string {
 	return strings.TrimSpace(fmt.Sprintf("TMDB answered HTTP %d %s", httpStatus, http.StatusText(httpStatus)))
 }
 
-// translate returns the translation of a response with e's code and what
-// the response adds; delay is that of its RetryInfo if e is retryable.
-func (e *entry) translate(message string, httpStatus int, errs []string, delay time.Duration) translation {
+// alone returns the translation of a response holding only e's code.
+func (e *entry) alone() translation {
 	return translation{
 		code:     e.Code,
-		message:  message,
+		message:  e.Message,
 		reason:   e.Reason,
 		tmdbCode: int32(e.Status),
-		http:     cmp.Or(httpStatus, e.HTTPStatus),
+		http:     e.HTTPStatus,
 		fields:   e.fields,
-		errors:   errs,
 		retry:    e.Retryable,
-		delay:    delay,
+		delay:    e.RetryDelay,
 	}
 }
 
-// translation is what a TMDB response means, before it is built into a
-// google.rpc.Status.
+// translation is what a TMDB response means, before it is a google.rpc.Status.
 type translation struct {
 	code     codes.Code
 	message  string
 	reason   string
-	tmdbCode int32         // 0 when TMDB gave none
-	http     int           // 0 when unknown
-	fields   []string      // request parameters the code is about
-	errors   []string      // TMDB's errors list
-	retry    bool          // add RetryInfo with delay
-	delay    time.Duration // Retry-After's, or the default
-	extra    extraMetadata // metadata read from the headers
+	tmdbCode int32             // 0 when TMDB gave none
+	http     int               // 0 when unknown
+	fields   []string          // request parameters the code is about
+	errors   []string          // TMDB's errors list
+	retry    bool              // add RetryInfo with delay
+	delay    time.Duration     // Retry-After's, or the default
+	md       map[string]string // metadata read from the headers, or nil
 }
 
-// status builds the google.rpc.Status of t: exactly one ErrorInfo, then the
-// other details that apply, at most one of each type.
+// status builds t's google.rpc.Status: one ErrorInfo, then at most one of each other detail.
 func (t translation) status() *spb.Status {
 	if t.code == codes.OK {
 		return &spb.Status{}
 	}
 	msg := clip(t.message)
-	md := make(map[string]string, 4)
-	t.extra.addTo(md)
+	md := t.md
+	if md == nil {
+		md = make(map[string]string, 4)
+	}
 	if t.tmdbCode != 0 {
 		md[MetadataTMDBStatusCode] = strconv.Itoa(int(t.tmdbCode))
 	}
@@ -219,8 +190,7 @@ func (t translation) status() *spb.Status {
 	return newStatus(t.code, msg, details...)
 }
 
-// quotaFailure returns the QuotaFailure of TMDB's rate-limit message msg,
-// and adds the count and limit it names to md.
+// quotaFailure returns the QuotaFailure of rate-limit message msg, adding its numbers to md.
 func quotaFailure(msg string, md map[string]string) *errdetails.QuotaFailure {
 	v := &errdetails.QuotaFailure_Violation{Subject: "api_key", Description: msg, ApiService: Domain}
 	if count, limit, ok := quotaNumbers(msg); ok {
@@ -232,8 +202,7 @@ func quotaFailure(msg string, md map[string]string) *errdetails.QuotaFailure {
 	return &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{v}}
 }
 
-// badRequest returns a violation for each parameter of t's code, described
-// by msg, then one for each of TMDB's errors, up to maxErrors.
+// badRequest returns a violation for each parameter of t's code, then for each of TMDB's errors.
 func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	br := &errdetails.BadRequest{}
 	for _, name := range t.fields {
@@ -246,37 +215,23 @@ func (t translation) badRequest(msg string) *errdetails.BadRequest {
 	return br
 }
 
-// newStatus builds a google.rpc.Status; one whose details do not marshal
-// (they always do) says so rather than dropping them.
+// newStatus builds a google.rpc.Status, INTERNAL if a detail does not marshal (none does).
 func newStatus(c codes.Code, msg string, details ...proto.Message) *spb.Status {
 	s := &spb.Status{Code: int32(c), Message: msg, Details: make([]*anypb.Any, 0, len(details))}
 	for _, d := range details {
-		a, err := marshalDetail(d)
-		if err != nil {
-			return marshalFailed(err)
+		a := &anypb.Any{}
+		// Deterministic: equal statuses have equal bytes whatever the order of a map.
+		if err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true}); err != nil {
+			msg := "tmdbstatus: marshal error details: " + err.Error()
+			return &spb.Status{Code: int32(codes.Internal), Message: msg}
 		}
 		s.Details = append(s.Details, a)
 	}
 	return s
 }
 
-// marshalDetail returns d in an Any, deterministically, so that equal
-// statuses have equal bytes whatever the order of a map.
-func marshalDetail(d proto.Message) (*anypb.Any, error) {
-	a := &anypb.Any{}
-	err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true})
-	return a, err
-}
-
-// marshalFailed is the status of a translation whose details did not marshal.
-func marshalFailed(err error) *spb.Status {
-	return &spb.Status{Code: int32(codes.Internal), Message: "tmdbstatus: marshal error details: " + err.Error()}
-}
-
-// codeFromHTTP maps an HTTP status to a gRPC code by meaning, as
-// google/rpc/code.proto does, for a failure without a code in TMDB's table.
-// It is not the gRPC spec's HTTP-to-gRPC table, which is for clients that
-// got no gRPC status at all and turns 404 into UNIMPLEMENTED.
+// codeFromHTTP maps an HTTP status to a gRPC code by meaning, as google/rpc/code.proto does;
+// it is not the gRPC spec's table for clients that got no status, where 404 is UNIMPLEMENTED.
 func codeFromHTTP(httpStatus int) codes.Code {
 	if c, ok := httpCodes[httpStatus]; ok {
 		return c
@@ -306,12 +261,47 @@ var httpCodes = map[int]codes.Code{
 	http.StatusGatewayTimeout:     codes.DeadlineExceeded,
 }
 
-// retryableHTTP reports whether a failure with this HTTP status may succeed
-// if retried: rate limiting and the transient gateway and server errors.
+// retryableHTTP reports whether a failure with this HTTP status may succeed if retried.
 func retryableHTTP(httpStatus int) bool {
 	switch httpStatus {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
 	return false
+}
+
+// paramVerbs are the words that, after a parameter's name, make an error about it.
+var paramVerbs = []string{"must", "is", "should", "cannot"}
+
+// paramName matches a lowercase identifier that does not end with '.'.
+var paramName = regexp.MustCompile(`^[a-z]([a-z0-9_.]*[a-z0-9_])?$`)
+
+// paramOf returns the parameter an entry of TMDB's "errors" starts with, a lowercase identifier
+// followed by a paramVerb ("page must be less than or equal to 500"), or "" rather than a guess.
+func paramOf(msg string) string {
+	name, rest, _ := strings.Cut(msg, " ")
+	verb, _, ok := strings.Cut(rest, " ")
+	if ok && slices.Contains(paramVerbs, verb) && paramName.MatchString(name) {
+		return name
+	}
+	return ""
+}
+
+// quotaNumbers reads the numbers in "Your request count (45) is over the allowed limit of (40).".
+func quotaNumbers(msg string) (count, limit string, ok bool) {
+	var nums [2]string
+	n := 0
+	for rest := msg; n < 2; {
+		_, after, open := strings.Cut(rest, "(")
+		num, tail, closed := strings.Cut(after, ")")
+		if !open || !closed {
+			break
+		}
+		if num != "" && strings.Trim(num, "0123456789") == "" {
+			nums[n] = num
+			n++
+		}
+		rest = tail
+	}
+	return nums[0], nums[1], n == 2
 }
