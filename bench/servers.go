@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -230,7 +229,8 @@ func serveMain(args []string) error {
 	if err != nil {
 		return err
 	}
-	slog.New(slog.NewTextHandler(os.Stderr, nil)).Info(run[0].port()+" server listening", "addr", lis.Addr())
+	// The line the binary logs, for one parser of both.
+	fmt.Fprintf(os.Stderr, "msg=%q addr=%s\n", run[0].port()+" server listening", lis.Addr())
 	return run[0].serve(ctx, lis)
 }
 
