@@ -8,12 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/status"
@@ -120,36 +118,71 @@ func (m *jsonMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 }
 
 // bodyError returns the error of data, which protojson failed to unmarshal
-// into pm, naming the first field that fails alone; or nil if data is an
-// object followed by more, of which it unmarshals the object, as JSONPb does.
+// into pm, naming a field that fails alone; or nil if data is an object
+// followed by more, of which it unmarshals the object, as JSONPb does. It
+// reads data once and tries the members smallest first, so that a large
+// valid member is decoded again only when no other fails.
 func (m *jsonMarshaler) bodyError(data []byte, pm proto.Message) *status.Status {
 	if bytes.TrimLeft(data, " \t\r\n")[0] != '{' {
 		return malformed("request body is not a JSON object", nil, "")
 	}
-	var members map[string]jsontext.Value
-	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
-	if err := json.UnmarshalDecode(dec, &members); err != nil {
+	members, end, err := topMembers(data)
+	if err != nil {
 		if serr, ok := errors.AsType[*jsontext.SyntacticError](err); ok {
 			err = serr.Err
 		}
 		return malformed("request body is not valid JSON: "+clip(err.Error()), nil, "")
 	}
+	slices.SortStableFunc(members, func(a, b member) int { return len(a.value) - len(b.value) })
 	fields := pm.ProtoReflect().Descriptor().Fields()
-	for _, name := range slices.Sorted(maps.Keys(members)) {
-		fd := fields.ByJSONName(name)
+	for _, mb := range members {
+		fd := fields.ByJSONName(mb.name)
 		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(name))
+			fd = fields.ByName(protoreflect.Name(mb.name))
 		}
-		if fd != nil && m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), members[name]), pm) != nil {
+		if fd != nil && m.UnmarshalOptions.Unmarshal(fmt.Appendf(nil, `{%q:%s}`, fd.JSONName(), mb.value), pm) != nil {
 			return malformed(fmt.Sprintf("request body: invalid value for %s (%s)", fd.Name(), typeName(fd)),
 				map[string]string{"field": string(fd.Name())}, string(fd.Name()))
 		}
 	}
-	if m.UnmarshalOptions.Unmarshal(data[:dec.InputOffset()], pm) != nil {
+	if m.UnmarshalOptions.Unmarshal(data[:end], pm) != nil {
 		// Each member is fine alone: a field is given by both its names.
 		return malformed("request body: a field is given twice", nil, "")
 	}
 	return nil
+}
+
+// member is a member of a JSON object: its name, and its value as a slice
+// of the input.
+type member struct {
+	name  string
+	value []byte
+}
+
+// topMembers returns the members of the JSON object data starts with, and
+// the offset of its end.
+func topMembers(data []byte) ([]member, int64, error) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
+	if _, err := dec.ReadToken(); err != nil { // The '{'.
+		return nil, 0, err
+	}
+	var members []member
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, 0, err
+		}
+		name, start := tok.String(), dec.InputOffset()
+		if err := dec.SkipValue(); err != nil {
+			return nil, 0, err
+		}
+		value := bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n:")
+		members = append(members, member{name, value})
+	}
+	if _, err := dec.ReadToken(); err != nil { // The '}', or the error PeekKind saw.
+		return nil, 0, err
+	}
+	return members, dec.InputOffset(), nil
 }
 
 // requestBody is the body of a POST, read whole before the mux, and what the
