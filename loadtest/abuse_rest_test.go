@@ -52,7 +52,11 @@ func median(d []time.Duration) time.Duration {
 // has the wrong type, interleaved with the same body with that field
 // right, and measures the server's CPU time for each, in batches of four
 // (from /proc/PID/stat, in 10 ms ticks): a body must be decoded once, on the
-// error path as on success, and the error must not echo the body.
+// error path as on success, and the error must not echo the body. The error
+// path costs protojson's failed decode, which rescans the input for the
+// error's line and column (about 1.3× a valid body), and one syntactic scan
+// that names the field (about 0.15×); a second decode costs at least 0.6×
+// more, and the versions that did one measured 2.6× to 3.4×.
 func TestAbuseLargeBodyTypeError(t *testing.T) {
 	s := start(t)
 	rounds, batch := sized(3, 9), 4
@@ -82,8 +86,8 @@ func TestAbuseLargeBodyTypeError(t *testing.T) {
 	ratio := float64(median(badCPU)) / float64(max(median(okCPU), 10*time.Millisecond))
 	t.Logf("%s: server CPU of %d 4 MB Translate bodies, median of %d batches: valid %v %v, type error at its end %v %v (%.2f×); the error answer is %d bytes: %.300s",
 		t.Name(), batch, rounds, median(okCPU), okCPU, median(badCPU), badCPU, ratio, len(badAnswer), badAnswer)
-	if ratio > 1.5 {
-		t.Errorf("a 4 MB body with a type error costs %.2f× the CPU of a valid one; want at most 1.5× (decoded once)", ratio)
+	if ratio > 2 {
+		t.Errorf("a 4 MB body with a type error costs %.2f× the CPU of a valid one; want at most 2× (decoded once)", ratio)
 	}
 	if len(badAnswer) > 4<<10 {
 		t.Errorf("the error answer is %d bytes; want at most 4 KiB (the input echoed at most once, cut short)", len(badAnswer))
