@@ -52,7 +52,8 @@ type config struct {
 }
 
 // WithMiddlewares adds mws to the middlewares the mux runs on a routed
-// request, after the gateway's own and with the handler's ResponseWriter.
+// request, with the handler's ResponseWriter, before the gateway checks its
+// query, body type and path parameters.
 func WithMiddlewares(mws ...runtime.Middleware) Option {
 	return func(c *config) { c.middlewares = append(c.middlewares, mws...) }
 }
@@ -84,12 +85,12 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 // whose headers it sets.
 func newHandler(srv tmdbstatusv1.StatusServiceServer, m runtime.Marshaler, shared sharedAnswers, cfg config) http.Handler {
 	h := &handler{marshaler: m, limit: cfg.maxBodyBytes}
-	mws := append([]runtime.Middleware{h.check}, cfg.middlewares...)
+	mws := append([]runtime.Middleware{markProbe}, cfg.middlewares...)
 	h.mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, m),
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(append(mws, answer)...),
+		runtime.WithMiddlewares(append(mws, h.check, answer)...),
 		runtime.WithForwardResponseOption(shared.cacheHeaders),
 		// The service reads no metadata; grpc-gateway logs a header it cannot forward.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
@@ -242,7 +243,10 @@ func noneMatch(values []string, etag string) bool {
 // where a 400 of grpc-gateway's own (without an ErrorInfo) becomes the
 // decoder's status left on the body or a MALFORMED_REQUEST.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	w.Header()["Cache-Control"] = errCacheControl
+	h := w.Header()
+	h["Cache-Control"] = errCacheControl
+	delete(h, "Etag") // A success's, were it to fail after setting them.
+	delete(h, "Content-Length")
 	inner, httpStatus := err, 0
 	if hs, ok := errors.AsType[*runtime.HTTPStatusError](err); ok {
 		inner, httpStatus = hs.Err, hs.HTTPStatus

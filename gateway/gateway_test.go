@@ -563,7 +563,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "key given twice", method: http.MethodPost, path: translate,
 			header: contentType("application/json"), body: `{"status_code": 7, "status_code": 8}`,
-			want: malformed("request body is not valid JSON: duplicate object member name", map[string]string{}, ""),
+			want: malformed("request body: a field is given twice", map[string]string{}, ""),
 		},
 
 		// A header that does not decode.

@@ -162,8 +162,8 @@ type member struct {
 // topMembers returns the members of the JSON object data starts with, and
 // the offset of its end.
 func topMembers(data []byte) ([]member, int64, error) {
-	dec := jsontext.NewDecoder(bytes.NewBuffer(data))
-	if _, err := dec.ReadToken(); err != nil { // The '{'.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true)) // protojson refuses them.
+	if _, err := dec.ReadToken(); err != nil {                                            // The '{'.
 		return nil, 0, err
 	}
 	var members []member

@@ -100,16 +100,23 @@ func routeOf(method string, p runtime.Pattern) *Route {
 	return &Route{}
 }
 
-// check is the first middleware: it marks a probe routed, and refuses a bad
-// query, a POST whose body is not read as JSON (415), or a path parameter
-// that does not parse.
-func (h *handler) check(next runtime.HandlerFunc) runtime.HandlerFunc {
-	var route atomic.Pointer[Route] // This route, once known.
+// markProbe is the first middleware: it marks a probe routed and ends it.
+func markProbe(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		if p, ok := w.(*probe); ok {
 			p.routed = true
 			return
 		}
+		next(w, r, pathParams)
+	}
+}
+
+// check, the middleware after the handler's own, refuses a bad query, a POST
+// whose body is not read as JSON (415), or a path parameter that does not
+// parse.
+func (h *handler) check(next runtime.HandlerFunc) runtime.HandlerFunc {
+	var route atomic.Pointer[Route] // This route, once known.
+	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		rt := route.Load()
 		if rt == nil {
 			p, _ := runtime.HTTPPattern(r.Context())
@@ -150,7 +157,10 @@ func (rt *Route) check(w http.ResponseWriter, r *http.Request, pathParams map[st
 	}
 	for name, value := range pathParams {
 		fd := rt.input.Descriptor().Fields().ByName(protoreflect.Name(name))
-		if _, err := runtime.Int32(value); err != nil && fd != nil && fd.Kind() == protoreflect.Int32Kind {
+		if fd == nil || fd.Kind() != protoreflect.Int32Kind {
+			continue
+		}
+		if _, err := runtime.Int32(value); err != nil {
 			value = clip(value)
 			msg := fmt.Sprintf("%s %q is not an integer", name, value)
 			if errors.Is(err, strconv.ErrRange) {
@@ -178,7 +188,8 @@ func readsAsJSON(body *requestBody) bool {
 }
 
 // readQuery returns the message the parameters of rawQuery set, or an error
-// naming the first one rt does not take or grpc-gateway does not parse.
+// naming the first, in sorted order, that rt does not take or grpc-gateway
+// does not parse.
 func (rt *Route) readQuery(rawQuery string) (proto.Message, error) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {

@@ -198,6 +198,10 @@ func TestMetrics(t *testing.T) {
 			if code, _ := do(t, http.DefaultClient, http.MethodPost, base+"/v1/statuses/7", "", nil); code != http.StatusMethodNotAllowed {
 				t.Fatalf("POST /v1/statuses/7 = %d; want 405", code)
 			}
+			// Refused by the gateway's checks, after routing: counted under the route.
+			if code, _ := get(t, http.DefaultClient, base+"/v1/statuses/abc"); code != http.StatusBadRequest {
+				t.Fatalf("GET /v1/statuses/abc = %d; want 400", code)
+			}
 
 			after := scrape(t, metricsURL)
 			const svc = "tmdbstatus.v1.StatusService"
@@ -217,6 +221,7 @@ func TestMetrics(t *testing.T) {
 				{"http_requests_total", map[string]string{"route": "other", "method": "get", "code": "404"}, 1},
 				{"http_request_duration_seconds", map[string]string{"route": "/v1/statuses:translate", "method": "post"}, 2},
 				{"http_requests_total", map[string]string{"route": "other", "method": "post", "code": "405"}, 1},
+				{"http_requests_total", map[string]string{"route": "/v1/statuses/{code}", "method": "get", "code": "400"}, 1},
 			}
 			for _, tt := range tests {
 				was, _ := sample(before, tt.name, tt.labels)
