@@ -37,9 +37,9 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 
 var grpcListeningRE = regexp.MustCompile(`msg="gRPC server listening" addr=(\S+)`)
 
-// startRun runs the command line args as main does, on loopback ports it
-// learns from the log, until the test ends.
-func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
+// runServe runs `serve` with args as main does, on loopback ports it learns
+// from the log, until the test ends, and returns its log.
+func runServe(t *testing.T, args ...string) *testutil.SyncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr testutil.SyncBuffer
@@ -50,7 +50,22 @@ func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 		cancel()
 		testutil.WaitDone(t, "run", done)
 	})
-	return waitForLog(t, &stderr, grpcListeningRE)[1], waitForLog(t, &stderr, listeningRE)[1]
+	return &stderr
+}
+
+// startRun runs `serve` with args, as runServe does, and returns its
+// addresses.
+func startRun(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
+	t.Helper()
+	log := runServe(t, args...)
+	return waitForLog(t, log, grpcListeningRE)[1], waitForLog(t, log, listeningRE)[1]
+}
+
+// serverTLS returns the flags that serve TLS with a certificate ca issues.
+func serverTLS(t *testing.T, ca *testutil.CA) []string {
+	dir := t.TempDir()
+	cert, key := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
+	return []string{"--tls-cert=" + writeFile(t, dir, "server.pem", cert), "--tls-key=" + writeFile(t, dir, "server.key", key)}
 }
 
 // TestTLS serves with TLS, then with mutual TLS, on certificates the test
@@ -185,21 +200,12 @@ func get(t *testing.T, client *http.Client, url string) (int, string) {
 // TestTLSVersionAndCiphers checks that every port refuses TLS 1.1 and the
 // TLS 1.2 cipher suites without AEAD, and accepts TLS 1.2 with AEAD.
 func TestTLSVersionAndCiphers(t *testing.T) {
-	dir := t.TempDir()
 	ca := testutil.NewCA(t, "test CA")
-	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
-	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--admin-addr=127.0.0.1:0",
-		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr testutil.SyncBuffer
-	done := make(chan error, 1)
-	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
-	defer testutil.WaitDone(t, "run", done)
-	defer cancel()
+	stderr := runServe(t, append(serverTLS(t, ca), "--admin-addr=127.0.0.1:0")...)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.PEM)
 	for _, port := range []string{"gRPC", "HTTP", "admin"} {
-		addr := waitForLog(t, &stderr, regexp.MustCompile(`msg="`+port+` server listening" addr=(\S+)`))[1]
+		addr := waitForLog(t, stderr, regexp.MustCompile(`msg="`+port+` server listening" addr=(\S+)`))[1]
 		for _, tt := range []struct {
 			name    string
 			version uint16
@@ -231,18 +237,8 @@ func TestTLSVersionAndCiphers(t *testing.T) {
 // failed TLS handshake, grpclog's errors, OpenTelemetry's) reaches the JSON
 // log as JSON lines, and at most a few a second however many come.
 func TestLogsBoundedAndJSON(t *testing.T) {
-	dir := t.TempDir()
-	ca := testutil.NewCA(t, "test CA")
-	serverCert, serverKey := ca.Issue(t, "server", x509.ExtKeyUsageServerAuth)
-	args := []string{"serve", "--grpc-addr=127.0.0.1:0", "--http-addr=127.0.0.1:0", "--log-format=json",
-		"--tls-cert=" + writeFile(t, dir, "server.pem", serverCert), "--tls-key=" + writeFile(t, dir, "server.key", serverKey)}
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr testutil.SyncBuffer
-	done := make(chan error, 1)
-	go func() { done <- runCmd(ctx, args, &stdout, &stderr) }()
-	defer testutil.WaitDone(t, "run", done)
-	defer cancel()
-	addr := waitForLog(t, &stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]
+	stderr := runServe(t, append(serverTLS(t, testutil.NewCA(t, "test CA")), "--log-format=json")...)
+	addr := waitForLog(t, stderr, regexp.MustCompile(`"msg":"HTTP server listening","addr":"([^"]+)"`))[1]
 
 	const flood = 50
 	for range flood {
@@ -257,7 +253,7 @@ func TestLogsBoundedAndJSON(t *testing.T) {
 		grpclog.Errorf("Failed to parse Content-Type %s: %v", "x", "mime: no media type")
 	}
 	otel.Handle(errors.New("exporter unreachable"))
-	waitForLog(t, &stderr, regexp.MustCompile(`exporter unreachable`))
+	waitForLog(t, stderr, regexp.MustCompile(`exporter unreachable`))
 	count := map[string]int{}
 	for line := range strings.Lines(stderr.String()) {
 		var rec map[string]any
