@@ -52,7 +52,7 @@ func summarize(results map[string][]sample) string {
 		medians[name] = m
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s, %s %s/%s, %d CPUs (shared with other work), %d interleaved rounds; medians.\n",
+	fmt.Fprintf(&b, "Measured %s, %s %s/%s, %d CPUs, %d interleaved rounds; medians.\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), *rounds)
 	fmt.Fprintf(&b, "Full load %v per server and round (h2load: %d calls × %d connections × %d streams; "+
 		"wrk: 1 thread, %d connections), latency at %d requests/s for %v.\n\n",
