@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,13 +84,15 @@ func readRoutes() []Route {
 	return rs
 }
 
-// captureVariable matches a variable of a runtime.Pattern's String(),
-// "{code=*}", which a template writes "{code}".
-var captureVariable = regexp.MustCompile(`\{([^=}]+)=\*\}`)
+// Template returns the path template of p as a Route writes it:
+// "/v1/statuses/{code}" for grpc-gateway's "/v1/statuses/{code=*}".
+func Template(p runtime.Pattern) string {
+	return strings.ReplaceAll(p.String(), "=*}", "}")
+}
 
 // routeOf returns the route of method and p, or a Route without input for a page.
 func routeOf(method string, p runtime.Pattern) *Route {
-	template := captureVariable.ReplaceAllString(p.String(), "{$1}")
+	template := Template(p)
 	for i, rt := range routes {
 		if rt.Method == method && rt.Template == template {
 			return &routes[i]

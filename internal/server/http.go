@@ -70,10 +70,9 @@ func labelRoutes(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
 		rt := route.Load()
 		if rt == nil {
-			// HTTPPathPattern would be set only in the generated handler;
-			// a template writes the pattern's "{code=*}" as "{code}".
+			// HTTPPathPattern would be set only in the generated handler.
 			p, _ := runtime.HTTPPattern(r.Context())
-			template := strings.ReplaceAll(p.String(), "=*}", "}")
+			template := gateway.Template(p)
 			rt = &template
 			route.Store(rt)
 		}
