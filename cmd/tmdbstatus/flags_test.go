@@ -30,7 +30,7 @@ func parseServe(t *testing.T, args []string, env map[string]string) (cfg server.
 	var out, errOut bytes.Buffer
 	kctx, err := parse(append([]string{"serve"}, args...), &out, &errOut)
 	if err == nil {
-		cfg = server.Config(kctx.Model.Target.Addr().Interface().(*cli).Serve)
+		cfg = kctx.Model.Target.Addr().Interface().(*cli).Serve.Config
 	}
 	return cfg, out.String(), errOut.String(), err
 }

@@ -175,7 +175,7 @@ func newKong(stdout, stderr io.Writer) (*kong.Kong, error) {
 // variable a field, this package's tests took 12.5 s under -race, not 5 s.
 func withDefaults(cmd *serveCmd) func(*kong.Kong) error {
 	return func(k *kong.Kong) error {
-		defaults, fields := reflect.ValueOf(serveCmd(server.DefaultConfig())), reflect.ValueOf(cmd).Elem()
+		defaults, fields := reflect.ValueOf(server.DefaultConfig()), reflect.ValueOf(&cmd.Config).Elem()
 		byField := map[uintptr]string{}
 		for i := range fields.NumField() {
 			// An empty default would count as set for kong's and:"".

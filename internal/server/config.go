@@ -17,48 +17,47 @@ const (
 )
 
 // Config is what the servers run with: one field per flag of `tmdbstatus
-// serve`. Its zero value is not usable: start from DefaultConfig.
+// serve`, which its tags declare (kong's, and min: the least value). Its
+// zero value is not usable: start from DefaultConfig.
 type Config struct {
-	GRPCAddr  string // Listen address of the gRPC server.
-	HTTPAddr  string // Listen address of the REST/JSON gateway.
-	AdminAddr string // Listen address of /metrics, health and pprof; "" serves the first two on HTTPAddr.
+	GRPCAddr  string `help:"Listen address of the gRPC server." min:"1"`
+	HTTPAddr  string `help:"Listen address of the REST/JSON gateway, /healthz, /readyz, /openapi.json and, without --admin-addr, /metrics." min:"1"`
+	AdminAddr string `help:"Listen address of /metrics, /healthz, /readyz and pprof on a port of their own; empty, /metrics is served on --http-addr." placeholder:"ADDRESS"`
 
-	LogFormat string     // "text" or "json".
-	LogLevel  slog.Level // Debug logs one line per request.
+	LogFormat string     `help:"Log format: text or json."`
+	LogLevel  slog.Level `help:"Log level: debug (one line per request), info, warn or error."`
 
-	GRPCMaxRecvBytes int   // Largest gRPC message received.
-	HTTPMaxBodyBytes int64 // Largest REST request body.
+	GRPCMaxRecvBytes int   `name:"grpc-max-recv-bytes" help:"Largest gRPC message received, in bytes." min:"1"`
+	HTTPMaxBodyBytes int64 `name:"http-max-body-bytes" help:"Largest REST request body, in bytes." min:"1"`
 
-	RequestTimeout       time.Duration // Time a unary RPC has from the moment its stream opens.
-	MaxConcurrentStreams uint32        // Streams a gRPC connection may have open at once.
-	MaxHeaderListBytes   uint32        // Largest header list of a gRPC request.
-	ConnectionTimeout    time.Duration // Time a new gRPC connection has to finish its handshakes.
-	MaxConnectionIdle    time.Duration // Time without an RPC after which a gRPC connection is closed.
-	Reflection           bool          // Serve gRPC server reflection.
+	RequestTimeout       time.Duration `help:"Time a unary gRPC call has from the moment its stream opens, its request included; streaming calls (health's Watch, reflection) have none." min:"1ns"`
+	MaxConcurrentStreams uint32        `name:"grpc-max-concurrent-streams" help:"Streams a gRPC connection may have open at once." min:"1"`
+	MaxHeaderListBytes   uint32        `name:"grpc-max-header-list-bytes" help:"Largest header list (metadata) of a gRPC request, in bytes." min:"1024"`
+	ConnectionTimeout    time.Duration `name:"grpc-connection-timeout" help:"Time a new gRPC connection has for its TLS handshake and HTTP/2 preface." min:"1ns"`
+	MaxConnectionIdle    time.Duration `name:"grpc-max-connection-idle" help:"Time without a call after which a gRPC connection is sent a GOAWAY and closed." min:"1ns"`
+	Reflection           bool          `help:"Serve gRPC server reflection, which grpcurl uses to call the server without its protos." negatable:""`
 
-	// MaxConnections caps the open connections of the gRPC port and of the
-	// HTTP port, each; 0 derives it from the open-file limit (see connectionCaps).
-	MaxConnections      int
-	AdminMaxConnections int // Cap on the open connections of the admin port.
+	MaxConnections      int `help:"Cap on the open connections of the gRPC port and of the HTTP port, each; 0 derives it from the open-file limit, leaving room for the admin port, at most 1024." min:"0"`
+	AdminMaxConnections int `help:"Cap on the open connections of --admin-addr, reserved for probes and scrapers." min:"1"`
 
-	HTTPMaxHeaderBytes int           // Largest header block of a REST request.
-	ReadHeaderTimeout  time.Duration // Time to read a REST request's headers.
-	ReadTimeout        time.Duration // Time to read a whole REST request.
-	WriteTimeout       time.Duration // Time to write a REST response, from the end of its request's headers.
-	IdleTimeout        time.Duration // Time an idle keep-alive REST connection is kept.
-	KeepaliveMinTime   time.Duration // Shortest interval between a client's pings.
-	KeepaliveTime      time.Duration // Idle time after which the server pings a client.
-	KeepaliveTimeout   time.Duration // Time the server waits for its ping's answer.
+	HTTPMaxHeaderBytes int           `name:"http-max-header-bytes" help:"Largest header block of a REST request, in bytes." min:"1024"`
+	ReadHeaderTimeout  time.Duration `name:"http-read-header-timeout" help:"Time to read a REST request's headers." min:"1ns"`
+	ReadTimeout        time.Duration `name:"http-read-timeout" help:"Time to read a whole REST request." min:"1ns"`
+	WriteTimeout       time.Duration `name:"http-write-timeout" help:"Time to write a REST response, from the end of the request's headers; longer than --http-read-timeout." min:"1ns"`
+	IdleTimeout        time.Duration `name:"http-idle-timeout" help:"Time an idle keep-alive REST connection is kept." min:"1ns"`
+	KeepaliveMinTime   time.Duration `name:"grpc-keepalive-min-time" help:"Shortest interval between a gRPC client's keepalive pings; a client pinging more often is disconnected." min:"1ns"`
+	KeepaliveTime      time.Duration `name:"grpc-keepalive-time" help:"Idle time after which the server pings a gRPC client." min:"1ns"`
+	KeepaliveTimeout   time.Duration `name:"grpc-keepalive-timeout" help:"Time a gRPC client has to answer the server's ping before it is disconnected." min:"1ns"`
 
-	MaxConnectionAge      time.Duration // Age (±10 %) at which a gRPC connection is sent a GOAWAY.
-	MaxConnectionAgeGrace time.Duration // Time the RPCs in flight on it then have before it is closed.
+	MaxConnectionAge      time.Duration `name:"grpc-max-connection-age" help:"Age (plus or minus 10%) at which a gRPC connection is sent a GOAWAY, so that clients reconnect and new replicas get their share." min:"1ns"`
+	MaxConnectionAgeGrace time.Duration `name:"grpc-max-connection-age-grace" help:"Time the RPCs in flight on a connection past --grpc-max-connection-age have to finish before it is closed." min:"1ns"`
 
-	TLSCert     string // PEM certificate file; "" serves without TLS.
-	TLSKey      string // PEM key file of TLSCert.
-	TLSClientCA string // PEM CA file; "" accepts clients without a certificate.
+	TLSCert     string `name:"tls-cert" help:"PEM certificate file (chain) to serve TLS with on every port; needs --tls-key." placeholder:"FILE" and:"tls-pair"`
+	TLSKey      string `name:"tls-key" help:"PEM private key file of --tls-cert." placeholder:"FILE" and:"tls-pair"`
+	TLSClientCA string `name:"tls-client-ca" help:"PEM CA certificates file: gRPC and REST clients must present a certificate it signed (mutual TLS); needs --tls-cert." placeholder:"FILE"`
 
-	ShutdownDelay time.Duration // Time between readiness going false and the servers stopping.
-	ShutdownGrace time.Duration // Time the requests in flight have to finish.
+	ShutdownDelay time.Duration `help:"On SIGTERM, time to keep serving while not ready, for load balancers to notice, before draining." min:"0s"`
+	ShutdownGrace time.Duration `help:"On SIGTERM, time the requests in flight have to finish before they are cut." min:"1ns"`
 }
 
 // DefaultConfig returns the configuration of `tmdbstatus serve` without

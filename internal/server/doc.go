@@ -3,8 +3,8 @@
 // request logs, panic recovery, tracing, limits, TLS) and the HTTP servers
 // of the REST/JSON gateway and of the admin endpoints (/metrics, /healthz,
 // /readyz, pprof). The command parses its flags into a Config and calls Run.
-// A new setting is a field of Config, its default in DefaultConfig, and its
-// flag in the command.
+// A new setting is a field of Config, whose tags make its flag, and its
+// default in DefaultConfig.
 //
 // When the context of Run is done, readiness goes false (/readyz 503, gRPC
 // health NOT_SERVING); after Config.ShutdownDelay the servers stop
