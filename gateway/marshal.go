@@ -58,12 +58,18 @@ func newMarshaler() *jsonMarshaler {
 		a := &sharedAnswer{json: b, contentLength: []string{strconv.Itoa(len(b))}}
 		switch resp.(type) {
 		case *tmdbstatusv1.LookupResponse, *tmdbstatusv1.ListStatusesResponse:
-			sum := sha256.Sum256(b) // A strong ETag, the same in every process of a build.
-			a.etag = []string{`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+			a.etag = []string{ETag(b)}
 		}
 		m.shared[resp] = a
 	}
 	return m
+}
+
+// ETag returns the strong ETag of a fixed answer's body: a hash of it, the
+// same in every process of a build.
+func ETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 }
 
 // Marshal returns the JSON of v, shared for a shared response.

@@ -2,8 +2,6 @@ package home
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,11 +75,10 @@ type representation struct {
 // newRepresentation returns body as an answer of contentType, with a strong
 // ETag of its content.
 func newRepresentation(contentType string, body []byte) representation {
-	sum := sha256.Sum256(body)
 	header := http.Header{
 		"Content-Type":           {contentType},
 		"Content-Length":         {strconv.Itoa(len(body))},
-		"Etag":                   {`"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`},
+		"Etag":                   {gateway.ETag(body)},
 		"X-Content-Type-Options": {"nosniff"},
 	}
 	return representation{header: header, body: body}
