@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails" // Types protojson must know.
@@ -77,9 +78,13 @@ func New(srv tmdbstatusv1.StatusServiceServer, opts ...Option) http.Handler {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
-	m := newMarshaler()
+	m := sharedMarshaler()
 	return newHandler(srv, m, m.shared, cfg)
 }
+
+// sharedMarshaler is the marshaler of every handler of the process, built
+// once: it only reads the shared answers after.
+var sharedMarshaler = sync.OnceValue(newMarshaler)
 
 // newHandler returns the handler of srv, with marshaler m and the answers
 // whose headers it sets.
