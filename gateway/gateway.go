@@ -267,6 +267,16 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
+// errorMux is the mux whose error handler WriteError renders with.
+var errorMux = runtime.NewServeMux(runtime.WithErrorHandler(errorHandler))
+
+// WriteError answers r with st as the gateway answers its own errors, for
+// a handler around it, such as one that recovers from a panic.
+func WriteError(w http.ResponseWriter, r *http.Request, st *status.Status) {
+	w.Header()["X-Content-Type-Options"] = nosniff
+	runtime.HTTPError(r.Context(), errorMux, sharedMarshaler(), w, r, st.Err())
+}
+
 // readError is the error of a body not read whole: over limit bytes (413),
 // not sent in time (408), or cut short; never net/http's, which names addresses.
 func readError(err error, limit int64) error {

@@ -682,6 +682,26 @@ func TestServiceErrorsUntouched(t *testing.T) {
 	}
 }
 
+// TestWriteError checks that WriteError answers as the gateway answers the
+// same error of its own: status, headers and body.
+func TestWriteError(t *testing.T) {
+	ts := newServer(t)
+	wantCode, wantHeader, wantBody := do(t, ts, http.MethodGet, "/v1/statuses/99", "", nil)
+	_, err := service.New().Lookup(t.Context(), &tmdbstatusv1.LookupRequest{Code: 99})
+
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Etag", `"a success's"`) // Set before the failure.
+	gateway.WriteError(rec, httptest.NewRequest(http.MethodGet, "/anything", nil), status.Convert(err))
+	if rec.Code != wantCode || !bytes.Equal(rec.Body.Bytes(), wantBody) {
+		t.Errorf("WriteError = %d %s; want the gateway's %d %s", rec.Code, rec.Body, wantCode, wantBody)
+	}
+	for _, name := range []string{"Content-Type", "Cache-Control", "X-Content-Type-Options", "Etag"} {
+		if got, want := rec.Header().Get(name), wantHeader.Get(name); got != want {
+			t.Errorf("WriteError: %s header = %q; want the gateway's %q", name, got, want)
+		}
+	}
+}
+
 // TestRequestTargetNotAPath sends a request whose target is not a path,
 // which the mux refuses before routing.
 func TestRequestTargetNotAPath(t *testing.T) {

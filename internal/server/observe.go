@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tmdbstatus/tmdbstatus/gateway"
 	"github.com/tmdbstatus/tmdbstatus/service"
@@ -125,14 +124,7 @@ func (o *observer) rest(next http.Handler) http.Handler {
 					panic(p)
 				}
 				o.recovered(r.Context(), "panic in HTTP handler", p)
-				h := w.Header() // As the gateway's errors.
-				delete(h, "Etag")
-				delete(h, "Content-Length")
-				h.Set("Content-Type", "application/json")
-				h.Set("Cache-Control", gateway.ErrorCacheControl)
-				h.Set("X-Content-Type-Options", "nosniff")
-				rec.WriteHeader(http.StatusInternalServerError)
-				_, _ = w.Write(internalErrorJSON)
+				gateway.WriteError(rec, r, internalError)
 			}
 			o.endREST(rec, r, start)
 		}()
@@ -199,17 +191,8 @@ func (r *restRecorder) Write(p []byte) (int, error) {
 func (r *restRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // internalError is the answer to a request whose handler panicked, over
-// both transports; internalErrorJSON is it as the gateway writes errors.
-var (
-	internalError     = service.RequestStatus(codes.Internal, service.ReasonInternalError, "internal error", nil, "")
-	internalErrorJSON = func() []byte {
-		b, err := protojson.MarshalOptions{EmitDefaultValues: true}.Marshal(internalError.Proto())
-		if err != nil {
-			panic(fmt.Sprintf("server: marshal the internal error: %v", err))
-		}
-		return b
-	}()
-)
+// both transports.
+var internalError = service.RequestStatus(codes.Internal, service.ReasonInternalError, "internal error", nil, "")
 
 // recovered logs the panic p with its stack and returns the error the
 // client gets instead of the end of the process.
