@@ -45,7 +45,7 @@ var queryFields = map[protoreflect.Name][]string{
 }
 
 // routes are read from the annotations the mux's routes are generated from.
-var routes = readRoutes()
+var routes = readRoutes(tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService"))
 
 // Routes returns the HTTP rules of the REST API, in the order of the
 // methods of StatusService and their bindings. The slice is a copy.
@@ -53,9 +53,10 @@ func Routes() []Route {
 	return append([]Route(nil), routes...)
 }
 
-func readRoutes() []Route {
+// readRoutes returns the routes of the HTTP rules of sd's methods.
+func readRoutes(sd protoreflect.ServiceDescriptor) []Route {
 	var rs []Route
-	methods := tmdbstatusv1.File_tmdbstatus_v1_service_proto.Services().ByName("StatusService").Methods()
+	methods := sd.Methods()
 	for i := range methods.Len() {
 		md := methods.Get(i)
 		rt := Route{RPC: md.FullName(), query: map[string]protoreflect.FieldDescriptor{}}
