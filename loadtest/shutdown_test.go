@@ -268,19 +268,22 @@ func TestShutdownUnderLoad(t *testing.T) {
 	sigterm := time.Now()
 	s.signal(t, syscall.SIGTERM)
 
-	// The listeners close at once: new connections are refused, while the
-	// held requests keep the server draining.
-	closed := false
-	for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		conn, err := net.Dial("tcp", s.httpAddr)
-		if err != nil {
-			closed = errors.Is(err, syscall.ECONNREFUSED)
-			break
+	// The listeners close at once (each server closes its own, side by
+	// side): new connections are refused, while the held requests keep the
+	// server draining.
+	for _, port := range []struct{ name, addr string }{{"HTTP", s.httpAddr}, {"gRPC", s.grpcAddr}} {
+		closed := false
+		for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			conn, err := net.Dial("tcp", port.addr)
+			if err != nil {
+				closed = errors.Is(err, syscall.ECONNREFUSED)
+				break
+			}
+			conn.Close()
 		}
-		conn.Close()
-	}
-	if !closed {
-		t.Fatalf("HTTP port still accepts connections after SIGTERM")
+		if !closed {
+			t.Fatalf("%s port still accepts connections after SIGTERM", port.name)
+		}
 	}
 	newConn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
