@@ -170,6 +170,16 @@ func checkTMDBStatus(t *testing.T, what string, st *status.Status, want tmdbErro
 	}
 }
 
+// checkBodyWhole checks that resp's body, after what read it, yields want
+// again from its start.
+func checkBodyWhole(t *testing.T, what string, resp *http.Response, want string) {
+	t.Helper()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != want {
+		t.Errorf("body after %s = %d bytes %.40q, %v; want %d bytes %.40q", what, len(body), body, err, len(want), want)
+	}
+}
+
 func TestFromResponse(t *testing.T) {
 	srv := fakeTMDB(t)
 	for path, want := range tmdbErrors {
@@ -177,15 +187,7 @@ func TestFromResponse(t *testing.T) {
 			resp := get(t, srv, path)
 			st := service.FromResponse(resp)
 			checkTMDBStatus(t, fmt.Sprintf("FromResponse(GET %s)", path), st, want)
-
-			// The body is whole again, from its start.
-			body, err := io.ReadAll(resp.Body)
-			if err != nil {
-				t.Fatalf("reading the body after FromResponse: %v", err)
-			}
-			if want := tmdbAnswers[path].body; string(body) != want {
-				t.Errorf("body after FromResponse(GET %s) = %d bytes %.40q; want %d bytes %.40q", path, len(body), body, len(want), want)
-			}
+			checkBodyWhole(t, "FromResponse(GET "+path+")", resp, tmdbAnswers[path].body)
 		})
 	}
 }
@@ -267,13 +269,8 @@ func TestCheckResponse(t *testing.T) {
 			resp := get(t, srv, path)
 			err := service.CheckResponse(resp)
 			a := tmdbAnswers[path]
-			// Whatever the answer, the body is whole again, from its start.
-			defer func() {
-				body, rerr := io.ReadAll(resp.Body)
-				if rerr != nil || string(body) != a.body {
-					t.Errorf("body after CheckResponse(GET %s) = %d bytes, %v; want %d bytes", path, len(body), rerr, len(a.body))
-				}
-			}()
+			// Whatever the answer.
+			defer checkBodyWhole(t, "CheckResponse(GET "+path+")", resp, a.body)
 			if want.code == codes.OK {
 				if err != nil {
 					t.Errorf("CheckResponse(GET %s) = %v; want nil", path, err)
